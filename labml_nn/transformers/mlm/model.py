@@ -1,0 +1,88 @@
+r"""
+---
+title: The MLM model - embeddings, encoder, output projection
+summary: The complete masked language model in one module, and the loss that only counts the masked positions.
+---
+
+# The masked language model
+
+The model is three parts in a row, each on its own page:
+
+1. [embeddings with learned positions](../embeddings.html),
+   `[batch_size, seq_len]` → `[batch_size, seq_len, d_model]`,
+2. the [pre-norm encoder](../models.html), a stack of bidirectional
+   [attention](../mha.html) and [feed-forward](../feed_forward.html) layers,
+3. the [output projection](../models.html) to one logit per vocabulary token.
+
+## The loss
+
+Cross-entropy between the logits and the labels that [the masking](index.html) produced,
+averaged over the positions whose label is not `[PAD]`. The other ~85% of positions hold
+tokens the model could see; the loss ignores them (`ignore_index`), and a test checks that
+changing their logits does not change the loss. Computing the output projection at the
+masked positions only would save a little work; with a vocabulary of a few dozen characters
+it is not worth the extra indexing.
+"""
+
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from labml_nn.transformers.embeddings import Embeddings
+from labml_nn.transformers.models import Encoder, OutputProjection
+
+
+class TransformerMLM(nn.Module):
+    r"""
+    ## Embeddings, encoder and output projection together
+
+    `n_tokens` is the vocabulary size, `max_len` the longest sequence; the rest size the
+    encoder.
+    """
+
+    def __init__(self, *, n_tokens: int, max_len: int, d_model: int, n_layers: int, n_heads: int,
+                 d_ff: int, dropout: float):
+        super().__init__()
+        self.embeddings = Embeddings(n_tokens, d_model, max_len, dropout)
+        self.encoder = Encoder(n_layers, d_model, n_heads, d_ff, dropout)
+        self.output = OutputProjection(d_model, n_tokens)
+        # Linear layers start small (normal, $\sigma = 0.02$, zero bias) as in BERT and GPT-2,
+        # so that at initialization each residual branch adds only a little to its input.
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, std=0.02)
+                nn.init.zeros_(module.bias)
+
+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        r"""
+        `x` holds token ids, `[batch_size, seq_len]`; returns logits,
+        `[batch_size, seq_len, n_tokens]`.
+        """
+        h = self.embeddings(x)  # [batch_size, seq_len, d_model]
+        h = self.encoder(h, mask)  # [batch_size, seq_len, d_model]
+        return self.output(h)  # [batch_size, seq_len, n_tokens]
+
+
+def masked_loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor,
+                             padding_token: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    r"""
+    ## Loss and accuracy on the masked positions
+
+    `logits` is `[batch_size, seq_len, n_tokens]`, `labels` `[batch_size, seq_len]`.
+    Returns the mean cross-entropy over the positions to predict, the number of those
+    positions that the model's top guess got right, and how many positions there were.
+    """
+    n_tokens = logits.shape[-1]
+    # Positions with a label; all others are ignored by the loss
+    target = labels != padding_token  # [batch_size, seq_len]
+    if target.any():
+        loss = F.cross_entropy(logits.reshape(-1, n_tokens), labels.reshape(-1),
+                               ignore_index=padding_token)
+    else:
+        # Nothing was selected (possible in a tiny batch): a zero loss that still has a
+        # gradient path, instead of the NaN that averaging over no positions would give
+        loss = logits.sum() * 0.0
+    correct = ((logits.argmax(dim=-1) == labels) & target).sum()
+    return loss, correct, target.sum()

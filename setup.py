@@ -1,0 +1,34 @@
+"""Install the annotated Masked Language Model tutorial.
+
+`pip install -e .` installs the package and its run-time needs; the `test` extra adds what the
+test suite uses, `site` what builds the annotated site and `bench` the benchmark-only baselines.
+"""
+from setuptools import find_packages, setup
+
+setup(
+    name='labml-nn-mlm',
+    version='0.1.0',
+    description="An annotated BERT Masked Language Model you can read, run and watch",
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    python_requires='>=3.10',
+    packages=find_packages(include=['labml_nn', 'labml_nn.*', 'site_src', 'site_src.*']),
+    package_data={'labml_nn': ['**/*.md', '**/*.json']},
+    install_requires=[
+        # 2.13.0 is the CPU wheel this project is developed on; any later 2.x works.
+        'torch>=2.13',
+        'labml==0.5.3',
+        'labml-helpers==0.4.89',
+        'numpy',
+        'PyYAML',
+    ],
+    extras_require={
+        'test': ['pytest>=8'],
+    },
+    entry_points={
+        'console_scripts': [
+            'labml-nn-mlm=labml_nn.transformers.mlm.experiment:main',
+            'labml-nn-fill=labml_nn.transformers.mlm.fill:main',
+        ],
+    },
+)
