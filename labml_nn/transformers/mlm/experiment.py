@@ -563,7 +563,8 @@ class Trainer:
                 'wall_time_s': wall, 'tokens_per_s': tokens_here / wall if wall > 0 else 0.0,
                 'final': self.curve[-1] if self.curve else None,
                 'curve': self.curve, 'checkpoint': str(path) if path else None,
-                'interrupted': self.stop_signal is not None}
+                'interrupted': self.stop_signal is not None,
+                'stop_signal': self.stop_signal}
 
     def _evaluate(self, start: float) -> None:
         r"""Validation, one point of the curve, and a line on the screen."""
@@ -619,7 +620,8 @@ def parse_args(argv: List[str]) -> Tuple[Dict[str, Any], argparse.Namespace]:
     parser.add_argument('--resume')
     parser.add_argument('--summary')
     parser.add_argument('overrides', nargs='*')
-    args = parser.parse_args(argv)
+    # "Intermixed" lets `key=value` items and options come in any order
+    args = parser.parse_intermixed_args(argv)
     if args.help:
         return {}, args
 
@@ -746,7 +748,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
     if summary['interrupted']:
-        sys.exit(130)
+        # The shell's convention for "ended by a signal": 130 for Ctrl-C, 143 for SIGTERM
+        sys.exit(128 + int(summary['stop_signal']))
 
 
 if __name__ == '__main__':

@@ -1,0 +1,120 @@
+"""The experiment: it learns, checkpoints resume exactly, signals save, the summary is complete."""
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import SMALL
+from labml_nn.transformers.mlm import experiment as exp
+
+
+def run_in_process(argv, stop_at=None):
+    overrides, args = exp.parse_args(argv)
+    return exp.run(overrides, args, stop_at=stop_at)
+
+
+def test_short_run_lowers_the_loss(corpus, in_tmp):
+    summary = run_in_process([*SMALL, f'--data={corpus}', '--steps', '60', 'valid_every=20',
+                              'learning_rate=3e-3', 'warmup_steps=10', '--summary', 'summary.json'])
+    curve = summary['curve']
+    assert [p['step'] for p in curve] == [20, 40, 60]
+    # An untrained model (small weights) predicts uniformly: its loss is ln(vocabulary size)
+    untrained = math.log(len(torch.load(summary['checkpoint'], weights_only=True)['vocabulary']) + 2)
+    assert curve[-1]['valid_loss'] < untrained - 0.6
+    assert curve[-1]['valid_loss'] < curve[0]['valid_loss']
+    assert curve[-1]['train_loss'] < curve[0]['train_loss']
+    written = json.loads(Path('summary.json').read_text())
+    for key in ('steps', 'tokens_seen', 'wall_time_s', 'tokens_per_s', 'final'):
+        assert key in written
+    assert written['steps'] == 60 and written['tokens_seen'] == 60 * 16 * 32
+    assert set(written['final']) >= {'train_loss', 'train_accuracy', 'valid_loss', 'valid_accuracy'}
+    assert Path(written['checkpoint']).is_file()
+    # labml recorded the configs and the metrics locally
+    run_dir = Path(written['run_dir'])
+    assert (run_dir / 'configs.yaml').is_file()
+    assert 'loss.valid' in (run_dir / 'log.jsonl').read_text()
+
+
+def test_resume_equals_uninterrupted(corpus, in_tmp):
+    argv = [*SMALL, f'--data={corpus}', '--steps', '24', 'valid_every=4', 'model.dropout=0.1',
+            'checkpoint_every=1000']
+    full = run_in_process(argv)
+    first = run_in_process(argv, stop_at=10)
+    assert first['steps'] == 10
+    resumed = run_in_process(['--resume', first['run_uuid'], '--device', 'cpu'])
+    assert resumed['steps'] == 24
+    # Same losses, to the last bit, at every validation point (wall times differ, of course)
+    def losses(summary):
+        return [(p['step'], p['train_loss'], p['valid_loss'], p['valid_accuracy']) for p in summary['curve']]
+    assert losses(resumed) == losses(full)
+    assert len(losses(full)) == 6
+    a = torch.load(full['checkpoint'], weights_only=True)['model']
+    b = torch.load(resumed['checkpoint'], weights_only=True)['model']
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    # The resumed run is a new run: the first run's checkpoint is kept as it was
+    assert resumed['run_uuid'] != first['run_uuid']
+    assert torch.load(first['checkpoint'], weights_only=True)['step'] == 10
+
+
+def test_checkpoint_loads_with_weights_only(corpus, in_tmp):
+    summary = run_in_process([*SMALL, f'--data={corpus}', '--steps', '3', 'valid_every=3'])
+    state = torch.load(summary['checkpoint'], weights_only=True)
+    assert state['format'] == exp.CHECKPOINT_FORMAT and state['step'] == 3
+    assert set(state['rng']) == {'torch', 'data', 'mask'}
+
+
+def test_sigterm_saves_a_checkpoint_that_resumes(corpus, tmp_path):
+    r"""A real process stopped by SIGTERM saves, exits non-zero with a hint, and can be resumed."""
+    env = {**os.environ, 'PYTHONPATH': str(Path(exp.__file__).parents[3])}
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'labml_nn.transformers.mlm.experiment', *SMALL, f'--data={corpus}',
+         '--steps', '100000', 'valid_every=5', '--summary', 'summary.json'],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    # Wait until training has started (labml writes the run's folder) and a few steps ran
+    while time.time() < deadline and not list(tmp_path.glob('logs/mlm/*/log.jsonl')):
+        time.sleep(0.2)
+    time.sleep(3)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 143, output[-2000:]
+    assert 'Traceback' not in output
+    summary = json.loads((tmp_path / 'summary.json').read_text())
+    assert summary['interrupted'] and 0 < summary['steps'] < 100000
+    checkpoint = torch.load(summary['checkpoint'], weights_only=True)
+    assert checkpoint['step'] == summary['steps']
+    resumed = subprocess.run(
+        [sys.executable, '-m', 'labml_nn.transformers.mlm.experiment', '--resume', summary['run_uuid'],
+         '--steps', str(summary['steps'] + 2), '--summary', 'resumed.json'],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((tmp_path / 'resumed.json').read_text())['steps'] == summary['steps'] + 2
+
+
+def test_help_lists_every_config_with_its_default():
+    text = exp.help_text()
+    for key, (_, default, description) in exp.config_table().items():
+        assert f'{key}={default}' in text
+        assert description and description in text
+    for option in ('--steps', '--data', '--device', '--resume', '--summary'):
+        assert option in text
+
+
+def test_overrides_are_typed():
+    overrides, _ = exp.parse_args(['model.dropout=0.25', 'seq_len=128', '--steps', '7'])
+    assert overrides == {'model.dropout': 0.25, 'seq_len': 128, 'steps': 7}
+
+
+def test_learning_rate_schedule():
+    values = {'learning_rate': 1.0, 'warmup_steps': 10, 'steps': 110, 'min_lr_ratio': 0.1}
+    assert exp.learning_rate(values, 0) == pytest.approx(0.1)
+    assert exp.learning_rate(values, 9) == pytest.approx(1.0)
+    assert exp.learning_rate(values, 60) == pytest.approx(0.55)
+    assert exp.learning_rate(values, 110) == pytest.approx(0.1)

@@ -1,0 +1,109 @@
+"""The encoder: attention equals its formula, the model is bidirectional, the loss counts masked positions only."""
+import math
+
+import torch
+import torch.nn.functional as F
+
+from labml_nn.transformers.mha import MultiHeadAttention, attention
+from labml_nn.transformers.mlm.model import TransformerMLM, masked_loss_and_accuracy
+
+
+def by_hand(q, k, v, mask=None):
+    r"""softmax(QKᵀ/√d_k)V one query at a time, with plain Python sums over the keys."""
+    out = torch.zeros_like(q)
+    d_k = q.shape[-1]
+    for b in range(q.shape[0]):
+        for h in range(q.shape[1]):
+            for i in range(q.shape[2]):
+                scores = [float(q[b, h, i] @ k[b, h, j]) / math.sqrt(d_k) for j in range(k.shape[2])]
+                if mask is not None:
+                    scores = [s if bool(mask[b, 0, i, j]) else -math.inf for j, s in enumerate(scores)]
+                top = max(scores)
+                weights = [math.exp(s - top) for s in scores]
+                total = sum(weights)
+                for j, w in enumerate(weights):
+                    out[b, h, i] += w / total * v[b, h, j]
+    return out
+
+
+def test_attention_equals_formula():
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 5, 4, generator=g, dtype=torch.float64) for _ in range(3))
+    mask = torch.rand(2, 1, 5, 5, generator=g) > 0.3
+    mask[..., 0] = True  # every query may see at least one key
+    expected = by_hand(q, k, v, mask)
+    assert torch.allclose(attention(q, k, v, mask), expected, atol=1e-10)
+    assert torch.allclose(F.scaled_dot_product_attention(q, k, v, attn_mask=mask), expected, atol=1e-10)
+    assert torch.allclose(attention(q, k, v), by_hand(q, k, v), atol=1e-10)
+
+
+def test_module_uses_the_same_attention():
+    r"""The module (fused kernel) equals projections + the written-out `attention` + output projection."""
+    torch.manual_seed(0)
+    mha = MultiHeadAttention(d_model=16, n_heads=4, dropout=0.0).double().eval()
+    x = torch.randn(2, 7, 16, dtype=torch.float64)
+    q, k, v = mha.qkv(x).split(16, dim=-1)
+    q, k, v = (t.view(2, 7, 4, 4).transpose(1, 2) for t in (q, k, v))
+    expected = mha.output(attention(q, k, v).transpose(1, 2).reshape(2, 7, 16))
+    assert torch.allclose(mha(x), expected, atol=1e-10)
+
+
+def small_model():
+    torch.manual_seed(0)
+    return TransformerMLM(n_tokens=20, max_len=16, d_model=32, n_layers=2, n_heads=4, d_ff=64, dropout=0.1).eval()
+
+
+def test_bidirectional():
+    r"""An output depends on later positions (and earlier ones): no causal mask."""
+    model = small_model()
+    x = torch.randint(2, 20, (1, 16), generator=torch.Generator().manual_seed(1))
+    later = x.clone()
+    later[0, -1] = 2 if x[0, -1] != 2 else 3
+    with torch.no_grad():
+        a, b = model(x), model(later)
+    assert not torch.allclose(a[0, 0], b[0, 0], atol=1e-6)
+    earlier = x.clone()
+    earlier[0, 0] = 2 if x[0, 0] != 2 else 3
+    with torch.no_grad():
+        c = model(earlier)
+    assert not torch.allclose(a[0, -1], c[0, -1], atol=1e-6)
+
+
+def test_positions_matter():
+    r"""The same character at two positions gets two different outputs: positions are visible."""
+    model = small_model()
+    x = torch.full((1, 16), 5)
+    with torch.no_grad():
+        out = model(x)[0]
+    assert not torch.allclose(out[0], out[8], atol=1e-5)
+
+
+def test_eval_mode_is_deterministic():
+    model = small_model()
+    x = torch.randint(2, 20, (2, 16))
+    with torch.no_grad():
+        assert torch.equal(model(x), model(x))
+
+
+def test_loss_counts_masked_positions_only():
+    g = torch.Generator().manual_seed(2)
+    logits = torch.randn(2, 8, 10, generator=g)
+    labels = torch.zeros(2, 8, dtype=torch.long)  # 0 is padding: nothing to predict
+    labels[0, 1], labels[0, 5], labels[1, 7] = 3, 4, 9
+    loss, correct, total = masked_loss_and_accuracy(logits, labels, padding_token=0)
+    picked = [(0, 1, 3), (0, 5, 4), (1, 7, 9)]
+    expected = sum(-logits[b, s].log_softmax(-1)[t] for b, s, t in picked) / 3
+    assert torch.allclose(loss, expected)
+    assert int(total) == 3
+    assert int(correct) == sum(int(logits[b, s].argmax() == t) for b, s, t in picked)
+    # Changing the logits of unmasked positions changes nothing
+    other = logits.clone()
+    other[labels == 0] = torch.randn(int((labels == 0).sum()), 10, generator=g) * 10
+    assert torch.equal(masked_loss_and_accuracy(other, labels, 0)[0], loss)
+
+
+def test_loss_with_nothing_masked_is_zero_not_nan():
+    logits = torch.randn(1, 4, 6, requires_grad=True)
+    loss, correct, total = masked_loss_and_accuracy(logits, torch.zeros(1, 4, dtype=torch.long), 0)
+    loss.backward()
+    assert float(loss.detach()) == 0.0 and int(total) == 0 and logits.grad is not None
