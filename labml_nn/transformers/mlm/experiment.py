@@ -59,6 +59,7 @@ which refuses anything that could run code.
 
 import argparse
 import ast
+import functools
 import inspect
 import json
 import math
@@ -123,9 +124,9 @@ class Configs(BaseConfigs):
     # Sequences per training step
     batch_size: int = 32
     # Training steps in the run (also sets the length of the learning-rate schedule)
-    steps: int = 4000
+    steps: int = 5000
     # Peak learning rate of AdamW
-    learning_rate: float = 1e-3
+    learning_rate: float = 2e-3
     # Steps of linear learning-rate warm-up
     warmup_steps: int = 100
     # Final learning rate of the cosine decay, as a fraction of the peak
@@ -195,6 +196,7 @@ def _read_config_class(cls: type) -> Dict[str, Tuple[type, Any, str]]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
 def config_table() -> Dict[str, Tuple[type, Any, str]]:
     r"""Every config as `{dotted name: (type, default, help)}`."""
     return {prefix + name: entry
@@ -529,6 +531,8 @@ class Trainer:
         last = values['steps'] if stop_at is None else min(stop_at, values['steps'])
         first = self.step
         previous = {s: signal.signal(s, self._handle_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        # A resumed run's charts continue from its step, not from 0
+        tracker.set_global_step(first)
         start = time.perf_counter()
         try:
             for _ in monit.loop(range(first, last)):
