@@ -60,6 +60,7 @@ which refuses anything that could run code.
 import argparse
 import ast
 import functools
+import hashlib
 import inspect
 import json
 import math
@@ -76,8 +77,13 @@ import torch
 from labml import experiment, logger, monit, tracker
 from labml.configs import BaseConfigs, option
 from labml.logger import Text
+from torch.nn.parallel import DistributedDataParallel
 
 from labml_nn.transformers.mlm import MLM
+from labml_nn.transformers.mlm.distributed import (Processes, broadcast, from_environment, gather,
+                                                   sum_across)
+from labml_nn.transformers.mlm.distributed import finish as finish_processes
+from labml_nn.transformers.mlm.distributed import start as start_processes
 from labml_nn.transformers.mlm.data import (CharVocabulary, DataError, load_corpus,
                                             random_windows, split)
 from labml_nn.transformers.mlm.model import TransformerMLM, masked_loss_and_accuracy
@@ -147,6 +153,14 @@ class Configs(BaseConfigs):
     checkpoint_every: int = 500
     # Seed of every random number generator of the run
     seed: int = 0
+    # Steps over which sequences grow from curriculum_start_len to seq_len (0: no curriculum)
+    curriculum_steps: int = 0
+    # Sequence length the curriculum starts from; seq_len / curriculum_start_len must be a power of 2
+    curriculum_start_len: int = 16
+    # Use bfloat16 autocast on CUDA GPUs (ignored on CPUs)
+    bf16: bool = True
+    # Compile the model with torch.compile (opt-in: it takes a minute to start, and was slower on CPUs)
+    compile: bool = False
 
 
 # labml builds nested configs through *options*: functions that compute a config's value.
@@ -250,6 +264,13 @@ def check_configs(values: Dict[str, Any]) -> None:
         raise UsageError(f"model.dropout={values['model.dropout']}: must be in [0, 1)")
     if not 0 < values['valid_fraction'] < 1:
         raise UsageError(f"valid_fraction={values['valid_fraction']}: must be between 0 and 1")
+    if values['curriculum_steps'] < 0:
+        raise UsageError(f"curriculum_steps={values['curriculum_steps']}: must be 0 or more")
+    if values['curriculum_steps'] > 0:
+        ratio = values['seq_len'] / max(values['curriculum_start_len'], 1)
+        if values['curriculum_start_len'] <= 0 or ratio < 1 or ratio != 2 ** round(math.log2(ratio)):
+            raise UsageError(f"curriculum_start_len={values['curriculum_start_len']}: seq_len={values['seq_len']} "
+                             f"must be it times a power of 2 (e.g. 16 and 128)")
     if values['model.d_model'] % values['model.n_heads'] != 0:
         raise UsageError(f"model.d_model={values['model.d_model']} is not divisible by "
                          f"model.n_heads={values['model.n_heads']}")
@@ -306,8 +327,10 @@ def find_checkpoint(resume: str, logs: Path, flag: str = '--resume') -> Path:
             return path / CHECKPOINT_NAME
         raise CheckpointError(f"{flag} {resume}: the folder has no {CHECKPOINT_NAME}; "
                               f"give a run folder that saved a checkpoint")
-    for candidate in sorted(logs.glob(f'*/{resume}/{CHECKPOINT_NAME}')):
-        return candidate
+    # A single-process run's folder is `<uuid>`, a distributed run's rank 0 folder `<uuid>.0`
+    for pattern in (f'*/{resume}/{CHECKPOINT_NAME}', f'*/{resume}.0/{CHECKPOINT_NAME}'):
+        for candidate in sorted(logs.glob(pattern)):
+            return candidate
     raise CheckpointError(f"{flag} {resume}: no run folder or checkpoint with that uuid or path "
                           f"(looked in {logs}); give a run uuid printed by an earlier run")
 
@@ -346,17 +369,20 @@ class Trainer:
     ## The training loop
 
     `values` is the flat table of configs, `text` the corpus, `vocabulary` its characters.
-    `checkpoint` (optional) is the state of a run to continue.
+    `checkpoint` (optional) is the state of a run to continue; `processes` says which rank
+    this is when `torchrun` started several ([distributed training](distributed.html)).
     """
 
     def __init__(self, values: Dict[str, Any], text: str, vocabulary: CharVocabulary,
                  device: torch.device, run_dir: Optional[Path],
-                 checkpoint: Optional[Dict[str, Any]] = None, data: str = ''):
+                 checkpoint: Optional[Dict[str, Any]] = None, data: str = '',
+                 processes: Processes = Processes()):
         self.values = values
         self.data = data
         self.vocabulary = vocabulary
         self.device = device
         self.run_dir = run_dir
+        self.processes = processes
         self.seq_len = values['seq_len']
         self.batch_size = values['batch_size']
 
@@ -365,8 +391,10 @@ class Trainer:
         self.masking = make_masking(values, vocabulary)
 
         # Three random number generators, each with one job, so that the data, the masking
-        # and dropout don't disturb each other's sequences (validation uses its own, below)
-        torch.manual_seed(values['seed'])  # dropout and weight initialization
+        # and dropout don't disturb each other's sequences (validation uses its own, below).
+        # The data and masking generators are the same on every rank: each rank draws the
+        # whole global batch and keeps its shard.
+        torch.manual_seed(values['seed'])  # weight initialization, then dropout
         self.data_generator = torch.Generator().manual_seed(values['seed'] + 1)
         self.mask_generator = torch.Generator().manual_seed(values['seed'] + 2)
 
@@ -374,6 +402,9 @@ class Trainer:
             n_tokens=len(vocabulary), max_len=self.seq_len, d_model=values['model.d_model'],
             n_layers=values['model.n_layers'], n_heads=values['model.n_heads'],
             d_ff=values['model.d_ff'], dropout=values['model.dropout']).to(device)
+        if processes.rank > 0:
+            # Each rank drops out different units (rank 0 keeps the single-process sequence)
+            torch.manual_seed(values['seed'] + 7919 * processes.rank)
         # AdamW with weight decay on the matrices only: decaying biases, layer norm gains and
         # embeddings towards zero does not regularize, it only fights the model
         decay = [p for n, p in self.model.named_parameters() if p.dim() == 2 and 'embeddings' not in n]
@@ -383,7 +414,18 @@ class Trainer:
              {'params': no_decay, 'weight_decay': 0.0}],
             lr=values['learning_rate'], betas=(0.9, 0.98), eps=1e-9)
 
-        # The validation set: fixed windows, masked once with a fixed generator
+        # What the forward pass runs: the model, wrapped by DDP when there are several ranks
+        # (it averages gradients in the backward pass), compiled when asked
+        self.forward_model: torch.nn.Module = self.model
+        if processes.is_distributed:
+            self.forward_model = DistributedDataParallel(
+                self.model, device_ids=[device.index] if device.type == 'cuda' else None)
+        if values['compile']:
+            self.forward_model = torch.compile(self.forward_model)
+        # bfloat16 autocast on GPUs: matrix multiplies in bf16, sums and the loss in fp32
+        self.autocast = device.type == 'cuda' and values['bf16']
+
+        # The validation set: fixed windows at the final length, masked once with a fixed generator
         valid_generator = torch.Generator().manual_seed(values['seed'] + 3)
         windows = random_windows(self.valid_ids, values['valid_sequences'], self.seq_len, valid_generator)
         self.valid_inputs, self.valid_labels = self.masking(windows, generator=valid_generator)
@@ -421,13 +463,22 @@ class Trainer:
         self.elapsed = state['elapsed']
         self.curve = state['curve']
         self.window = state['window']
-        torch.set_rng_state(state['rng']['torch'])
+        # Each rank continues its own dropout sequence when the run had as many ranks
+        torch_states = state['rng']['torch']
+        if len(torch_states) == self.processes.world_size:
+            torch.set_rng_state(torch_states[self.processes.rank])
         self.data_generator.set_state(state['rng']['data'])
         self.mask_generator.set_state(state['rng']['mask'])
 
-    def checkpoint_state(self) -> Dict[str, Any]:
-        r"""Everything needed to continue the run; only tensors, numbers, strings, lists and dicts."""
-        return {
+    def save_checkpoint(self) -> Optional[Path]:
+        r"""
+        Everything needed to continue the run; only tensors, numbers, strings, lists and dicts.
+        Every rank takes part (they send rank 0 their dropout generator's state); rank 0 writes.
+        """
+        torch_states = gather(self.processes, torch.get_rng_state())
+        if self.run_dir is None or not self.processes.is_main:
+            return None
+        state = {
             'format': CHECKPOINT_FORMAT,
             'configs': self.values,
             'vocabulary': self.vocabulary.chars,
@@ -438,40 +489,72 @@ class Trainer:
             'window': self.window,
             'model': self.model.state_dict(),
             'optimizer': self.optimizer.state_dict(),
-            'rng': {'torch': torch.get_rng_state(), 'data': self.data_generator.get_state(),
+            'rng': {'torch': torch_states, 'data': self.data_generator.get_state(),
                     'mask': self.mask_generator.get_state()},
         }
-
-    def save_checkpoint(self) -> Optional[Path]:
-        if self.run_dir is None:
-            return None
         path = self.run_dir / CHECKPOINT_NAME
-        save_atomically(self.checkpoint_state(), path)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        save_atomically(state, path)
         return path
+
+    def current_seq_len(self) -> int:
+        r"""
+        ### The sequence-length curriculum
+
+        With `curriculum_steps` > 0 the run starts on sequences of `curriculum_start_len`
+        and doubles their length in equal stages until it reaches `seq_len` after
+        `curriculum_steps` steps. The batch holds as many more sequences as they are shorter,
+        so every step trains on the same number of tokens. Attention costs grow with the
+        square of the length, so short steps are cheaper, and the model learns the local
+        patterns (spelling, common words) before it has to use long contexts.
+        """
+        steps, start = self.values['curriculum_steps'], self.values['curriculum_start_len']
+        if steps == 0 or self.step >= steps:
+            return self.seq_len
+        n_stages = int(math.log2(self.seq_len // start)) + 1
+        stage = self.step * (n_stages - 1) // steps if n_stages > 1 else 0
+        return start * 2 ** stage
 
     def train_step(self) -> Tuple[float, int, int]:
         r"""
         ### One step
 
-        Returns the loss, the number of masked positions guessed right and their count.
+        Returns the loss (averaged over all masked positions of the global batch), the number
+        of masked positions guessed right and their count.
         """
         lr = learning_rate(self.values, self.step)
         for group in self.optimizer.param_groups:
             group['lr'] = lr
-        # Data and masking are drawn on the CPU with their own generators, then moved
-        x = random_windows(self.train_ids, self.batch_size, self.seq_len, self.data_generator)
+        # The global batch, drawn and masked on the CPU with their own generators. Shorter
+        # sequences during the curriculum come in proportionally larger batches.
+        seq_len = self.current_seq_len()
+        batch_size = self.batch_size * (self.seq_len // seq_len)
+        x = random_windows(self.train_ids, batch_size, seq_len, self.data_generator)
         masked, labels = self.masking(x, generator=self.mask_generator)
-        masked, labels = masked.to(self.device), labels.to(self.device)
+        global_count = int((labels != self.vocabulary.padding_token).sum())
+        # This rank's shard of the rows
+        rows = batch_size // self.processes.world_size
+        shard = slice(self.processes.rank * rows, (self.processes.rank + 1) * rows)
+        masked, labels = masked[shard].to(self.device), labels[shard].to(self.device)
 
-        self.model.train()
-        logits = self.model(masked)  # [batch_size, seq_len, n_tokens]
-        loss, correct, total = masked_loss_and_accuracy(logits, labels, self.vocabulary.padding_token)
+        self.forward_model.train()
+        with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+            logits = self.forward_model(masked)  # [rows, seq_len, n_tokens]
+        loss, correct, total = masked_loss_and_accuracy(logits.float(), labels, self.vocabulary.padding_token)
+        # Scale the shard's mean to "this shard's share of the global mean" (see
+        # [distributed training](distributed.html)); with one process the factor is 1
+        share = int(total) * self.processes.world_size / max(global_count, 1)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        (loss * share).backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.values['grad_clip'])
         self.optimizer.step()
         self.step += 1
-        return loss.item(), int(correct), int(total)
+        # One message carries the loss sum, the right guesses and a stop request of every rank
+        loss_sum, correct, stop = sum_across(
+            self.processes, [loss.item() * int(total), int(correct), float(self.stop_signal is not None)])
+        if stop and self.stop_signal is None:
+            self.stop_signal = signal.SIGTERM
+        return loss_sum / max(global_count, 1), int(correct), global_count
 
     @torch.no_grad()
     def validate(self) -> Tuple[float, float]:
@@ -480,17 +563,21 @@ class Trainer:
 
         Loss and accuracy over all masked positions of the fixed validation windows, in eval
         mode. The loss is a mean over positions, not over batches, so a batch with more masked
-        characters counts for more.
+        characters counts for more. With several ranks each takes every $N$-th batch.
         """
         self.model.eval()
         loss_sum, correct, total = 0.0, 0, 0
-        for i in range(0, len(self.valid_inputs), self.batch_size):
+        starts = range(0, len(self.valid_inputs), self.batch_size)
+        for i in list(starts)[self.processes.rank::self.processes.world_size]:
             inputs = self.valid_inputs[i:i + self.batch_size].to(self.device)
             labels = self.valid_labels[i:i + self.batch_size].to(self.device)
-            loss, c, t = masked_loss_and_accuracy(self.model(inputs), labels, self.vocabulary.padding_token)
+            with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.autocast):
+                logits = self.model(inputs)
+            loss, c, t = masked_loss_and_accuracy(logits.float(), labels, self.vocabulary.padding_token)
             loss_sum += loss.item() * int(t)
             correct += int(c)
             total += int(t)
+        loss_sum, correct, total = sum_across(self.processes, [loss_sum, correct, total])
         return loss_sum / max(total, 1), correct / max(total, 1)
 
     @torch.no_grad()
@@ -548,7 +635,7 @@ class Trainer:
                 elif self.step % 10 == 0:
                     # Send the mean of the last 10 steps to the screen and the app
                     tracker.save()
-                if values['sample_every'] and self.step % values['sample_every'] == 0:
+                if values['sample_every'] and self.step % values['sample_every'] == 0 and self.processes.is_main:
                     self.show_samples()
                 if self.step % values['checkpoint_every'] == 0 and self.step != last:
                     self.save_checkpoint()
@@ -562,13 +649,26 @@ class Trainer:
         path = self.save_checkpoint()
         steps_here = self.step - first
         tokens_here = steps_here * self.batch_size * self.seq_len
-        return {'steps': self.step, 'steps_this_process': steps_here,
-                'tokens_seen': self.step * self.batch_size * self.seq_len,
-                'wall_time_s': wall, 'tokens_per_s': tokens_here / wall if wall > 0 else 0.0,
-                'final': self.curve[-1] if self.curve else None,
-                'curve': self.curve, 'checkpoint': str(path) if path else None,
-                'interrupted': self.stop_signal is not None,
-                'stop_signal': self.stop_signal}
+        summary = {'steps': self.step, 'steps_this_process': steps_here,
+                   'tokens_seen': self.step * self.batch_size * self.seq_len,
+                   'wall_time_s': wall, 'tokens_per_s': tokens_here / wall if wall > 0 else 0.0,
+                   'final': self.curve[-1] if self.curve else None,
+                   'curve': self.curve, 'checkpoint': str(path) if path else None,
+                   'interrupted': self.stop_signal is not None,
+                   'stop_signal': self.stop_signal}
+        if self.processes.is_distributed:
+            # A fingerprint of each rank's weights: DDP keeps them identical, and this shows it
+            summary['world_size'] = self.processes.world_size
+            summary['rank_weight_hashes'] = gather(self.processes, self.weight_hash())
+        return summary
+
+    def weight_hash(self) -> str:
+        r"""SHA-256 of all parameters' bytes: equal hashes mean bit-identical weights."""
+        digest = hashlib.sha256()
+        for name, p in sorted(self.model.state_dict().items()):
+            digest.update(name.encode())
+            digest.update(p.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+        return digest.hexdigest()
 
     def _evaluate(self, start: float) -> None:
         r"""Validation, one point of the curve, and a line on the screen."""
@@ -646,12 +746,15 @@ def parse_args(argv: List[str]) -> Tuple[Dict[str, Any], argparse.Namespace]:
     return overrides, args
 
 
-def pick_device(name: str) -> torch.device:
+def pick_device(name: str, processes: Processes) -> torch.device:
+    r"""`cpu`, `cuda` or `auto`; each rank of a multi-GPU run takes the GPU of its local rank."""
     if name == 'cuda' and not torch.cuda.is_available():
         raise UsageError("--device cuda: this machine has no CUDA GPU that PyTorch can use; "
                          "use --device cpu or --device auto")
     if name == 'auto':
         name = 'cuda' if torch.cuda.is_available() else 'cpu'
+    if name == 'cuda':
+        return torch.device('cuda', processes.local_rank % torch.cuda.device_count())
     return torch.device(name)
 
 
@@ -667,17 +770,14 @@ def use_working_directory_for_logs() -> Path:
     return Path(labml_lab.lab_singleton().experiments)
 
 
-def run(overrides: Dict[str, Any], args: argparse.Namespace,
-        stop_at: Optional[int] = None) -> Dict[str, Any]:
+def prepare(overrides: Dict[str, Any], args: argparse.Namespace, logs: Path, processes: Processes):
     r"""
-    ## Putting it together
+    ## Checking everything before training
 
-    Resolves the configs (from the defaults, or from the checkpoint being resumed), loads and
-    checks the data, starts a labml run, trains and returns the summary.
+    Resolves the configs (the defaults, or the checkpoint's when resuming, then the
+    overrides), loads the text and checks that the pieces fit together. Every problem is
+    found here, before anything is written.
     """
-    device = pick_device(args.device)
-    logs = use_working_directory_for_logs()
-
     checkpoint = None
     values = {key: default for key, (_, default, _) in config_table().items()}
     data_source = args.data
@@ -689,19 +789,19 @@ def run(overrides: Dict[str, Any], args: argparse.Namespace,
             raise UsageError(f"cannot change {', '.join(changed)} when resuming; only "
                              f"{', '.join(sorted(RESUMABLE_OVERRIDES))} may change")
         values.update(checkpoint['configs'])
-        if data_source is None:
-            data_source = checkpoint.get('data')
-            if data_source in ('tiny_shakespeare', 'stdlib_docstrings'):
-                data_source = None
+        # The run's own text, unless --data says otherwise
+        if data_source is None and checkpoint['data'] not in ('tiny_shakespeare', 'stdlib_docstrings'):
+            data_source = checkpoint['data']
     values.update(overrides)
     check_configs(values)
+    if values['batch_size'] % processes.world_size != 0:
+        raise UsageError(f"batch_size={values['batch_size']} can't be split evenly over "
+                         f"{processes.world_size} processes; make it a multiple of {processes.world_size}")
     if checkpoint is not None and values['steps'] <= checkpoint['step']:
         raise UsageError(f"--resume: the run already did {checkpoint['step']} of "
                          f"{values['steps']} steps; give a larger --steps to continue it")
 
     text, description = load_corpus(data_source)
-    if checkpoint is not None and checkpoint.get('data') == 'tiny_shakespeare' and data_source is None:
-        description = 'tiny_shakespeare'
     vocabulary = CharVocabulary.from_text(text)
     if checkpoint is not None and checkpoint['vocabulary'] != vocabulary.chars:
         raise CheckpointError(f"--resume: the checkpoint's vocabulary ({len(checkpoint['vocabulary'])} "
@@ -713,29 +813,57 @@ def run(overrides: Dict[str, Any], args: argparse.Namespace,
         raise DataError(f"the text has {len(text)} characters, too short for seq_len="
                         f"{values['seq_len']} with valid_fraction={values['valid_fraction']}; "
                         f"give at least {needed} characters or a smaller seq_len")
+    return values, checkpoint, text, description, vocabulary
 
-    # `python_file` is where labml starts looking for `.labml.yaml`: the working directory
-    experiment.create(name='mlm', python_file=str(Path.cwd()), writers={'screen', 'file'},
-                      comment=f"resumed from {args.resume}" if args.resume else description)
-    conf = Configs()
-    experiment.configs(conf, dict(values))
-    run_dir = logs / 'mlm' / experiment.get_uuid()
-    trainer = Trainer(values, text, vocabulary, device, run_dir, checkpoint, data=description)
-    logger.log([('Data: ', Text.meta), (f"{description}, {len(text):,} characters, "
-                                         f"{len(vocabulary.chars)} distinct", Text.value)])
-    with experiment.start():
-        summary = trainer.run(stop_at=stop_at)
-    summary.update({'run_uuid': experiment.get_uuid(), 'run_dir': str(run_dir), 'data': description,
+
+def run(overrides: Dict[str, Any], args: argparse.Namespace,
+        stop_at: Optional[int] = None) -> Dict[str, Any]:
+    r"""
+    ## Putting it together
+
+    Checks everything, starts a labml run (one run for all ranks when `torchrun` started
+    several processes), trains and returns the summary.
+    """
+    processes = from_environment()
+    device = pick_device(args.device, processes)
+    logs = use_working_directory_for_logs()
+    values, checkpoint, text, description, vocabulary = prepare(overrides, args, logs, processes)
+
+    start_processes(processes, device)
+    try:
+        # One uuid for all ranks, chosen by rank 0, so labml shows them as one run
+        uuid = broadcast(processes, experiment.generate_uuid())
+        # `python_file` is where labml starts looking for `.labml.yaml`: the working directory
+        experiment.create(name='mlm', uuid=uuid, python_file=str(Path.cwd()),
+                          writers={'screen', 'file'}, disable_screen=not processes.is_main,
+                          comment=f"resumed from {args.resume}" if args.resume else description,
+                          distributed_rank=processes.rank,
+                          distributed_world_size=processes.world_size if processes.is_distributed else 0)
+        experiment.configs(Configs(), dict(values))
+        # labml names a distributed run's folders `<uuid>.<rank>`; rank 0's holds the checkpoints
+        run_dir = logs / 'mlm' / (f'{uuid}.0' if processes.is_distributed else uuid)
+        trainer = Trainer(values, text, vocabulary, device, run_dir, checkpoint, data=description,
+                          processes=processes)
+        if processes.is_main:
+            logger.log([('Data: ', Text.meta), (f"{description}, {len(text):,} characters, "
+                                                 f"{len(vocabulary.chars)} distinct", Text.value)])
+        with experiment.start():
+            summary = trainer.run(stop_at=stop_at)
+    finally:
+        finish_processes(processes)
+
+    summary.update({'run_uuid': uuid, 'run_dir': str(run_dir), 'data': description,
                     'device': str(device), 'machine': f"{platform.machine()}, {os.cpu_count()} cores, "
                                                       f"torch {torch.__version__}, {torch.get_num_threads()} threads",
                     'config': values})
-    if summary['interrupted']:
-        logger.log([('Stopped at step ', Text.warning), (str(trainer.step), Text.value),
-                    ('; continue with --resume ', Text.warning), (experiment.get_uuid(), Text.value)])
-    elif summary['checkpoint']:
-        logger.log([('Checkpoint: ', Text.meta), (summary['checkpoint'], Text.value)])
-    if args.summary:
-        Path(args.summary).write_text(json.dumps(summary, indent=1) + '\n')
+    if processes.is_main:
+        if summary['interrupted']:
+            logger.log([('Stopped at step ', Text.warning), (str(trainer.step), Text.value),
+                        ('; continue with --resume ', Text.warning), (uuid, Text.value)])
+        elif summary['checkpoint']:
+            logger.log([('Checkpoint: ', Text.meta), (summary['checkpoint'], Text.value)])
+        if args.summary:
+            Path(args.summary).write_text(json.dumps(summary, indent=1) + '\n')
     return summary
 
 
