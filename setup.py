@@ -23,12 +23,21 @@ setup(
         'PyYAML',
     ],
     extras_require={
-        'test': ['pytest>=8'],
+        # The test suite: pytest, and Playwright to drive Debian's chromium (never its own browser)
+        'test': ['pytest>=8', 'playwright==1.65.2'],
+        # Building the annotated site (KaTeX itself comes from npm, see site_src/package.json)
+        'site': ['mkdocs==1.6.1', 'markdown-it-py==4.3.0', 'mdit-py-plugins==0.7.0', 'Pygments==2.20.0',
+                 'pdoc==16.0.0'],
+        # Benchmark-only baselines
+        'bench': ['pycco==0.6.0'],
     },
     entry_points={
         'console_scripts': [
             'labml-nn-mlm=labml_nn.transformers.mlm.experiment:main',
             'labml-nn-fill=labml_nn.transformers.mlm.fill:main',
+        ],
+        'mkdocs.plugins': [
+            'labml_nn_site = site_src.plugin:AnnotatedSourcePlugin',
         ],
     },
 )

@@ -6,7 +6,7 @@ summary: Runs the experiment with its default configs on Tiny Shakespeare and re
 
 # Recording the default run
 
-The [experiment page](../labml_nn/transformers/mlm/experiment.html) promises that the default
+The [experiment page](../transformers/mlm/experiment.html) promises that the default
 run finishes within 15 minutes on a 2-core CPU and reaches at least 60% masked-character
 validation accuracy. This script is how that promise is checked: it runs
 

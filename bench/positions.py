@@ -6,7 +6,7 @@ summary: Trains the same model with our embeddings, with the reference's scaled 
 
 # Why the reference recipe plateaus: a measurement
 
-The [embeddings page](../labml_nn/transformers/embeddings.html) argues that multiplying
+The [embeddings page](../transformers/embeddings.html) argues that multiplying
 $\mathcal{N}(0, 1)$ token embeddings by $\sqrt{d_\text{model}}$ drowns the positional
 encodings, and that a masked language model that can't see positions is stuck near the
 character frequencies. This script tests the argument. It trains the experiment's default

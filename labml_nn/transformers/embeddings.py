@@ -34,9 +34,9 @@ the learning rate per step, so shrinking the token table from 11 to 1 takes thou
 steps, and the reference's slow warm-up keeps the learning rate tiny for the first 2,000 of
 them. The model trains, but it is blind to order for a long time.
 
-The [position benchmark](../../bench/positions.html) trains both schemes with everything
-else equal and records the curves; its numbers are on the
-[experiment page](mlm/experiment.html).
+[The position benchmark](../bench/positions.html) trains the model with both schemes, and
+with no positions at all, everything else equal; [its recorded results](../bench/results/positions.html)
+show the difference.
 """
 
 import torch

@@ -38,7 +38,8 @@ against its context; the unchanged ones teach it that the token it sees is often
 The three outcomes are *disjoint*: one uniform number $u$ per selected token decides,
 $u < 0.8$ gives `[MASK]`, $0.8 \le u < 0.9$ a random token, the rest stay. Drawing
 "random" and "unchanged" independently instead, as the reference implementation does,
-skews the split to about 81% / 10% / 9%. Its random tokens could also be `[PAD]` or
+skews the split to about 81% / 10% / 9%
+(`tests/test_mlm.py::test_independent_draws_skew_the_split` works it out). Its random tokens could also be `[PAD]` or
 `[MASK]`, which puts the very token the model must learn to distrust into the "random"
 case. Here random tokens are drawn only from real tokens. A statistical test
 (`tests/test_mlm.py::test_proportions`) checks the rates above on a million tokens.

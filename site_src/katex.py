@@ -1,0 +1,136 @@
+r"""
+---
+title: Math at build time with KaTeX
+summary: Every formula of a build is collected as a placeholder and rendered to HTML and MathML in a single node process; KaTeX's stylesheet and fonts are copied into the site.
+---
+
+# Math at build time
+
+The prose of this project is full of formulas like $\mathrm{softmax}(QK^\top / \sqrt{d_k})V$.
+Typesetting them in the reader's browser would need a script from somewhere, and a page that
+looks garbled until it arrives (or forever, offline). Instead KaTeX runs once, when the site
+is built, and the page holds finished HTML for the eye and MathML for screen readers.
+
+KaTeX is a JavaScript library, so we run it with `node`. Starting node and loading KaTeX takes
+longer than rendering a hundred formulas, so the renderer does not call it per formula: it
+leaves a *placeholder* in the HTML for each formula and remembers the TeX, and when every
+page of the build has been rendered, one process renders every formula at once. Identical
+formulas are rendered once.
+
+KaTeX comes from npm (`site_src/package.json` pins it and `package-lock.json` pins what it
+pulls in). The first build installs it with `npm ci --prefix site_src` when it is missing.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import SiteError
+
+# The folder of this package: `katex_batch.js` and `node_modules/` live here
+HERE = Path(__file__).parent
+KATEX_DIST = HERE / 'node_modules' / 'katex' / 'dist'
+
+# A placeholder is a number between two characters of Unicode's private use area. Nobody
+# writes those in prose, Markdown leaves them alone, and HTML escaping does not touch them.
+OPEN, CLOSE = '\ue000', '\ue001'
+PLACEHOLDER = re.compile(f'{OPEN}(\\d+){CLOSE}')
+
+
+# ## Collecting formulas
+@dataclass
+class MathBatch:
+    """The formulas of one build, in the order they were first seen."""
+    # `(tex, display)` of each distinct formula
+    formulas: list[tuple[str, bool]] = field(default_factory=list)
+    # Where each was first seen, as `file:line`, for error messages
+    places: list[str] = field(default_factory=list)
+    index: dict[tuple[str, bool], int] = field(default_factory=dict)
+    # The rendered HTML of each formula, once `render` has run
+    html: list[str] = field(default_factory=list)
+
+    def add(self, tex: str, display: bool, place: str) -> str:
+        """Remember a formula and return the placeholder that stands for it."""
+        key = (tex.strip(), display)
+        if key not in self.index:
+            self.index[key] = len(self.formulas)
+            self.formulas.append(key)
+            self.places.append(place)
+        return f'{OPEN}{self.index[key]}{CLOSE}'
+
+    # ## Rendering them all
+    #
+    # `cache` maps `(tex, display)` to HTML from earlier builds: `mkdocs serve` keeps it, so
+    # that after an edit only new formulas go to node and the page is back within a second.
+    def render(self, cache: dict | None = None):
+        cache = {} if cache is None else cache
+        todo = [key for key in self.formulas if key not in cache]
+        if todo:
+            results = run_katex([{'tex': tex, 'display': display} for tex, display in todo])
+            errors = []
+            for key, result in zip(todo, results):
+                if 'error' in result:
+                    place = self.places[self.index[key]]
+                    delimiter = '$$' if key[1] else '$'
+                    errors.append(f'{place}: KaTeX cannot render {delimiter}{key[0]}{delimiter}: '
+                                  f'{result["error"]}')
+                else:
+                    cache[key] = result['html']
+            if errors:
+                # Every bad formula at once, so the writer fixes them in one go
+                raise SiteError('\n'.join(errors))
+        self.html = [cache[key] for key in self.formulas]
+
+    def substitute(self, html: str) -> str:
+        """Put the rendered formulas in place of the placeholders."""
+        return PLACEHOLDER.sub(lambda m: self.html[int(m.group(1))], html)
+
+
+# ## The node process
+#
+# The formulas go in as JSON on stdin and come back as JSON on stdout; see `katex_batch.js`.
+def ensure_katex():
+    """Install the pinned KaTeX with `npm ci` the first time it is needed."""
+    if (KATEX_DIST / 'katex.min.css').exists():
+        return
+    npm = shutil.which('npm')
+    if npm is None:
+        raise SiteError('npm is not installed: the site needs it once, to fetch KaTeX')
+    print('Installing KaTeX from npm (once): npm ci --prefix site_src')
+    proc = subprocess.run([npm, 'ci', '--prefix', str(HERE), '--no-audit', '--no-fund'],
+                          capture_output=True, text=True)
+    if proc.returncode != 0 or not (KATEX_DIST / 'katex.min.css').exists():
+        raise SiteError(f'npm ci --prefix site_src failed: {proc.stderr.strip()[-300:]}')
+
+
+def run_katex(items: list[dict]) -> list[dict]:
+    node = shutil.which('node')
+    if node is None:
+        raise SiteError('node is not installed: KaTeX needs it to render the math')
+    ensure_katex()
+    proc = subprocess.run([node, str(HERE / 'katex_batch.js')], input=json.dumps(items),
+                          capture_output=True, text=True, encoding='utf-8')
+    if proc.returncode != 0:
+        raise SiteError(f'KaTeX failed: {proc.stderr.strip()[-500:]}')
+    return json.loads(proc.stdout)
+
+
+# ## Stylesheet and fonts
+#
+# KaTeX's stylesheet lists each font three times: woff2, woff and ttf. Every browser that can
+# show this site reads woff2, so we copy only those (about 300 KB) and drop the other two from
+# the stylesheet, which then never points at a file that is not there.
+FONT_FALLBACKS = re.compile(r',\s*url\([^)]*\.(?:woff|ttf)\)\s*format\("(?:woff|truetype)"\)')
+
+
+def copy_assets(dest: Path):
+    """Copy `katex.min.css` and its woff2 fonts into `dest` (e.g. `site/assets/katex`)."""
+    ensure_katex()
+    (dest / 'fonts').mkdir(parents=True, exist_ok=True)
+    css = (KATEX_DIST / 'katex.min.css').read_text(encoding='utf-8')
+    (dest / 'katex.min.css').write_text(FONT_FALLBACKS.sub('', css), encoding='utf-8')
+    for font in sorted((KATEX_DIST / 'fonts').glob('*.woff2')):
+        shutil.copyfile(font, dest / 'fonts' / font.name)

@@ -1,0 +1,209 @@
+r"""
+---
+title: Rendering sections to HTML
+summary: Prose through markdown-it-py with math kept out of the Markdown parser's way, code through Pygments with every identifier marked, and the markup of a side-by-side page.
+---
+
+# Rendering
+
+This module turns the sections of a [parsed file](sections.html) into the HTML of a page body.
+It still knows nothing about mkdocs: it returns a string, and the [plugin](plugin.html) hands
+that string to the theme.
+
+## Math and Markdown
+
+Markdown and TeX fight over the same characters: `_` is emphasis in one and a subscript in the
+other, `\\` is an escape in both, and `*` is emphasis or multiplication. The usual trick of
+letting Markdown run and hoping the TeX survives garbles formulas like $a_i * b_j$. So the
+Markdown parser itself must know about math: the `dollarmath` plugin of markdown-it-py parses
+`$…$` and `$$…$$` (including `$$…$$` in the middle of a paragraph) as math tokens whose
+content the Markdown rules never touch. Our render rules then swap each for a
+[KaTeX placeholder](katex.html). A dollar that is not math is written `\$`.
+"""
+
+import html
+import re
+from itertools import groupby
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from pygments.lexers import PythonLexer
+from pygments.token import STANDARD_TYPES, Token
+
+from .katex import MathBatch
+from .sections import Section, SourceFile
+
+
+# ## The Markdown parser
+#
+# CommonMark plus tables and strikethrough. Raw HTML is allowed: the prose is ours, and a
+# `<details>` or a `<kbd>` is sometimes the clearest markup. `allow_digits=False` keeps
+# `$5 and $10` from being read as math. Headings get ids, so prose can link to `#a-heading`.
+def make_parser() -> MarkdownIt:
+    md = MarkdownIt('commonmark', {'html': True, 'highlight': highlight_block})
+    md.enable(['table', 'strikethrough'])
+    md.use(anchors_plugin, min_level=1, max_level=4, slug_func=heading_slug)
+    md.use(dollarmath_plugin, allow_labels=False, allow_digits=False, double_inline=True)
+    for name, display in (('math_inline', False), ('math_inline_double', True),
+                          ('math_block', True)):
+        md.add_render_rule(name, math_rule(display))
+    return md
+
+
+# A page is rendered one section at a time, so the ids of its headings are made unique over
+# the page here (`page_body` empties the set for each page), and never look like `section-N`.
+PAGE_SLUGS: set[str] = set()
+
+
+def heading_slug(title: str) -> str:
+    base = re.sub(r'[^\w\- ]', '', title.strip().lower()).replace(' ', '-') or 'heading'
+    if re.fullmatch(r'section-\d+', base):
+        base = 'heading-' + base
+    slug, n = base, 1
+    while slug in PAGE_SLUGS:
+        n += 1
+        slug = f'{base}-{n}'
+    PAGE_SLUGS.add(slug)
+    return slug
+
+
+# The render rule of a math token: a placeholder, and a note of where the formula is in the
+# source so that KaTeX's complaints name the line.
+def math_rule(display: bool):
+    def rule(self, tokens, idx, options, env):
+        token = tokens[idx]
+        placeholder = env['batch'].add(token.content, display, f"{env['file']}:{token.meta['line']}")
+        # A display formula on its own is a block; one inside a paragraph stays inline markup
+        return f'<div class="math-block">{placeholder}</div>\n' if token.block else placeholder
+    return rule
+
+
+# Fenced code blocks in the prose (```` ```python ````) are highlighted like the code column.
+def highlight_block(code: str, lang: str, attrs) -> str:
+    if lang not in ('', 'python', 'py', 'pycon'):
+        return ''
+    return ''.join(span(ttype, value) for ttype, value in LEXER.get_tokens(code))
+
+
+MD = None
+
+
+# A token knows its line only if it is a block; the line of inline math is the line of its
+# paragraph plus the line breaks before it. Each prose line maps to a source line through
+# `numbers`, since the prose was cut out of a docstring or a run of comments.
+def render_markdown(lines: list[str], numbers: list[int], file: str, batch: MathBatch) -> str:
+    global MD
+    if MD is None:
+        MD = make_parser()
+    env = {'batch': batch, 'file': file}
+    tokens = MD.parse('\n'.join(lines), env)
+
+    def source_line(i: int) -> int:
+        return numbers[min(i, len(numbers) - 1)] if numbers else 0
+
+    for token in tokens:
+        if token.map is None:
+            continue
+        token.meta['line'] = source_line(token.map[0])
+        breaks = 0
+        for child in token.children or []:
+            child.meta['line'] = source_line(token.map[0] + breaks)
+            if child.type in ('softbreak', 'hardbreak'):
+                breaks += 1
+    return MD.renderer.render(tokens, MD.options, env)
+
+
+# ## Code
+#
+# The whole file is lexed at once, so that a string or bracket spanning several lines is
+# coloured right wherever a section boundary falls, and then cut into lines. Each token
+# becomes a span with Pygments' short class name (`k` for keyword, `n` for name …); the
+# theme's stylesheet colours them for light and dark mode.
+LEXER = PythonLexer(stripnl=False, ensurenl=True, tabsize=4)
+
+# Names get `data-id`: the script that highlights every use of an identifier finds them by it
+NAME_CLASSES = ('n', 'nf', 'nc', 'nn', 'nb', 'bp', 'fm', 'nv', 'na')
+
+
+def css_class(ttype) -> str:
+    while ttype not in STANDARD_TYPES:
+        ttype = ttype.parent
+    return STANDARD_TYPES[ttype]
+
+
+def span(ttype, value: str) -> str:
+    text = html.escape(value, quote=False)
+    cls = css_class(ttype)
+    if not cls or not value.strip():
+        return text
+    if cls in NAME_CLASSES:
+        return f'<span class="{cls}" data-id="{html.escape(value)}">{text}</span>'
+    return f'<span class="{cls}">{text}</span>'
+
+
+def highlight_lines(text: str) -> list[str]:
+    """The HTML of each line of a Python file; `result[0]` is line 1."""
+    lines = ['']
+    for ttype, value in LEXER.get_tokens(text):
+        # A token may span lines (a docstring, a multi-line string): split it at newlines
+        for i, piece in enumerate(value.split('\n')):
+            if i:
+                lines.append('')
+            if piece:
+                lines[-1] += span(ttype, piece)
+    return lines
+
+
+# A run of consecutive line numbers becomes one block of lines; a gap (where a comment or
+# docstring was taken out into the prose) is shown as a thin rule so the reader sees that
+# lines are missing there.
+def code_html(numbers: list[int], highlighted: list[str]) -> str:
+    out = []
+    for _, run in groupby(enumerate(numbers), key=lambda p: p[1] - p[0]):
+        run = [n for _, n in run]
+        body = '\n'.join(f'<span class="line" data-ln="{n}">{highlighted[n - 1]}</span>'
+                         for n in run)
+        out.append(f'<pre class="highlight"><code>{body}</code></pre>')
+    return '\n'.join(out)
+
+
+# ## The page body
+#
+# Each section is `div.section#section-N` holding `div.docs` and `div.code`, the markup the
+# theme's stylesheet lays out side by side. The prose column starts with the section's
+# permalink and a link to the exact lines in the repository.
+def page_body(source: SourceFile, batch: MathBatch, source_url: str | None = None,
+              inserts: dict[int, str] | None = None) -> str:
+    """HTML of all sections; `inserts[i]` is extra prose HTML put after section `i`."""
+    highlighted = highlight_lines(source.text) if source.kind == 'python' else []
+    inserts = inserts or {}
+    PAGE_SLUGS.clear()
+    parts = []
+    number = 0
+
+    def section_html(docs: str, code: str, lines: tuple[int, int] | None) -> str:
+        # The labels are drawn by the stylesheet from `data-label`, so they stay out of the
+        # text that search indexes; `aria-label` names the links for screen readers
+        links = [f'<a class="permalink" href="#section-{number}" data-label="#" '
+                 f'aria-label="Permalink to section {number}"></a>']
+        if source_url and lines:
+            first, last = lines
+            anchor = f'#L{first}' if first == last else f'#L{first}-L{last}'
+            label = f'line {first}' if first == last else f'lines {first}–{last}'
+            links.append(f'<a class="source-link" href="{html.escape(source_url + anchor)}" '
+                         f'data-label="{label}" '
+                         f'aria-label="{html.escape(source.path)}, {label}, in the repository"></a>')
+        return (f'<div class="section" id="section-{number}">\n'
+                f'<div class="docs">\n<div class="section-links">{" ".join(links)}</div>\n'
+                f'{docs}</div>\n<div class="code">\n{code}</div>\n</div>\n')
+
+    for i, section in enumerate(source.sections):
+        docs = render_markdown(section.docs, section.docs_lines, source.path, batch)
+        code = code_html(section.code_lines, highlighted) if section.code_lines else ''
+        parts.append(section_html(docs, code, source.line_range(section)))
+        number += 1
+        if i in inserts:
+            parts.append(section_html(inserts[i], '', None))
+            number += 1
+    return ''.join(parts)

@@ -1,0 +1,340 @@
+r"""
+---
+title: Cutting a source file into sections
+summary: The rules that split a Python module into pairs of prose and code, using the ast and tokenize modules, and keeping every line number of the source.
+---
+
+# Sections
+
+A page of this site is a list of *sections*. Each section has prose (Markdown, shown on the
+left) and code (shown on the right, beside the prose that explains it). This module decides
+where one section ends and the next begins. It knows nothing about HTML.
+
+## The rules
+
+* The module docstring is the first section, and the code that follows it (the imports) is its
+  code. A YAML *front matter* block at the top of that docstring, between two `---` lines, is
+  not shown: its `title` and `summary` become the page's title and description.
+* Every `def` and `class` starts a section. Its docstring is the prose, beside the signature.
+  The body after the docstring starts another section, so the docstring sits next to the
+  signature it describes rather than next to fifty lines of body.
+* A run of full-line `#` comments is prose for the code below it, and leaves the code column.
+  Comments at the end of a line of code stay where they are: they are about that line.
+* Every line of code keeps its line number in the source, for the links to the repository.
+* Sections with neither prose nor code are dropped, and a section that has prose but no code
+  is joined to a following section that has code but no prose.
+
+A `readme.md` is one section whose code column is empty.
+
+We find docstrings and definitions with `ast`, which knows exactly where each statement
+starts and ends, and comments with `tokenize`, the only reliable way to tell a `#` that starts
+a comment from a `#` inside a string.
+"""
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from . import SiteError
+
+
+# ## The data
+#
+# A section's prose is kept as a list of lines, each with the source line it came from, so
+# that an error in a formula can name its line in the file even though the prose was stitched
+# together from a docstring or from comments.
+@dataclass
+class Section:
+    """One pair of prose and code."""
+    # Markdown lines and, for each, its line number in the source file
+    docs: list[str] = field(default_factory=list)
+    docs_lines: list[int] = field(default_factory=list)
+    # Line numbers (1-based) of the source lines shown in the code column
+    code_lines: list[int] = field(default_factory=list)
+
+    @property
+    def markdown(self) -> str:
+        return '\n'.join(self.docs)
+
+    def has_docs(self) -> bool:
+        return any(line.strip() for line in self.docs)
+
+
+@dataclass
+class SourceFile:
+    """A parsed source file: what a page is made of."""
+    # Path relative to the repository root, with `/` separators
+    path: str
+    # The text of the file and its lines (`lines[0]` is line 1)
+    text: str
+    lines: list[str]
+    # `'python'` or `'markdown'`: whether there is code to highlight
+    kind: str
+    title: str
+    summary: str
+    sections: list[Section]
+
+    def line_range(self, section: Section) -> tuple[int, int]:
+        """The first and last source line of a section (prose and code), for its link to the
+        repository."""
+        numbers = section.code_lines + section.docs_lines
+        return min(numbers), max(numbers)
+
+
+# ## Reading the file
+#
+# Everything starts from bytes, so that a file that is not UTF-8 gets an error that names it
+# rather than a `UnicodeDecodeError` deep inside some other library.
+def read_source(path: Path, rel: str) -> str:
+    """Read `path` as UTF-8; `rel` is the name used in error messages."""
+    data = path.read_bytes()
+    try:
+        text = data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        # The line of the first bad byte helps find it in an editor
+        line = data[:e.start].count(b'\n') + 1
+        raise SiteError(f'{rel}:{line}: not valid UTF-8 (byte 0x{data[e.start]:02x}); '
+                        f'save the file as UTF-8') from None
+    # A byte order mark is allowed by Python but would show up as a stray character
+    return text.removeprefix('\ufeff')
+
+
+def parse_file(path: Path, rel: str) -> SourceFile:
+    """Parse a `.py` or `.md` file into sections."""
+    text = read_source(path, rel)
+    if rel.endswith('.md'):
+        return parse_markdown(text, rel)
+    return parse_python(text, rel)
+
+
+# ## Front matter
+#
+# The front matter is YAML between a `---` line and the next `---` line, at the very top of
+# the module docstring or of a Markdown file. We take it out of the prose and keep two keys.
+def split_front_matter(docs: list[str], numbers: list[int], rel: str):
+    """Return `(meta, docs, numbers)` with the front matter lines removed."""
+    # Leading blank lines do not count: the opening quotes are usually followed by a newline
+    start = 0
+    while start < len(docs) and not docs[start].strip():
+        start += 1
+    if start == len(docs) or docs[start].strip() != '---':
+        return {}, docs, numbers
+    for end in range(start + 1, len(docs)):
+        if docs[end].strip() == '---':
+            break
+    else:
+        raise SiteError(f'{rel}:{numbers[start]}: front matter has no closing `---` line')
+    try:
+        meta = yaml.safe_load('\n'.join(docs[start + 1:end])) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, 'problem_mark', None)
+        line = numbers[start + 1 + mark.line] if mark else numbers[start]
+        raise SiteError(f'{rel}:{line}: front matter is not valid YAML: '
+                        f'{getattr(e, "problem", e)}') from None
+    if not isinstance(meta, dict):
+        raise SiteError(f'{rel}:{numbers[start]}: front matter must be a mapping '
+                        f'with `title` and `summary`')
+    return meta, docs[end + 1:], numbers[end + 1:]
+
+
+def page_title(meta: dict, sections: list[Section], rel: str) -> str:
+    """The title: from the front matter, else the first `# heading`, else the file name."""
+    if meta.get('title'):
+        return str(meta['title']).strip()
+    for section in sections[:1]:
+        for line in section.docs:
+            m = re.match(r'#\s+(.+?)\s*#*\s*$', line)
+            if m:
+                return m.group(1)
+    return Path(rel).stem
+
+
+# ## Markdown files
+#
+# A `readme.md` has no code: it is a single section, with its front matter (if any) taken out.
+def parse_markdown(text: str, rel: str) -> SourceFile:
+    lines = text.splitlines()
+    meta, docs, numbers = split_front_matter(lines, list(range(1, len(lines) + 1)), rel)
+    sections = tidy([Section(docs=docs, docs_lines=numbers)], lines)
+    return SourceFile(path=rel, text=text, lines=lines, kind='markdown',
+                      title=page_title(meta, sections, rel),
+                      summary=str(meta.get('summary', '') or '').strip(), sections=sections)
+
+
+# ## Docstrings
+#
+# A docstring statement is an expression statement made of a single string, the first
+# statement of a module, class or function. We only take it as prose when it stands on lines
+# of its own: `def f(): """doc"""` stays code, since there is no line to split it from.
+def docstring_node(body: list[ast.stmt], lines: list[str], header_end: int):
+    if not body:
+        return None
+    node = body[0]
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)):
+        return None
+    if node.lineno <= header_end:
+        return None
+    # Nothing but a comment may follow the closing quotes on their line
+    rest = lines[node.end_lineno - 1][node.end_col_offset:].strip()
+    if rest and not rest.startswith('#'):
+        return None
+    return node
+
+
+# The value of a docstring keeps the indentation of the source. We remove the indentation
+# common to its lines (but not the lines themselves, unlike `inspect.cleandoc`), so that
+# line $i$ of the prose is still line $\text{start} + i$ of the file.
+def docstring_lines(node: ast.Expr) -> tuple[list[str], list[int]]:
+    text = node.value.value.expandtabs()
+    lines = text.split('\n')
+    indents = [len(s) - len(s.lstrip()) for s in lines[1:] if s.strip()]
+    cut = min(indents, default=0)
+    docs = [lines[0].strip()] + [s[cut:].rstrip() for s in lines[1:]]
+    return docs, [node.lineno + i for i in range(len(docs))]
+
+
+# ## Comments
+#
+# Some comments are instructions to tools, not prose: a `#!` line, an encoding declaration,
+# and pragmas for linters and type checkers. They stay in the code.
+TOOL_COMMENT = re.compile(r'#\s*(!|-\*-|vim:|noqa|type:|pragma|fmt:|pylint:|isort:|ruff:|mypy:)')
+
+
+def full_line_comments(text: str, rel: str) -> dict[int, str]:
+    """Map the line number of each full-line prose comment to its text without `# `."""
+    comments = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type != tokenize.COMMENT:
+                continue
+            row, col = tok.start
+            # Full-line: nothing but indentation before the `#`
+            if tok.line[:col].strip() or TOOL_COMMENT.match(tok.string):
+                continue
+            body = tok.string[1:]
+            comments[row] = body[1:] if body.startswith(' ') else body
+    except (tokenize.TokenError, SyntaxError) as e:
+        raise SiteError(f'{rel}: not valid Python: {e}') from None
+    return comments
+
+
+# ## Python files
+#
+# The parser collects *starts* (the lines where a section begins, with its prose) and *skipped*
+# lines (docstrings and comments, which are prose and not code), then walks the file once.
+def parse_python(text: str, rel: str) -> SourceFile:
+    try:
+        tree = ast.parse(text, filename=rel)
+    except SyntaxError as e:
+        raise SiteError(f'{rel}:{e.lineno}: not valid Python: {e.msg}') from None
+    lines = text.splitlines()
+    comments = full_line_comments(text, rel)
+
+    starts: dict[int, Section] = {}
+    skipped: set[int] = set()
+
+    # Two starts on one line: the one that has prose wins (a comment run right after a
+    # docstring begins the body section with its own prose)
+    def start(line: int, section: Section):
+        if line not in starts or not starts[line].has_docs():
+            starts[line] = section
+
+    # The module docstring is section 0; lines above it (a `#!` line) belong to it too
+    meta = {}
+    doc = docstring_node(tree.body, lines, 0)
+    if doc:
+        docs, numbers = docstring_lines(doc)
+        meta, docs, numbers = split_front_matter(docs, numbers, rel)
+        skipped.update(range(doc.lineno, doc.end_lineno + 1))
+        start(1, Section(docs=docs, docs_lines=numbers))
+    else:
+        start(1, Section())
+
+    # Every definition, nested or not, in methods and in functions
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+        # The header ends on the line before the body starts, unless it is a one-liner
+        header_end = node.body[0].lineno - 1 if node.body[0].lineno > node.lineno else node.lineno
+        doc = docstring_node(node.body, lines, header_end)
+        if doc:
+            docs, numbers = docstring_lines(doc)
+            start(first, Section(docs=docs, docs_lines=numbers))
+            skipped.update(range(doc.lineno, doc.end_lineno + 1))
+            # The body after the docstring is a section of its own
+            start(doc.end_lineno + 1, Section())
+        else:
+            start(first, Section())
+
+    # Runs of comments: blank lines between two comment lines keep the run together and
+    # become paragraph breaks in the prose
+    run = None
+    for number in sorted(comments):
+        if run and all(not lines[i - 1].strip() for i in range(run.docs_lines[-1] + 1, number)):
+            for i in range(run.docs_lines[-1] + 1, number):
+                run.docs.append('')
+                run.docs_lines.append(i)
+                skipped.add(i)
+        else:
+            run = Section()
+            start(number, run)
+        run.docs.append(comments[number])
+        run.docs_lines.append(number)
+        skipped.add(number)
+
+    # The walk: every line that is not prose is code of the current section
+    sections: list[Section] = []
+    for number in range(1, len(lines) + 1):
+        if number in starts:
+            sections.append(starts[number])
+        if number not in skipped:
+            sections[-1].code_lines.append(number)
+
+    sections = tidy(sections, lines)
+    return SourceFile(path=rel, text=text, lines=lines, kind='python',
+                      title=page_title(meta, sections, rel),
+                      summary=str(meta.get('summary', '') or '').strip(), sections=sections)
+
+
+# ## Tidying up
+#
+# Blank lines at either end of a code column only push the code away from its prose, and
+# blank lines at either end of the prose are noise. Empty sections go.
+#
+# Prose with no code of its own (comments above a `def`) joins the next section: it is about
+# that code, and its reader should see it beside that signature. When the next section has
+# prose too (the docstring), the two are joined with a blank line, which Markdown reads as a
+# paragraph break. The module docstring is left alone: it introduces the whole page.
+def tidy(sections: list[Section], lines: list[str]) -> list[Section]:
+    for s in sections:
+        while s.code_lines and not lines[s.code_lines[0] - 1].strip():
+            s.code_lines.pop(0)
+        while s.code_lines and not lines[s.code_lines[-1] - 1].strip():
+            s.code_lines.pop()
+        while s.docs and not s.docs[-1].strip():
+            s.docs.pop()
+            s.docs_lines.pop()
+        while s.docs and not s.docs[0].strip():
+            s.docs.pop(0)
+            s.docs_lines.pop(0)
+    first = sections[0] if sections else None
+    sections = [s for s in sections if s.has_docs() or s.code_lines]
+    merged: list[Section] = []
+    for s in sections:
+        previous = merged[-1] if merged else None
+        if (previous is not None and previous is not first and previous.has_docs()
+                and not previous.code_lines and s.code_lines):
+            if s.has_docs():
+                previous.docs += [''] + s.docs
+                previous.docs_lines += [s.docs_lines[0]] + s.docs_lines
+            previous.code_lines = s.code_lines
+        else:
+            merged.append(s)
+    return merged
