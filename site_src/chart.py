@@ -56,7 +56,7 @@ def label(value: float) -> str:
 # `series` is a list of `(name, css class, points)`. The y axis starts at zero for accuracy
 # (a share) and at the lowest value for the loss, whose interesting part is near its floor.
 def line_chart(chart_id: str, title: str, y_label: str, series, y_from_zero: bool,
-               description: str) -> str:
+               description: str, x_label: str = 'training step') -> str:
     xs = [x for _, _, points in series for x, _ in points]
     ys = [y for _, _, points in series for _, y in points]
     if not xs:
@@ -93,7 +93,7 @@ def line_chart(chart_id: str, title: str, y_label: str, series, y_from_zero: boo
     out.append(f'<line class="axis" x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}"/>')
     # Axis labels
     out.append(f'<text class="axis-label" x="{LEFT + plot_w / 2:.1f}" y="{HEIGHT - 8}" '
-               f'text-anchor="middle">training step</text>')
+               f'text-anchor="middle">{html.escape(x_label)}</text>')
     out.append(f'<text class="axis-label" transform="translate(16 {TOP + plot_h / 2:.1f}) '
                f'rotate(-90)" text-anchor="middle">{html.escape(y_label)}</text>')
     # The lines, and a legend at the top right
@@ -101,7 +101,7 @@ def line_chart(chart_id: str, title: str, y_label: str, series, y_from_zero: boo
         path = ' '.join(f'{"M" if j == 0 else "L"}{px(x):.1f},{py(y):.1f}'
                         for j, (x, y) in enumerate(points))
         out.append(f'<path class="series {cls}" d="{path}"/>')
-        lx = WIDTH - RIGHT - 200 + i * 100
+        lx = WIDTH - RIGHT - 100 * len(series) + i * 100
         out.append(f'<line class="series {cls}" x1="{lx}" x2="{lx + 24}" y1="17" y2="17"/>')
         out.append(f'<text class="legend" x="{lx + 30}" y="22">{html.escape(name)}</text>')
     out.append('</svg>')

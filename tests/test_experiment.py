@@ -118,3 +118,35 @@ def test_learning_rate_schedule():
     assert exp.learning_rate(values, 9) == pytest.approx(1.0)
     assert exp.learning_rate(values, 60) == pytest.approx(0.55)
     assert exp.learning_rate(values, 110) == pytest.approx(0.1)
+
+
+def test_curriculum_doubles_the_length_in_equal_stages(corpus):
+    values = {key: default for key, (_, default, _) in exp.config_table().items()}
+    values.update({'seq_len': 128, 'curriculum_steps': 300, 'curriculum_start_len': 16, 'valid_sequences': 8,
+                   'model.d_model': 32, 'model.n_layers': 1, 'model.n_heads': 4, 'model.d_ff': 32})
+    text = corpus.read_text(encoding='utf-8')[:200_000]
+    trainer = exp.Trainer(values, text, exp.CharVocabulary.from_text(text), torch.device('cpu'), None)
+    lengths = {}
+    for step in (0, 99, 100, 199, 200, 299, 300, 1000):
+        trainer.step = step
+        lengths[step] = trainer.current_seq_len()
+    assert lengths == {0: 16, 99: 16, 100: 32, 199: 32, 200: 64, 299: 64, 300: 128, 1000: 128}
+
+
+def test_curriculum_run_trains_and_validates_at_full_length(corpus, in_tmp):
+    summary = run_in_process([*SMALL, f'--data={corpus}', 'seq_len=32', 'curriculum_steps=4',
+                              'curriculum_start_len=8', '--steps', '6', 'valid_every=3'])
+    assert summary['steps'] == 6 and len(summary['curve']) == 2
+    # Every step trains on batch_size × seq_len tokens, whatever the length
+    assert summary['tokens_seen'] == 6 * 16 * 32
+
+
+@pytest.mark.parametrize('items, words', [
+    (['seq_len=64', 'curriculum_steps=10', 'curriculum_start_len=24'], 'power of 2'),
+    (['curriculum_steps=-1'], 'curriculum_steps'),
+])
+def test_bad_curriculum(items, words):
+    with pytest.raises(exp.UsageError, match=words):
+        values = {key: default for key, (_, default, _) in exp.config_table().items()}
+        values.update(exp.parse_args(items)[0])
+        exp.check_configs(values)

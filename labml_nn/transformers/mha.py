@@ -75,6 +75,12 @@ class MultiHeadAttention(nn.Module):
     * `d_model` is the width of the vectors going in and out,
     * `n_heads` the number of heads $h$; `d_model` must be divisible by it,
     * `dropout` the dropout on the attention weights.
+
+    **Dropout on attention weights** cuts random links between positions while training.
+    BERT used 0.1; many later models (GPT-NeoX, Llama) use none. Our models default to none:
+    on a CPU, PyTorch's fused attention kernel has no dropout, so asking for it sends every
+    layer down the slower path that builds the whole weight matrix. The
+    [comparison benchmark](../bench/results/compare.html) measures both.
     """
 
     def __init__(self, d_model: int, n_heads: int, dropout: float):

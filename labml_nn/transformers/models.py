@@ -40,14 +40,15 @@ class TransformerLayer(nn.Module):
     r"""
     ## One pre-norm layer
 
-    `d_model`, `n_heads`, `d_ff` and `dropout` are passed on to the sub-layers; `dropout` is
-    also applied to each sub-layer's output before it joins the residual path.
+    `d_model`, `n_heads` and `d_ff` size the sub-layers. `dropout` is applied inside the
+    feed-forward network and to each sub-layer's output before it joins the residual path;
+    `attention_dropout` to the attention weights ([why it defaults to 0](mha.html)).
     """
 
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float):
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float, attention_dropout: float = 0.0):
         super().__init__()
         self.norm_attention = nn.LayerNorm(d_model)
-        self.attention = MultiHeadAttention(d_model, n_heads, dropout)
+        self.attention = MultiHeadAttention(d_model, n_heads, attention_dropout)
         self.norm_ff = nn.LayerNorm(d_model)
         self.feed_forward = FeedForward(d_model, d_ff, dropout)
         self.dropout = nn.Dropout(dropout)
@@ -70,9 +71,10 @@ class Encoder(nn.Module):
     `n_layers` identical layers (each with its own weights) and the final normalization.
     """
 
-    def __init__(self, n_layers: int, d_model: int, n_heads: int, d_ff: int, dropout: float):
+    def __init__(self, n_layers: int, d_model: int, n_heads: int, d_ff: int, dropout: float,
+                 attention_dropout: float = 0.0):
         super().__init__()
-        self.layers = nn.ModuleList(TransformerLayer(d_model, n_heads, d_ff, dropout)
+        self.layers = nn.ModuleList(TransformerLayer(d_model, n_heads, d_ff, dropout, attention_dropout)
                                     for _ in range(n_layers))
         self.norm = nn.LayerNorm(d_model)
 

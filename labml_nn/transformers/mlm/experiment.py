@@ -105,6 +105,8 @@ class ModelConfigs(BaseConfigs):
     d_ff: int = 512
     # Dropout probability (0 trains fastest on a CPU; 0.1 for long runs)
     dropout: float = 0.0
+    # Dropout on the attention weights (0 keeps PyTorch's fused attention kernel on CPUs)
+    attention_dropout: float = 0.0
 
 
 class MaskingConfigs(BaseConfigs):
@@ -260,8 +262,9 @@ def check_configs(values: Dict[str, Any]) -> None:
     for key in ('min_lr_ratio', 'weight_decay'):
         if not 0 <= values[key] <= 1:
             raise UsageError(f"{key}={values[key]}: must be between 0 and 1")
-    if not 0 <= values['model.dropout'] < 1:
-        raise UsageError(f"model.dropout={values['model.dropout']}: must be in [0, 1)")
+    for key in ('model.dropout', 'model.attention_dropout'):
+        if not 0 <= values[key] < 1:
+            raise UsageError(f"{key}={values[key]}: must be in [0, 1)")
     if not 0 < values['valid_fraction'] < 1:
         raise UsageError(f"valid_fraction={values['valid_fraction']}: must be between 0 and 1")
     if values['curriculum_steps'] < 0:
@@ -401,7 +404,8 @@ class Trainer:
         self.model = TransformerMLM(
             n_tokens=len(vocabulary), max_len=self.seq_len, d_model=values['model.d_model'],
             n_layers=values['model.n_layers'], n_heads=values['model.n_heads'],
-            d_ff=values['model.d_ff'], dropout=values['model.dropout']).to(device)
+            d_ff=values['model.d_ff'], dropout=values['model.dropout'],
+            attention_dropout=values['model.attention_dropout']).to(device)
         if processes.rank > 0:
             # Each rank drops out different units (rank 0 keeps the single-process sequence)
             torch.manual_seed(values['seed'] + 7919 * processes.rank)
@@ -412,7 +416,10 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(
             [{'params': decay, 'weight_decay': values['weight_decay']},
              {'params': no_decay, 'weight_decay': 0.0}],
-            lr=values['learning_rate'], betas=(0.9, 0.98), eps=1e-9)
+            lr=values['learning_rate'], betas=(0.9, 0.98), eps=1e-9,
+            # The fused kernel updates all parameters in one pass instead of a dozen small
+            # operations per tensor: the same arithmetic, less overhead (CPU and GPU)
+            fused=True)
 
         # What the forward pass runs: the model, wrapped by DDP when there are several ranks
         # (it averages gradients in the backward pass), compiled when asked

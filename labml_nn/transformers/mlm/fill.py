@@ -67,7 +67,8 @@ def load_model(checkpoint_path: Path) -> Tuple[TransformerMLM, CharVocabulary]:
     model = TransformerMLM(n_tokens=len(vocabulary), max_len=configs['seq_len'],
                            d_model=configs['model.d_model'], n_layers=configs['model.n_layers'],
                            n_heads=configs['model.n_heads'], d_ff=configs['model.d_ff'],
-                           dropout=configs['model.dropout'])
+                           dropout=configs['model.dropout'],
+                           attention_dropout=configs.get('model.attention_dropout', 0.0))
     model.load_state_dict(state['model'])
     model.eval()
     return model, vocabulary

@@ -39,14 +39,14 @@ class TransformerMLM(nn.Module):
     ## Embeddings, encoder and output projection together
 
     `n_tokens` is the vocabulary size, `max_len` the longest sequence; the rest size the
-    encoder.
+    encoder and set its dropout.
     """
 
     def __init__(self, *, n_tokens: int, max_len: int, d_model: int, n_layers: int, n_heads: int,
-                 d_ff: int, dropout: float):
+                 d_ff: int, dropout: float, attention_dropout: float = 0.0):
         super().__init__()
         self.embeddings = Embeddings(n_tokens, d_model, max_len, dropout)
-        self.encoder = Encoder(n_layers, d_model, n_heads, d_ff, dropout)
+        self.encoder = Encoder(n_layers, d_model, n_heads, d_ff, dropout, attention_dropout)
         self.output = OutputProjection(d_model, n_tokens)
         # Linear layers start small (normal, $\sigma = 0.02$, zero bias) as in BERT and GPT-2,
         # so that at initialization each residual branch adds only a little to its input.
