@@ -657,6 +657,7 @@ class Trainer:
         steps_here = self.step - first
         tokens_here = steps_here * self.batch_size * self.seq_len
         summary = {'steps': self.step, 'steps_this_process': steps_here,
+                   'parameters': sum(p.numel() for p in self.model.parameters()),
                    'tokens_seen': self.step * self.batch_size * self.seq_len,
                    'wall_time_s': wall, 'tokens_per_s': tokens_here / wall if wall > 0 else 0.0,
                    'final': self.curve[-1] if self.curve else None,
