@@ -34,9 +34,11 @@ the learning rate per step, so shrinking the token table from 11 to 1 takes thou
 steps, and the reference's slow warm-up keeps the learning rate tiny for the first 2,000 of
 them. The model trains, but it is blind to order for a long time.
 
-[The position benchmark](../bench/positions.html) trains the model with both schemes, and
-with no positions at all, everything else equal; [its recorded results](../bench/results/positions.html)
-show the difference.
+[The position benchmark](../bench/positions.html) trains the experiment's model with both
+schemes, and with no positions at all, everything else equal. After 1,000 steps the
+reference's scheme is at 23.8% masked-character accuracy, indistinguishable from the model
+with *no* positions (23.6%), while learned positions at our scale reach 43.6% and are still
+climbing ([recorded results](../bench/results/positions.html)).
 """
 
 import torch
