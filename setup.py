@@ -18,7 +18,6 @@ setup(
         # 2.13.0 is the CPU wheel this project is developed on; any later 2.x works.
         'torch>=2.13',
         'labml==0.5.3',
-        'labml-helpers==0.4.89',
         'numpy',
         'PyYAML',
     ],
@@ -28,13 +27,17 @@ setup(
         # Building the annotated site (KaTeX itself comes from npm, see site_src/package.json)
         'site': ['mkdocs==1.6.1', 'markdown-it-py==4.3.0', 'mdit-py-plugins==0.7.0', 'Pygments==2.20.0',
                  'pdoc==16.0.0'],
+        # The labml app server (`python -m labml_nn.app`) with its file store
+        'app': ['labml-app==0.5.14', 'labml-db==0.0.15', 'fastapi==0.165.0', 'starlette==1.10.0',
+                'uvicorn==0.54.0', 'pymongo==4.20.1'],
         # Benchmark-only baselines
-        'bench': ['pycco==0.6.0'],
+        'bench': ['pycco==0.6.0', 'transformers==5.23.0'],
     },
     entry_points={
         'console_scripts': [
             'labml-nn-mlm=labml_nn.transformers.mlm.experiment:main',
             'labml-nn-fill=labml_nn.transformers.mlm.fill:main',
+            'labml-nn-app=labml_nn.app.server:main',
         ],
         'mkdocs.plugins': [
             'labml_nn_site = site_src.plugin:AnnotatedSourcePlugin',

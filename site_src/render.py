@@ -29,10 +29,10 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from pygments.lexers import PythonLexer
-from pygments.token import STANDARD_TYPES, Token
+from pygments.token import STANDARD_TYPES
 
 from .katex import MathBatch
-from .sections import Section, SourceFile
+from .sections import SourceFile
 
 
 # ## The Markdown parser

@@ -79,6 +79,7 @@ from labml.configs import BaseConfigs, option
 from labml.logger import Text
 from torch.nn.parallel import DistributedDataParallel
 
+from labml_nn.app import report
 from labml_nn.transformers.mlm import MLM
 from labml_nn.transformers.mlm.distributed import (Processes, broadcast, from_environment, gather,
                                                    sum_across)
@@ -704,6 +705,8 @@ options:
   --device DEVICE       cpu, cuda or auto (default: auto, CUDA when present)
   --resume RUN          continue the run with this uuid, run folder or checkpoint file
   --summary PATH        write a JSON summary of the run to PATH
+  --app [URL]           report the run to the labml app (default URL: the local server of
+                        `python -m labml_nn.app`, http://127.0.0.1:5005/api/v1/default); also .labml.yaml's app_url
   -h, --help            show this help and exit
 
 configs (override as key=value; dotted keys for nested groups):"""
@@ -731,11 +734,16 @@ def parse_args(argv: List[str]) -> Tuple[Dict[str, Any], argparse.Namespace]:
     parser.add_argument('--device', choices=['cpu', 'cuda', 'auto'], default='auto')
     parser.add_argument('--resume')
     parser.add_argument('--summary')
+    report.add_app_argument(parser)
     parser.add_argument('overrides', nargs='*')
     # "Intermixed" lets `key=value` items and options come in any order
     args = parser.parse_intermixed_args(argv)
     if args.help:
         return {}, args
+    # `--app seq_len=128`: the optional URL swallowed a config; give it back
+    if args.app and '=' in args.app and not args.app.startswith(('http://', 'https://')):
+        args.overrides.append(args.app)
+        args.app = report.DEFAULT_APP_URL
 
     table = config_table()
     overrides: Dict[str, Any] = {}
@@ -774,7 +782,14 @@ def use_working_directory_for_logs() -> Path:
     your `.labml.yaml`). Returns the logs folder.
     """
     from labml.internal import lab as labml_lab
-    labml_lab.lab_singleton().set_path(str(Path.cwd()))
+    # Without a `.labml.yaml` labml prints a boxed warning; here that is the normal case
+    # (runs go to ./logs), so it is silenced while the folder is chosen
+    notice = labml_lab.labml_notice
+    labml_lab.labml_notice = lambda *args, **kwargs: None
+    try:
+        labml_lab.lab_singleton().set_path(str(Path.cwd()))
+    finally:
+        labml_lab.labml_notice = notice
     return Path(labml_lab.lab_singleton().experiments)
 
 
@@ -837,13 +852,22 @@ def run(overrides: Dict[str, Any], args: argparse.Namespace,
     logs = use_working_directory_for_logs()
     values, checkpoint, text, description, vocabulary = prepare(overrides, args, logs, processes)
 
+    # The labml app, when asked for (`--app` or `.labml.yaml`): checked before training, so a
+    # missing app costs one line and local logging, never a hang
+    try:
+        app = report.connect(args.app)
+    except report.AppUrlError as e:
+        raise UsageError(f"--app: {e}") from None
+    # 'file' keeps the metrics in the run's log.jsonl too
+    writers = {'screen', 'file'} | ({'app'} if app.url else set())
+
     start_processes(processes, device)
     try:
         # One uuid for all ranks, chosen by rank 0, so labml shows them as one run
         uuid = broadcast(processes, experiment.generate_uuid())
         # `python_file` is where labml starts looking for `.labml.yaml`: the working directory
         experiment.create(name='mlm', uuid=uuid, python_file=str(Path.cwd()),
-                          writers={'screen', 'file'}, disable_screen=not processes.is_main,
+                          writers=writers, disable_screen=not processes.is_main,
                           comment=f"resumed from {args.resume}" if args.resume else description,
                           distributed_rank=processes.rank,
                           distributed_world_size=processes.world_size if processes.is_distributed else 0)
@@ -855,8 +879,12 @@ def run(overrides: Dict[str, Any], args: argparse.Namespace,
         if processes.is_main:
             logger.log([('Data: ', Text.meta), (f"{description}, {len(text):,} characters, "
                                                  f"{len(vocabulary.chars)} distinct", Text.value)])
+            if app.url:
+                print(f"labml app: watch the run at {app.run_url(uuid)}", flush=True)
         with experiment.start():
             summary = trainer.run(stop_at=stop_at)
+        # Wait (a bounded time) for the last metrics to reach the app
+        summary['app_sent'] = app.finish() if app.url else None
     finally:
         finish_processes(processes)
 

@@ -23,7 +23,6 @@ Its vocabulary tells which characters the model knows; any other character in th
 an error, since the model has no vector for it.
 """
 
-import argparse
 import re
 import sys
 from pathlib import Path
