@@ -166,15 +166,21 @@ class Configs(BaseConfigs):
     compile: bool = False
 
 
-# labml builds nested configs through *options*: functions that compute a config's value.
-@option(Configs.model)
+# labml builds nested configs through *options*: named functions that compute a config's value.
+@option(Configs.model, 'ModelConfigs')
 def _model_configs(c: Configs) -> ModelConfigs:
     return ModelConfigs()
 
 
-@option(Configs.masking)
+@option(Configs.masking, 'MaskingConfigs')
 def _masking_configs(c: Configs) -> MaskingConfigs:
     return MaskingConfigs()
+
+
+# Naming the nested groups' options explicitly makes labml record them as chosen, not as
+# defaults; the labml app folds away the members of a default group, and we want every
+# hyperparameter on show
+GROUP_OPTIONS = {'model': 'ModelConfigs', 'masking': 'MaskingConfigs'}
 
 
 # ## Reading the configs as a flat table
@@ -871,7 +877,11 @@ def run(overrides: Dict[str, Any], args: argparse.Namespace,
                           comment=f"resumed from {args.resume}" if args.resume else description,
                           distributed_rank=processes.rank,
                           distributed_world_size=processes.world_size if processes.is_distributed else 0)
-        experiment.configs(Configs(), dict(values))
+        conf = Configs()
+        experiment.configs(conf, {**GROUP_OPTIONS, **values})
+        # labml computes a config when it is first read; read them all, so that the run's
+        # record (and the app) holds every value, and train with what labml computed
+        values = {key: functools.reduce(getattr, key.split('.'), conf) for key in values}
         # labml names a distributed run's folders `<uuid>.<rank>`; rank 0's holds the checkpoints
         run_dir = logs / 'mlm' / (f'{uuid}.0' if processes.is_distributed else uuid)
         trainer = Trainer(values, text, vocabulary, device, run_dir, checkpoint, data=description,
