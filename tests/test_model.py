@@ -107,3 +107,32 @@ def test_loss_with_nothing_masked_is_zero_not_nan():
     loss, correct, total = masked_loss_and_accuracy(logits, torch.zeros(1, 4, dtype=torch.long), 0)
     loss.backward()
     assert float(loss.detach()) == 0.0 and int(total) == 0 and logits.grad is not None
+
+
+def test_dropout_rate_scale_and_determinism():
+    from labml_nn.transformers.dropout import Dropout
+    d = Dropout(0.1).train()
+    x = torch.ones(1000, 1000)
+    torch.manual_seed(3)
+    y = d(x)
+    dropped = float((y == 0).float().mean())
+    # 0.1 within 5 standard deviations over a million elements; survivors scaled to keep the mean
+    assert abs(dropped - 0.1) < 5 * (0.1 * 0.9 / 1e6) ** 0.5
+    assert abs(float(y.mean()) - 1.0) < 0.002
+    assert torch.allclose(y[y != 0], torch.full_like(y[y != 0], 65536 / (65536 - 6554)))
+    torch.manual_seed(3)
+    assert torch.equal(d(x), y)  # the global generator decides, so seeding reproduces it
+    # Every element's mask is independent of its neighbours' (no lane is stuck)
+    lanes = (y.reshape(-1)[:999999].view(-1, 3) == 0).float().mean(dim=0)
+    assert ((lanes - 0.1).abs() < 0.003).all()
+    d.eval()
+    assert torch.equal(d(x), x)
+
+
+def test_dropout_gradient_is_the_mask():
+    from labml_nn.transformers.dropout import Dropout
+    d = Dropout(0.3).train()
+    x = torch.randn(50, 40, requires_grad=True)
+    y = d(x)
+    y.sum().backward()
+    assert torch.allclose(x.grad, y.detach() / x.detach())

@@ -44,6 +44,8 @@ climbing ([recorded results](../bench/results/positions.html)).
 import torch
 from torch import nn
 
+from labml_nn.transformers.dropout import Dropout
+
 
 class Embeddings(nn.Module):
     r"""
@@ -61,7 +63,7 @@ class Embeddings(nn.Module):
         self.tokens = nn.Embedding(n_tokens, d_model)
         # One row of $P$ per position $0 \dots \text{max\_len} - 1$
         self.positions = nn.Embedding(max_len, d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.max_len = max_len
         # Both tables start at the same small scale, so neither drowns the other
         nn.init.normal_(self.tokens.weight, std=0.02)

@@ -21,6 +21,8 @@ smooth ReLU that lets small negative values through a little.
 import torch
 from torch import nn
 
+from labml_nn.transformers.dropout import Dropout
+
 
 class FeedForward(nn.Module):
     r"""
@@ -36,7 +38,7 @@ class FeedForward(nn.Module):
         # $W_1, b_1$
         self.layer1 = nn.Linear(d_model, d_ff)
         self.activation = nn.GELU()
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         # $W_2, b_2$
         self.layer2 = nn.Linear(d_ff, d_model)
 

@@ -32,6 +32,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from labml_nn.transformers.dropout import Dropout
 from labml_nn.transformers.feed_forward import FeedForward
 from labml_nn.transformers.mha import MultiHeadAttention
 
@@ -51,7 +52,7 @@ class TransformerLayer(nn.Module):
         self.attention = MultiHeadAttention(d_model, n_heads, attention_dropout)
         self.norm_ff = nn.LayerNorm(d_model)
         self.feed_forward = FeedForward(d_model, d_ff, dropout)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         r"""
