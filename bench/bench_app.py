@@ -26,7 +26,7 @@ python bench/bench_app.py --data ../shared/data/tiny_shakespeare.txt --repeats 5
 The run is the MLM experiment with its default model for `--steps` steps (samples and
 checkpoints off, so that only reporting differs). `--command` benchmarks any other script that
 takes `--app URL`; the app variant appends `--app URL`.
-Results go to `bench/results/bench_app.json` (and the table is printed).
+Results go to `bench/results/bench_app.json` and `bench_app.md` (and the table is printed).
 """
 
 import argparse
@@ -147,6 +147,13 @@ def main(argv=None) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + '\n')
+    args.out.with_suffix('.md').write_text(
+        '# What reporting to the labml app costs\n\n'
+        f'`{shlex.join(base)}` with and without `--app`, {args.repeats} runs of each, alternating; '
+        f'{result["machine"]}, {result["date"]}. Written by [`bench/bench_app.py`](../bench_app.html).\n\n'
+        f'| variant | median wall time | median CPU time (run + server) |\n|---|---|---|\n'
+        f'| local only | {local:.2f} s | {cpu_local:.2f} s |\n| with app | {app:.2f} s | {cpu_app:.2f} s |\n\n'
+        f'Wall-time overhead: **{overhead * 100:+.1f}%** (goal: under 5%); CPU overhead {cpu_overhead * 100:+.1f}%.\n')
     print(f'\n| variant | median wall time |\n|---|---|\n| local only | {local:.2f} s |\n'
           f'| with app | {app:.2f} s |\n\nwall-time overhead: {overhead * 100:+.1f}% (goal < 5%); '
           f'CPU overhead (run + server): {cpu_overhead * 100:+.1f}%; '
