@@ -524,6 +524,11 @@ class Trainer:
         so every step trains on the same number of tokens. Attention costs grow with the
         square of the length, so short steps are cheaper, and the model learns the local
         patterns (spelling, common words) before it has to use long contexts.
+
+        Measured at a final length of 128 with 2,048 tokens a step: with a 600-step
+        curriculum the model reached 40% validation accuracy after 108 seconds and ended
+        1,500 steps at 52.0%; without it the model was still at 33.0% after 1,500 steps and
+        never reached 40% ([recorded](../../bench/results/curriculum.html)).
         """
         steps, start = self.values['curriculum_steps'], self.values['curriculum_start_len']
         if steps == 0 or self.step >= steps:
