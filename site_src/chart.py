@@ -26,7 +26,7 @@ from . import SiteError
 
 # The size of one chart in SVG units; the page scales it to the column's width
 WIDTH, HEIGHT = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 64, 20, 40, 48
+LEFT, RIGHT, TOP, BOTTOM = 64, 20, 56, 48
 
 
 # ## Tick marks
@@ -101,9 +101,10 @@ def line_chart(chart_id: str, title: str, y_label: str, series, y_from_zero: boo
         path = ' '.join(f'{"M" if j == 0 else "L"}{px(x):.1f},{py(y):.1f}'
                         for j, (x, y) in enumerate(points))
         out.append(f'<path class="series {cls}" d="{path}"/>')
-        lx = WIDTH - RIGHT - 100 * len(series) + i * 100
-        out.append(f'<line class="series {cls}" x1="{lx}" x2="{lx + 24}" y1="17" y2="17"/>')
-        out.append(f'<text class="legend" x="{lx + 30}" y="22">{html.escape(name)}</text>')
+        lx = WIDTH - RIGHT - 130 * len(series) + i * 130
+        # The legend has its own row under the title, so a long title never runs into it
+        out.append(f'<line class="series {cls}" x1="{lx}" x2="{lx + 24}" y1="37" y2="37"/>')
+        out.append(f'<text class="legend" x="{lx + 30}" y="42">{html.escape(name)}</text>')
     out.append('</svg>')
     return '\n'.join(out)
 
