@@ -1,16 +1,17 @@
 r"""
 ---
 title: Benchmark - what dropout costs per step on a CPU
-summary: Times training steps of the default model with dropout 0 and 0.1, alternating in one process, and records the ratio.
+summary: Times training steps of the default model without dropout, with PyTorch's dropout and with ours, alternating in one process, and records the ratios.
 ---
 
 # The cost of dropout on a CPU
 
 The experiment trains without dropout by default, because on a CPU drawing dropout's random
 numbers is a large part of a step. This script measures how large: it builds the default
-model twice (dropout 0 and 0.1), warms both up, then times them in alternating blocks so that
-any change in the machine's load hits both alike, and reports the median milliseconds per step
-and their ratio. Writes `bench/results/dropout_cost.md` and `.json`.
+model three times (no dropout; dropout 0.1 with PyTorch's `nn.Dropout`; dropout 0.1 with
+[our cheaper dropout](../transformers/dropout.html)), warms them up, then times them in
+alternating blocks so that any change in the machine's load hits all alike, and reports the
+median milliseconds per step and the ratios. Writes `bench/results/dropout_cost.md` and `.json`.
 
 ```bash
 python bench/dropout_cost.py --data ../shared/data/tiny_shakespeare.txt
@@ -24,7 +25,9 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
 
+from labml_nn.transformers import embeddings, feed_forward, models
 from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus
 from labml_nn.transformers.mlm.experiment import Trainer, config_table
 
@@ -41,32 +44,41 @@ def main():
     text, _ = load_corpus(args.data)
     vocabulary = CharVocabulary.from_text(text)
     defaults = {key: default for key, (_, default, _) in config_table().items()}
-    trainers = {p: Trainer({**defaults, 'model.dropout': p}, text, vocabulary, torch.device('cpu'), None)
-                for p in (0.0, 0.1)}
+    def build(dropout: float, module=None) -> Trainer:
+        # The modules look `Dropout` up when they are built: swap in PyTorch's for one variant
+        saved = [m.Dropout for m in (embeddings, feed_forward, models)]
+        try:
+            if module is not None:
+                for m in (embeddings, feed_forward, models):
+                    m.Dropout = module
+            return Trainer({**defaults, 'model.dropout': dropout}, text, vocabulary, torch.device('cpu'), None)
+        finally:
+            for m, d in zip((embeddings, feed_forward, models), saved):
+                m.Dropout = d
+
+    trainers = {'none': build(0.0), 'torch nn.Dropout 0.1': build(0.1, nn.Dropout), 'ours 0.1': build(0.1)}
     for trainer in trainers.values():  # warm-up: first steps allocate and tune kernels
         for _ in range(5):
             trainer.train_step()
-    times = {p: [] for p in trainers}
+    times = {name: [] for name in trainers}
     for _ in range(args.blocks):
-        for p, trainer in trainers.items():
+        for name, trainer in trainers.items():
             start = time.perf_counter()
             for _ in range(args.steps_per_block):
                 trainer.train_step()
-            times[p].append((time.perf_counter() - start) / args.steps_per_block * 1000)
-    median = {p: statistics.median(t) for p, t in times.items()}
-    ratio = median[0.1] / median[0.0]
-    record = {'ms_per_step': {str(p): m for p, m in median.items()}, 'ratio_dropout_to_none': ratio,
-              'blocks_ms': {str(p): t for p, t in times.items()}, 'torch': torch.__version__,
-              'threads': torch.get_num_threads()}
+            times[name].append((time.perf_counter() - start) / args.steps_per_block * 1000)
+    median = {name: statistics.median(t) for name, t in times.items()}
+    ratios = {name: m / median['none'] for name, m in median.items()}
+    record = {'ms_per_step': median, 'ratio_to_no_dropout': ratios, 'blocks_ms': times,
+              'torch': torch.__version__, 'threads': torch.get_num_threads()}
     (ROOT / 'bench/results/dropout_cost.json').write_text(json.dumps(record, indent=1) + '\n')
+    rows = '\n'.join(f'| {name} | {median[name]:.0f} | {ratios[name]:.2f}× |' for name in trainers)
     (ROOT / 'bench/results/dropout_cost.md').write_text(
         '# Dropout cost per training step (default model, CPU)\n\n'
-        f'| dropout | ms/step (median of {args.blocks} blocks) |\n|---|---|\n'
-        f'| 0.0 | {median[0.0]:.0f} |\n| 0.1 | {median[0.1]:.0f} |\n\n'
-        f'Dropout 0.1 makes a step {ratio:.2f}× as long; torch {torch.__version__}, '
-        f'{torch.get_num_threads()} threads.\n')
-    print(f"dropout 0: {median[0.0]:.0f} ms/step, dropout 0.1: {median[0.1]:.0f} ms/step, ratio {ratio:.2f}")
-
+        f'Median of {args.blocks} alternating blocks of {args.steps_per_block} steps; torch {torch.__version__}, '
+        f'{torch.get_num_threads()} threads. Written by [`bench/dropout_cost.py`](../dropout_cost.html).\n\n'
+        f'| dropout | ms/step | × no dropout |\n|---|---|---|\n{rows}\n')
+    print(rows)
 
 if __name__ == '__main__':
     main()
