@@ -123,7 +123,7 @@ CONTRAST_JS = r'''
     const fg = parse(getComputedStyle(el, pseudo).color);
     out.push([label, ratio(fg, background(el))]);
   };
-  document.querySelectorAll('.docs p, .docs li, .docs a, .section-links a, .breadcrumbs a, .footer, .code pre span[class]').forEach(el => {
+  document.querySelectorAll('.docs p, .docs li, .docs a, .prose p, .prose li, .prose a, .prose td, .section-links a, .breadcrumbs a, .footer, .code pre span[class]').forEach(el => {
     const label = el.tagName + '.' + (el.className || '');
     if (seen[label]) return;
     seen[label] = 1;
@@ -137,10 +137,12 @@ CONTRAST_JS = r'''
 
 
 @pytest.mark.parametrize('scheme', ['light', 'dark'])
-def test_text_contrast_meets_wcag_aa(browser, origin, scheme):
-    context, page = open_page(browser, f'{origin}/transformers/mlm/experiment.html', scheme=scheme)
+@pytest.mark.parametrize('path, least', [('transformers/mlm/experiment.html', 10), ('index.html', 3),
+                                         ('bench/results/compare.html', 3)])
+def test_text_contrast_meets_wcag_aa(browser, origin, scheme, path, least):
+    context, page = open_page(browser, f'{origin}/{path}', scheme=scheme)
     results = page.evaluate(CONTRAST_JS)
-    assert len(results) > 10
+    assert len(results) > least
     low = [(label, round(r, 2)) for label, r in results if r < 4.5]
     assert not low, f'below 4.5:1 in {scheme} mode: {low}'
     context.close()
