@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus, random_windows, split  # noqa: E402
-from labml_nn.transformers.mlm.experiment import config_table, learning_rate, make_masking  # noqa: E402
+from labml_nn.transformers.mlm.experiment import default_configs, learning_rate, make_masking  # noqa: E402
 from labml_nn.transformers.mlm.model import TransformerMLM, masked_loss_and_accuracy  # noqa: E402
 
 SIZE = dict(seq_len=32, batch_size=64, d_model=128, n_layers=6, n_heads=8, d_ff=256, dropout=0.1)
@@ -126,7 +126,7 @@ def worker(name: str, data: str, steps: int, every: int) -> dict:
     text, _ = load_corpus(data)
     vocabulary = CharVocabulary.from_text(text)
     train_ids, valid_ids = split(vocabulary.encode(text), 0.1)
-    values = {key: default for key, (_, default, _) in config_table().items()}
+    values = default_configs()
     values.update(steps=steps, seq_len=SIZE['seq_len'], batch_size=SIZE['batch_size'])
     masking = make_masking(values, vocabulary)
     torch.manual_seed(0)

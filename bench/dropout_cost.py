@@ -29,7 +29,7 @@ from torch import nn
 
 from labml_nn.transformers import embeddings, feed_forward, models
 from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus
-from labml_nn.transformers.mlm.experiment import Trainer, config_table
+from labml_nn.transformers.mlm.experiment import Trainer, default_configs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def main():
 
     text, _ = load_corpus(args.data)
     vocabulary = CharVocabulary.from_text(text)
-    defaults = {key: default for key, (_, default, _) in config_table().items()}
+    defaults = default_configs()
     def build(dropout: float, module=None) -> Trainer:
         # The modules look `Dropout` up when they are built: swap in PyTorch's for one variant
         saved = [m.Dropout for m in (embeddings, feed_forward, models)]

@@ -38,7 +38,7 @@ from torch import nn
 
 from labml_nn.transformers.mlm import model as model_module
 from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus
-from labml_nn.transformers.mlm.experiment import Trainer, config_table
+from labml_nn.transformers.mlm.experiment import Trainer, default_configs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,7 +90,7 @@ def main():
 
     text, _ = load_corpus(args.data)
     vocabulary = CharVocabulary.from_text(text)
-    values = {key: default for key, (_, default, _) in config_table().items()}
+    values = default_configs()
     values['steps'] = args.steps
     results = {}
     original = model_module.Embeddings

@@ -121,7 +121,7 @@ def test_learning_rate_schedule():
 
 
 def test_curriculum_doubles_the_length_in_equal_stages(corpus):
-    values = {key: default for key, (_, default, _) in exp.config_table().items()}
+    values = exp.default_configs()
     values.update({'seq_len': 128, 'curriculum_steps': 300, 'curriculum_start_len': 16, 'valid_sequences': 8,
                    'model.d_model': 32, 'model.n_layers': 1, 'model.n_heads': 4, 'model.d_ff': 32})
     text = corpus.read_text(encoding='utf-8')[:200_000]
@@ -147,6 +147,6 @@ def test_curriculum_run_trains_and_validates_at_full_length(corpus, in_tmp):
 ])
 def test_bad_curriculum(items, words):
     with pytest.raises(exp.UsageError, match=words):
-        values = {key: default for key, (_, default, _) in exp.config_table().items()}
+        values = exp.default_configs()
         values.update(exp.parse_args(items)[0])
         exp.check_configs(values)

@@ -231,6 +231,11 @@ def config_table() -> Dict[str, Tuple[type, Any, str]]:
             for name, entry in _read_config_class(cls).items()}
 
 
+def default_configs() -> Dict[str, Any]:
+    r"""Every config at its default, `{dotted name: value}`; a fresh dict the caller may change."""
+    return {key: default for key, (_, default, _) in config_table().items()}
+
+
 class UsageError(Exception):
     r"""A mistake on the command line, worded for the user (one line)."""
 
@@ -817,7 +822,7 @@ def prepare(overrides: Dict[str, Any], args: argparse.Namespace, logs: Path, pro
     found here, before anything is written.
     """
     checkpoint = None
-    values = {key: default for key, (_, default, _) in config_table().items()}
+    values = default_configs()
     data_source = args.data
     if args.resume:
         checkpoint = load_checkpoint(find_checkpoint(args.resume, logs))
