@@ -32,6 +32,7 @@ so `Dropout` uses it there, and everywhere when the model is not training.
 """
 
 import sys
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -85,3 +86,9 @@ class Dropout(nn.Module):
 
     def extra_repr(self) -> str:
         return f'p={self.p}'
+
+
+# What the model's modules take to build their dropout: a function from the probability $p$ to
+# a module. `Dropout` itself is one; so is PyTorch's `nn.Dropout`, which the
+# [dropout benchmark](../bench/dropout_cost.html) swaps in to compare the two.
+DropoutFactory = Callable[[float], nn.Module]

@@ -44,7 +44,7 @@ climbing ([recorded results](../bench/results/positions.html)).
 import torch
 from torch import nn
 
-from labml_nn.transformers.dropout import Dropout
+from labml_nn.transformers.dropout import Dropout, DropoutFactory
 
 
 class Embeddings(nn.Module):
@@ -54,16 +54,18 @@ class Embeddings(nn.Module):
     * `n_tokens` is the size of the vocabulary,
     * `d_model` the width of every vector in the model,
     * `max_len` the longest sequence the position table covers,
-    * `dropout` the probability of zeroing an element of the sum (a regularizer).
+    * `dropout` the probability of zeroing an element of the sum (a regularizer), applied
+      by a module from `make_dropout`.
     """
 
-    def __init__(self, n_tokens: int, d_model: int, max_len: int, dropout: float):
+    def __init__(self, n_tokens: int, d_model: int, max_len: int, dropout: float,
+                 make_dropout: DropoutFactory = Dropout):
         super().__init__()
         # One row of $E$ per token id
         self.tokens = nn.Embedding(n_tokens, d_model)
         # One row of $P$ per position $0 \dots \text{max\_len} - 1$
         self.positions = nn.Embedding(max_len, d_model)
-        self.dropout = Dropout(dropout)
+        self.dropout = make_dropout(dropout)
         self.max_len = max_len
         # Both tables start at the same small scale, so neither drowns the other
         nn.init.normal_(self.tokens.weight, std=0.02)

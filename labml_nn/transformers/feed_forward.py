@@ -21,7 +21,7 @@ smooth ReLU that lets small negative values through a little.
 import torch
 from torch import nn
 
-from labml_nn.transformers.dropout import Dropout
+from labml_nn.transformers.dropout import Dropout, DropoutFactory
 
 
 class FeedForward(nn.Module):
@@ -30,15 +30,15 @@ class FeedForward(nn.Module):
 
     * `d_model` is the width of the input and output,
     * `d_ff` the width of the hidden layer,
-    * `dropout` the dropout applied to the hidden layer.
+    * `dropout` the dropout applied to the hidden layer (`make_dropout` builds its module).
     """
 
-    def __init__(self, d_model: int, d_ff: int, dropout: float):
+    def __init__(self, d_model: int, d_ff: int, dropout: float, make_dropout: DropoutFactory = Dropout):
         super().__init__()
         # $W_1, b_1$
         self.layer1 = nn.Linear(d_model, d_ff)
         self.activation = nn.GELU()
-        self.dropout = Dropout(dropout)
+        self.dropout = make_dropout(dropout)
         # $W_2, b_2$
         self.layer2 = nn.Linear(d_ff, d_model)
 

@@ -32,7 +32,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from labml_nn.transformers.dropout import Dropout
+from labml_nn.transformers.dropout import Dropout, DropoutFactory
 from labml_nn.transformers.feed_forward import FeedForward
 from labml_nn.transformers.mha import MultiHeadAttention
 
@@ -44,15 +44,17 @@ class TransformerLayer(nn.Module):
     `d_model`, `n_heads` and `d_ff` size the sub-layers. `dropout` is applied inside the
     feed-forward network and to each sub-layer's output before it joins the residual path;
     `attention_dropout` to the attention weights ([why it defaults to 0](mha.html)).
+    `make_dropout` builds the dropout modules ([ours](dropout.html) unless told otherwise).
     """
 
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float, attention_dropout: float = 0.0):
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float, attention_dropout: float = 0.0,
+                 make_dropout: DropoutFactory = Dropout):
         super().__init__()
         self.norm_attention = nn.LayerNorm(d_model)
         self.attention = MultiHeadAttention(d_model, n_heads, attention_dropout)
         self.norm_ff = nn.LayerNorm(d_model)
-        self.feed_forward = FeedForward(d_model, d_ff, dropout)
-        self.dropout = Dropout(dropout)
+        self.feed_forward = FeedForward(d_model, d_ff, dropout, make_dropout)
+        self.dropout = make_dropout(dropout)
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         r"""
@@ -73,9 +75,9 @@ class Encoder(nn.Module):
     """
 
     def __init__(self, n_layers: int, d_model: int, n_heads: int, d_ff: int, dropout: float,
-                 attention_dropout: float = 0.0):
+                 attention_dropout: float = 0.0, make_dropout: DropoutFactory = Dropout):
         super().__init__()
-        self.layers = nn.ModuleList(TransformerLayer(d_model, n_heads, d_ff, dropout, attention_dropout)
+        self.layers = nn.ModuleList(TransformerLayer(d_model, n_heads, d_ff, dropout, attention_dropout, make_dropout)
                                     for _ in range(n_layers))
         self.norm = nn.LayerNorm(d_model)
 

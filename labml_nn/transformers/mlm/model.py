@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from labml_nn.transformers.dropout import Dropout, DropoutFactory
 from labml_nn.transformers.embeddings import Embeddings
 from labml_nn.transformers.models import Encoder, OutputProjection
 
@@ -40,13 +41,19 @@ class TransformerMLM(nn.Module):
 
     `n_tokens` is the vocabulary size, `max_len` the longest sequence; the rest size the
     encoder and set its dropout.
+
+    Two parts can be swapped without touching this module: `embeddings` (any module from
+    token ids `[batch_size, seq_len]` to `[batch_size, seq_len, d_model]` with a `max_len`;
+    the [position benchmark](../../bench/positions.html) passes the reference's scheme) and
+    `make_dropout`, which builds every dropout module ([ours](../dropout.html) by default).
     """
 
     def __init__(self, *, n_tokens: int, max_len: int, d_model: int, n_layers: int, n_heads: int,
-                 d_ff: int, dropout: float, attention_dropout: float = 0.0):
+                 d_ff: int, dropout: float, attention_dropout: float = 0.0,
+                 embeddings: Optional[nn.Module] = None, make_dropout: DropoutFactory = Dropout):
         super().__init__()
-        self.embeddings = Embeddings(n_tokens, d_model, max_len, dropout)
-        self.encoder = Encoder(n_layers, d_model, n_heads, d_ff, dropout, attention_dropout)
+        self.embeddings = embeddings or Embeddings(n_tokens, d_model, max_len, dropout, make_dropout)
+        self.encoder = Encoder(n_layers, d_model, n_heads, d_ff, dropout, attention_dropout, make_dropout)
         self.output = OutputProjection(d_model, n_tokens)
         # Linear layers start small (normal, $\sigma = 0.02$, zero bias) as in BERT and GPT-2,
         # so that at initialization each residual branch adds only a little to its input.
