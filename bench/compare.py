@@ -52,8 +52,9 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from labml_nn.transformers.mlm import MLM  # noqa: E402
 from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus, random_windows, split  # noqa: E402
-from labml_nn.transformers.mlm.experiment import default_configs, learning_rate, make_masking  # noqa: E402
+from labml_nn.transformers.mlm.experiment import Configs, learning_rate  # noqa: E402
 from labml_nn.transformers.mlm.model import TransformerMLM, masked_loss_and_accuracy  # noqa: E402
 
 SIZE = dict(seq_len=32, batch_size=64, d_model=128, n_layers=6, n_heads=8, d_ff=256, dropout=0.1)
@@ -126,13 +127,12 @@ def worker(name: str, data: str, steps: int, every: int) -> dict:
     text, _ = load_corpus(data)
     vocabulary = CharVocabulary.from_text(text)
     train_ids, valid_ids = split(vocabulary.encode(text), 0.1)
-    values = default_configs()
-    values.update(steps=steps, seq_len=SIZE['seq_len'], batch_size=SIZE['batch_size'])
-    masking = make_masking(values, vocabulary)
+    c = Configs(steps=steps, seq_len=SIZE['seq_len'], batch_size=SIZE['batch_size'])
+    masking = MLM.from_configs(c.masking, vocabulary)
     torch.manual_seed(0)
     model = build(name, len(vocabulary))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=values['learning_rate'], betas=(0.9, 0.98),
-                                  eps=1e-9, weight_decay=values['weight_decay'], fused=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=c.learning_rate, betas=(0.9, 0.98),
+                                  eps=1e-9, weight_decay=c.weight_decay, fused=True)
     data_generator = torch.Generator().manual_seed(1)
     mask_generator = torch.Generator().manual_seed(2)
     valid_generator = torch.Generator().manual_seed(3)
@@ -141,14 +141,14 @@ def worker(name: str, data: str, steps: int, every: int) -> dict:
 
     def step(i):
         for group in optimizer.param_groups:
-            group['lr'] = learning_rate(values, i)
+            group['lr'] = learning_rate(c, i)
         masked, labels = masking(random_windows(train_ids, SIZE['batch_size'], SIZE['seq_len'], data_generator),
                                  generator=mask_generator)
         model.train()
         loss, _, _ = masked_loss_and_accuracy(model(masked), labels, vocabulary.padding_token)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), values['grad_clip'])
+        torch.nn.utils.clip_grad_norm_(model.parameters(), c.grad_clip)
         optimizer.step()
 
     @torch.no_grad()

@@ -27,9 +27,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from labml_nn.transformers import embeddings, feed_forward, models
 from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus
-from labml_nn.transformers.mlm.experiment import Trainer, default_configs
+from labml_nn.transformers.mlm.experiment import Configs, Trainer
+from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,19 +42,14 @@ def main():
     args = parser.parse_args()
 
     text, _ = load_corpus(args.data)
-    vocabulary = CharVocabulary.from_text(text)
-    defaults = default_configs()
-    def build(dropout: float, module=None) -> Trainer:
-        # The modules look `Dropout` up when they are built: swap in PyTorch's for one variant
-        saved = [m.Dropout for m in (embeddings, feed_forward, models)]
-        try:
-            if module is not None:
-                for m in (embeddings, feed_forward, models):
-                    m.Dropout = module
-            return Trainer({**defaults, 'model.dropout': dropout}, text, vocabulary, torch.device('cpu'), None)
-        finally:
-            for m, d in zip((embeddings, feed_forward, models), saved):
-                m.Dropout = d
+
+    def build(dropout: float, make_dropout=None) -> Trainer:
+        c = Configs(model=ModelConfigs(dropout=dropout))
+        # The model takes the factory of its dropout modules: PyTorch's `nn.Dropout` for one variant
+        parts = {'make_dropout': make_dropout} if make_dropout else {}
+        torch.manual_seed(c.seed)
+        model = TransformerMLM.from_configs(c.model, len(CharVocabulary.from_text(text)), c.seq_len, **parts)
+        return Trainer(c, text, torch.device('cpu'), model=model)
 
     trainers = {'none': build(0.0), 'torch nn.Dropout 0.1': build(0.1, nn.Dropout), 'ours 0.1': build(0.1)}
     for trainer in trainers.values():  # warm-up: first steps allocate and tune kernels

@@ -19,8 +19,7 @@ embedding:
 * **no positions** — token embeddings only: a bag of characters, the floor.
 
 Masked-character accuracy is measured against *steps*, not seconds, so other work on the
-machine can't change the result. Writes `labml_nn/transformers/mlm/positions_run.json` and
-`bench/results/positions.md`.
+machine can't change the result. Writes `bench/results/positions.json` and `bench/results/positions.md`.
 
 ```bash
 python bench/positions.py --data ../shared/data/tiny_shakespeare.txt --steps 1000
@@ -36,9 +35,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from labml_nn.transformers.mlm import model as model_module
+from labml_nn.helpers.cli import flatten
+from labml_nn.transformers.embeddings import Embeddings
 from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus
-from labml_nn.transformers.mlm.experiment import Trainer, default_configs
+from labml_nn.transformers.mlm.experiment import Configs, Trainer
+from labml_nn.transformers.mlm.model import TransformerMLM
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +78,7 @@ class NoPositions(nn.Module):
         return self.dropout(self.tokens(x))
 
 
-VARIANTS = {'learned': model_module.Embeddings, 'scaled+sinusoidal': ScaledSinusoidal,
+VARIANTS = {'learned': Embeddings, 'scaled+sinusoidal': ScaledSinusoidal,
             'no positions': NoPositions}
 
 
@@ -90,17 +91,14 @@ def main():
 
     text, _ = load_corpus(args.data)
     vocabulary = CharVocabulary.from_text(text)
-    values = default_configs()
-    values['steps'] = args.steps
+    c = Configs(steps=args.steps)
     results = {}
-    original = model_module.Embeddings
     for name, variant in VARIANTS.items():
-        # TransformerMLM looks `Embeddings` up in its module when it is built
-        model_module.Embeddings = variant
-        try:
-            trainer = Trainer(values, text, vocabulary, torch.device('cpu'), run_dir=None)
-        finally:
-            model_module.Embeddings = original
+        # The same model with another embedding module, built from the same seed
+        torch.manual_seed(c.seed)
+        embeddings = variant(len(vocabulary), c.model.d_model, c.seq_len, c.model.dropout)
+        model = TransformerMLM.from_configs(c.model, len(vocabulary), c.seq_len, embeddings=embeddings)
+        trainer = Trainer(c, text, torch.device('cpu'), model=model)
         curve = []
         start = time.perf_counter()
         for step in range(1, args.steps + 1):
@@ -111,9 +109,9 @@ def main():
                 print(f"{name:18s} step {step:5d}  valid loss {loss:.3f}  accuracy {accuracy:.1%}", flush=True)
         results[name] = {'curve': curve, 'seconds': time.perf_counter() - start}
 
-    record = {'steps': args.steps, 'config': values, 'data': args.data, 'variants': results,
+    record = {'steps': args.steps, 'config': flatten(c), 'data': args.data, 'variants': results,
               'torch': torch.__version__, 'threads': torch.get_num_threads()}
-    (ROOT / 'labml_nn/transformers/mlm/positions_run.json').write_text(json.dumps(record, indent=1) + '\n')
+    (ROOT / 'bench/results/positions.json').write_text(json.dumps(record, indent=1) + '\n')
     rows = ['| step | ' + ' | '.join(results) + ' |', '|---|' + '---|' * len(results)]
     for i, point in enumerate(results['learned']['curve']):
         rows.append(f"| {point['step']} | " + ' | '.join(

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -87,6 +88,8 @@ class AppServer:
                 break
         else:
             raise RuntimeError('server did not start in time')
+        # Keep reading what the server prints, so that tests can look at it (and its pipe never fills)
+        threading.Thread(target=self._drain, daemon=True).start()
         # The socket is listening before the line is printed; wait until the app answers.
         while time.monotonic() < deadline:
             try:
@@ -95,6 +98,15 @@ class AppServer:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError('server did not answer in time')
+
+    def _drain(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        r"""Everything the server printed so far."""
+        return ''.join(self.lines)
 
     @property
     def app_url(self) -> str:

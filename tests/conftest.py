@@ -32,3 +32,10 @@ def in_tmp(tmp_path, monkeypatch) -> Path:
     r"""Run in an empty working directory, so runs land in its `logs/`."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def run_in_process(argv, stop_at=None):
+    r"""The experiment's command line, run in this process; returns the run's summary."""
+    from labml_nn.helpers import cli
+    from labml_nn.transformers.mlm import experiment
+    return experiment.train(cli.parse(experiment.Configs, argv), stop_at=stop_at)

@@ -28,7 +28,7 @@ from conftest import SMALL
 
 pytest.importorskip('labml_app', reason='labml-app is not installed (pip install -e .[app])')
 
-from labml_nn.app import report  # noqa: E402
+from labml_nn.helpers import tracking  # noqa: E402
 
 ARTIFACTS = REPO / 'test-artifacts'
 STEPS = 30
@@ -70,6 +70,10 @@ def run_uuid_of(output: str) -> str:
 def reported_run(app, corpus, tmp_path_factory):
     """One short training run of the experiment reported to the app; its uuid, output and folder."""
     tmp = tmp_path_factory.mktemp('run')
+    # Run from a git repository whose remote is a local path, as a clone of a local repository is:
+    # the app can't link such a remote, and once logged an error about it on every page view
+    subprocess.run(['git', 'init', '-q'], cwd=tmp, check=True)
+    subprocess.run(['git', 'remote', 'add', 'origin', '/srv/repos/mlm'], cwd=tmp, check=True)
     r = run_experiment(tmp, corpus, '--steps', str(STEPS), f'valid_every={VALID_EVERY}',
                        '--summary', 'summary.json', '--app', app.app_url)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -117,6 +121,27 @@ def test_terminal_output_arrived(app, reported_run):
                      method='POST')['pages']
     # The labml client sends the terminal: the run's header names its uuid
     assert run_uuid in ''.join(pages.values())
+
+
+def test_output_names_the_run_once_without_noise(app, reported_run):
+    run_uuid, r, _ = reported_run
+    # Our line, once; not the client's own copy of it, nor its "still updating" notice
+    assert r.stdout.count(f'/run/{run_uuid}') == 1, r.stdout
+    assert 'Still updating' not in r.stdout + r.stderr
+    # A pipe gets plain lines: no colours, no carriage returns, no git status line
+    assert '\x1b[' not in r.stdout and '\r' not in r.stdout and '[clean]' not in r.stdout
+    assert any('loss.valid' in line for line in r.stdout.splitlines())
+
+
+def test_app_logs_no_noise_on_page_views(app, reported_run):
+    run_uuid, _, _ = reported_run
+    for _ in range(2):
+        get_json(f'{app.base}/api/v1/run/{run_uuid}')
+        get_json(f'{app.base}/api/v1/metrics/{run_uuid}', {'get_all': True}, method='POST')
+    time.sleep(0.5)
+    log = (app.data / 'labml_app.log').read_text() if (app.data / 'labml_app.log').exists() else ''
+    for noise in ('unknown repo url', 'Mean of empty slice', 'RuntimeWarning'):
+        assert noise not in app.output and noise not in log, noise
 
 
 def test_run_is_also_logged_locally(reported_run):
@@ -222,7 +247,7 @@ def test_app_fails_mid_run_process_exits_in_bounded_time(tmp_path, corpus, fault
     """
     The app dies (SIGKILL) or hangs (SIGSTOP: connections open, nothing answers) while the
     experiment reports. Without our hooks the client would retry for ever and the process
-    never exit; with them it waits at most `report.FINISH_TIMEOUT` after training.
+    never exit; with them it waits at most `tracking.FINISH_TIMEOUT` after training.
     """
     s = AppServer(tmp_path / 'data', shared_vendor()).start()
     try:
@@ -240,7 +265,7 @@ def test_app_fails_mid_run_process_exits_in_bounded_time(tmp_path, corpus, fault
         out, err = proc.communicate(timeout=120)
         elapsed = time.monotonic() - t
         assert proc.returncode == 0, err[-2000:]
-        assert elapsed < 30 + report.FINISH_TIMEOUT, f'took {elapsed:.1f} s after the {fault} app'
+        assert elapsed < 30 + tracking.FINISH_TIMEOUT, f'took {elapsed:.1f} s after the {fault} app'
         assert 'did not take the last updates in time' in err
     finally:
         if s.proc.poll() is None:
@@ -261,28 +286,30 @@ def test_bad_app_url_is_one_line(tmp_path, corpus):
 def test_resolve_app_url(tmp_path, monkeypatch):
     monkeypatch.delenv('labml_app_url', raising=False)
     (tmp_path / 'sub').mkdir()
-    assert report.resolve_app_url(None, tmp_path / 'sub') is None  # no .labml.yaml
+    assert tracking.resolve_app_url(None, tmp_path / 'sub') is None  # no .labml.yaml
     (tmp_path / '.labml.yaml').write_text('app_url: http://127.0.0.1:9/api/v1/mine\n')
-    assert report.resolve_app_url(None, tmp_path / 'sub') == 'http://127.0.0.1:9/api/v1/mine'
+    assert tracking.resolve_app_url(None, tmp_path / 'sub') == 'http://127.0.0.1:9/api/v1/mine'
     # `--app` wins over the file; a bare `--app` means the local server.
-    assert report.resolve_app_url('http://127.0.0.1:7/api/v1/x/', tmp_path) == \
+    assert tracking.resolve_app_url('http://127.0.0.1:7/api/v1/x/', tmp_path) == \
         'http://127.0.0.1:7/api/v1/x'
-    assert report.resolve_app_url(report.DEFAULT_APP_URL, tmp_path) == report.DEFAULT_APP_URL
+    assert tracking.resolve_app_url(tracking.DEFAULT_APP_URL, tmp_path) == tracking.DEFAULT_APP_URL
     for bad in ('127.0.0.1:5005/api/v1/default', 'http://127.0.0.1:5005/api/v1/a?b=c',
-                'http://127.0.0.1:5005/'):
-        with pytest.raises(report.AppUrlError):
-            report.validate_url(bad)
+                'http://127.0.0.1:5005/runs'):
+        with pytest.raises(tracking.UserError):
+            tracking.validate_url(bad)
+    # The address the app prints is its default token
+    assert tracking.validate_url('http://127.0.0.1:5005/') == 'http://127.0.0.1:5005/api/v1/default'
 
 
 def test_check_app_is_quick_when_nothing_listens():
     t = time.monotonic()
-    reason = report.check_app(f'http://127.0.0.1:{closed_port()}/api/v1/default', timeout=2)
+    reason = tracking.check_app(f'http://127.0.0.1:{closed_port()}/api/v1/default', timeout=2)
     assert reason and 'refused' in reason.lower()
     assert time.monotonic() - t < 3
 
 
 def test_check_app_accepts_a_running_app(app):
-    assert report.check_app(app.app_url) is None
+    assert tracking.check_app(app.app_url) is None
     # A server that is not a labml app (here: the app's own static page) is refused.
-    assert report.check_app(f'{app.base}/not-an-api/api/v1/x') is not None
+    assert tracking.check_app(f'{app.base}/not-an-api/api/v1/x') is not None
 

@@ -34,6 +34,7 @@ os.environ.setdefault('LABML_APP_SERVER_PORT', '5005')
 pytest.importorskip('labml_app', reason='labml-app is not installed (pip install -e .[app])')
 
 from labml_nn.app import server, store  # noqa: E402
+from labml_nn.helpers import files  # noqa: E402
 
 
 @pytest.fixture(scope='session')
@@ -47,7 +48,7 @@ def vendor_dir():
 
 def test_atomic_write_keeps_old_contents_when_a_write_fails(tmp_path, monkeypatch):
     f = tmp_path / 'Run:1.pkl'
-    store.atomic_write(f, b'old contents')
+    files.atomic_write(f, b'old contents')
     real_write = os.write
 
     def failing_write(fd, data):
@@ -57,7 +58,7 @@ def test_atomic_write_keeps_old_contents_when_a_write_fails(tmp_path, monkeypatc
 
     monkeypatch.setattr(store.os, 'write', failing_write)
     with pytest.raises(OSError):
-        store.atomic_write(f, b'new contents that never fully arrive')
+        files.atomic_write(f, b'new contents that never fully arrive')
     monkeypatch.undo()
     assert f.read_bytes() == b'old contents'
     assert [p.name for p in tmp_path.iterdir()] == ['Run:1.pkl'], 'temporary file left behind'

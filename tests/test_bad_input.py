@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import ROOT, SMALL
+from conftest import ROOT, SMALL, run_in_process
+from labml_nn.helpers import checkpoint
 from labml_nn.transformers.mlm import experiment as exp
 from labml_nn.transformers.mlm import fill
 
@@ -32,8 +33,7 @@ def trained(corpus, tmp_path_factory):
     old = os.getcwd()
     os.chdir(cwd)
     try:
-        overrides, args = exp.parse_args([*SMALL, f'--data={corpus}', '--steps', '2', 'valid_every=2'])
-        summary = exp.run(overrides, args)
+        summary = run_in_process([*SMALL, f'--data={corpus}', '--steps', '2', 'valid_every=2'])
     finally:
         os.chdir(old)
     return Path(summary['checkpoint'])
@@ -120,7 +120,7 @@ def test_resume_checkpoint_that_would_run_code(capsys, in_tmp):
     class Evil:
         def __reduce__(self):
             return (os.system, ('touch pwned',))
-    torch.save({'format': exp.CHECKPOINT_FORMAT, 'x': Evil()}, 'evil.pt')
+    torch.save({'format': checkpoint.FORMAT, 'x': Evil()}, 'evil.pt')
     fails_cleanly(capsys, exp.main, ['--resume', 'evil.pt'], 'not a readable checkpoint')
     assert not Path('pwned').exists()
 

@@ -11,13 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import SMALL
+from conftest import SMALL, run_in_process
+from labml_nn.helpers import checkpoint, cli
 from labml_nn.transformers.mlm import experiment as exp
-
-
-def run_in_process(argv, stop_at=None):
-    overrides, args = exp.parse_args(argv)
-    return exp.run(overrides, args, stop_at=stop_at)
+from labml_nn.transformers.mlm.data import curriculum_length
 
 
 def test_short_run_lowers_the_loss(corpus, in_tmp):
@@ -66,7 +63,7 @@ def test_resume_equals_uninterrupted(corpus, in_tmp):
 def test_checkpoint_loads_with_weights_only(corpus, in_tmp):
     summary = run_in_process([*SMALL, f'--data={corpus}', '--steps', '3', 'valid_every=3'])
     state = torch.load(summary['checkpoint'], weights_only=True)
-    assert state['format'] == exp.CHECKPOINT_FORMAT and state['step'] == 3
+    assert state['format'] == checkpoint.FORMAT and state['step'] == 3
     assert set(state['rng']) == {'torch', 'data', 'mask'}
 
 
@@ -98,38 +95,38 @@ def test_sigterm_saves_a_checkpoint_that_resumes(corpus, tmp_path):
     assert json.loads((tmp_path / 'resumed.json').read_text())['steps'] == summary['steps'] + 2
 
 
-def test_help_lists_every_config_with_its_default():
-    text = exp.help_text()
-    for key, (_, default, description) in exp.config_table().items():
-        assert f'{key}={default}' in text
-        assert description and description in text
+def test_help_lists_every_config_with_its_default(capsys):
+    exp.main(['--help'])  # returns: exit status 0
+    text = capsys.readouterr().out
+    table = cli.config_table(exp.Configs)
+    assert len(table) == 27
+    for key, config in table.items():
+        assert f'{key}={config.default}' in text
+        assert config.help and config.help in text
     for option in ('--steps', '--data', '--device', '--resume', '--summary'):
         assert option in text
 
 
 def test_overrides_are_typed():
-    overrides, _ = exp.parse_args(['model.dropout=0.25', 'seq_len=128', '--steps', '7'])
+    overrides = cli.parse(exp.Configs, ['model.dropout=0.25', 'seq_len=128', '--steps', '7']).overrides
     assert overrides == {'model.dropout': 0.25, 'seq_len': 128, 'steps': 7}
+    c = cli.build(exp.Configs, overrides)
+    # The training code reads typed configs; the flat view is for the edges
+    assert (c.model.dropout, c.seq_len, c.steps, c.model.d_model) == (0.25, 128, 7, 128)
+    assert cli.flatten(c)['model.dropout'] == 0.25
 
 
 def test_learning_rate_schedule():
-    values = {'learning_rate': 1.0, 'warmup_steps': 10, 'steps': 110, 'min_lr_ratio': 0.1}
-    assert exp.learning_rate(values, 0) == pytest.approx(0.1)
-    assert exp.learning_rate(values, 9) == pytest.approx(1.0)
-    assert exp.learning_rate(values, 60) == pytest.approx(0.55)
-    assert exp.learning_rate(values, 110) == pytest.approx(0.1)
+    c = exp.Configs(learning_rate=1.0, warmup_steps=10, steps=110, min_lr_ratio=0.1)
+    assert exp.learning_rate(c, 0) == pytest.approx(0.1)
+    assert exp.learning_rate(c, 9) == pytest.approx(1.0)
+    assert exp.learning_rate(c, 60) == pytest.approx(0.55)
+    assert exp.learning_rate(c, 110) == pytest.approx(0.1)
 
 
-def test_curriculum_doubles_the_length_in_equal_stages(corpus):
-    values = exp.default_configs()
-    values.update({'seq_len': 128, 'curriculum_steps': 300, 'curriculum_start_len': 16, 'valid_sequences': 8,
-                   'model.d_model': 32, 'model.n_layers': 1, 'model.n_heads': 4, 'model.d_ff': 32})
-    text = corpus.read_text(encoding='utf-8')[:200_000]
-    trainer = exp.Trainer(values, text, exp.CharVocabulary.from_text(text), torch.device('cpu'), None)
-    lengths = {}
-    for step in (0, 99, 100, 199, 200, 299, 300, 1000):
-        trainer.step = step
-        lengths[step] = trainer.current_seq_len()
+def test_curriculum_doubles_the_length_in_equal_stages():
+    c = exp.Configs(seq_len=128, curriculum_steps=300, curriculum_start_len=16)
+    lengths = {step: curriculum_length(c, step) for step in (0, 99, 100, 199, 200, 299, 300, 1000)}
     assert lengths == {0: 16, 99: 16, 100: 32, 199: 32, 200: 64, 299: 64, 300: 128, 1000: 128}
 
 
@@ -146,7 +143,5 @@ def test_curriculum_run_trains_and_validates_at_full_length(corpus, in_tmp):
     (['curriculum_steps=-1'], 'curriculum_steps'),
 ])
 def test_bad_curriculum(items, words):
-    with pytest.raises(exp.UsageError, match=words):
-        values = exp.default_configs()
-        values.update(exp.parse_args(items)[0])
-        exp.check_configs(values)
+    with pytest.raises(cli.UserError, match=words):
+        cli.build(exp.Configs, cli.parse(exp.Configs, items).overrides)

@@ -10,24 +10,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import ROOT
-from labml_nn.transformers.mlm import experiment as exp
+from conftest import ROOT, run_in_process
 
 FIXTURES = ROOT / 'tests' / 'fixtures'
 GOLDEN = json.loads((FIXTURES / 'golden' / 'first_50_steps.json').read_text())
 KEYS = ('step', 'train_loss', 'train_accuracy', 'valid_loss', 'valid_accuracy')
 
 
-def run(argv):
-    overrides, args = exp.parse_args(argv)
-    return exp.run(overrides, args)
-
-
 @pytest.mark.parametrize('golden', GOLDEN['runs'], ids=['default-path', 'dropout-and-curriculum'])
 def test_first_50_steps_are_unchanged(golden, corpus, in_tmp):
     if corpus.name != 'tiny_shakespeare.txt':
         pytest.skip('the golden runs were recorded on Tiny Shakespeare')
-    summary = run([*golden['argv'], f'--data={corpus}'])
+    summary = run_in_process([*golden['argv'], f'--data={corpus}'])
     # Exact equality: the same arithmetic in the same order gives the same bits
     assert [{k: p[k] for k in KEYS} for p in summary['curve']] == golden['curve']
 
@@ -38,7 +32,7 @@ def test_checkpoint_from_before_the_redesign_resumes(in_tmp):
     checkpoint = in_tmp / 'checkpoint.pt'
     shutil.copy(old / 'checkpoint.pt', checkpoint)
     before = checkpoint.read_bytes()
-    summary = run(['--resume', str(checkpoint), f'--data={old / "text.txt"}'])
+    summary = run_in_process(['--resume', str(checkpoint), f'--data={old / "text.txt"}'])
     assert summary['steps'] == 6
     expected = json.loads((old / 'resumed_curve.json').read_text())
     assert [{k: p[k] for k in expected[0]} for p in summary['curve']] == expected

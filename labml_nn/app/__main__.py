@@ -8,9 +8,7 @@ summary: Entry point that starts the local labml app server.
 
 Python runs this file for `python -m labml_nn.app`; the work is in [`server.py`](server.html).
 """
-import sys
-
 from labml_nn.app.server import main
 
 if __name__ == '__main__':
-    sys.exit(main())
+    main()

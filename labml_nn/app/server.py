@@ -46,15 +46,16 @@ import fcntl
 import importlib.util
 import ipaddress
 import os
-import re
 import socket
 import sys
 from pathlib import Path
 from typing import List, Optional
 
-# `vendor` needs only the standard library; `store` and the app are imported once we know they
-# are installed.
-from . import vendor
+# `vendor` needs only the standard library; `store`, `web` and the app are imported once we know
+# they are installed.
+from labml_nn.app import vendor
+from labml_nn.helpers import cli
+from labml_nn.helpers.cli import UserError
 
 DEFAULT_HOST = '127.0.0.1'
 DEFAULT_PORT = 5005
@@ -67,19 +68,8 @@ INSTALL_HINT = "pip install 'labml-app==0.5.14'  (or: pip install -e '.[app]')"
 PROG = 'labml_nn.app'
 
 
-class StartupError(Exception):
-    """A problem we can explain in one line; `main` prints it and exits with status 1."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument gives one line on stderr instead of usage plus a line."""
-
-    def error(self, message):
-        self.exit(2, f'{PROG}: error: {message} (see --help)\n')
-
-
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    p = _Parser(prog=PROG, description='Run the labml app locally, with a file store.')
+    p = cli.ArgumentParser(prog=PROG, description='Run the labml app locally, with a file store.')
     p.add_argument('--host', default=DEFAULT_HOST,
                    help=f'address to listen on (default {DEFAULT_HOST}: this machine only)')
     p.add_argument('--port', type=_port, default=DEFAULT_PORT,
@@ -113,7 +103,7 @@ def check_installed():
     """The app and its web server are optional dependencies: say how to get them."""
     for module in ('labml_app', 'labml_db', 'uvicorn', 'fastapi'):
         if importlib.util.find_spec(module) is None:
-            raise StartupError(f'{module} is not installed: {INSTALL_HINT}')
+            raise UserError(f'{module} is not installed: {INSTALL_HINT}')
 
 
 def prepare_data(data: Path) -> Path:
@@ -128,7 +118,7 @@ def prepare_data(data: Path) -> Path:
         probe.write_bytes(b'ok')
         probe.unlink()
     except OSError as e:
-        raise StartupError(f'data folder {data} is not writable: {e.strerror}')
+        raise UserError(f'data folder {data} is not writable: {e.strerror}')
     return data
 
 
@@ -147,7 +137,7 @@ def lock_data(data: Path):
         f.seek(0)
         holder = f.read().strip() or 'unknown'
         f.close()
-        raise StartupError(f'another labml_nn.app server (pid {holder}) is using {data}; '
+        raise UserError(f'another labml_nn.app server (pid {holder}) is using {data}; '
                            f'stop it, or give this one another --data folder')
     f.seek(0)
     f.truncate()
@@ -164,7 +154,7 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as e:
-        raise StartupError(f'cannot listen on {host!r}: {e.strerror}')
+        raise UserError(f'cannot listen on {host!r}: {e.strerror}')
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     # Lets a restarted server take the port at once even while old connections linger.
@@ -174,9 +164,9 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as e:
         sock.close()
         if e.errno == errno.EADDRINUSE:
-            raise StartupError(f'port {port} on {host} is already in use; '
+            raise UserError(f'port {port} on {host} is already in use; '
                                f'is the app already running? Pick another with --port')
-        raise StartupError(f'cannot listen on {host}:{port}: {e.strerror}')
+        raise UserError(f'cannot listen on {host}:{port}: {e.strerror}')
     sock.listen(128)
     return sock
 
@@ -192,173 +182,6 @@ def url_host(sock: socket.socket) -> str:
     if address in ('0.0.0.0', '::'):
         return socket.gethostname()
     return f'[{address}]' if ':' in address else address
-
-
-def setup_file_store(data: Path):
-    """
-    Our replacement for `labml_app.db.init_mongo_db`: labml-db file drivers for every model and
-    index class of the app, a repair pass over what a crash may have left, and the app's two
-    built-in projects.
-    """
-    from labml_db import Index, Model
-    from labml_app import db, settings
-    from . import store
-
-    model_drivers, index_drivers = store.make_drivers(data, db.models, db.indexes)
-    Model.set_db_drivers(model_drivers)
-    Index.set_db_drivers(index_drivers)
-    for fix in store.repair(model_drivers, index_drivers):
-        print(f'{PROG}: repaired after a crash: {fix}', flush=True)
-    _ensure_projects(settings)
-
-
-def setup_mongo(uri: str):
-    """The same for a real MongoDB: the app's own Mongo drivers, with a short connect timeout."""
-    from labml_db import Index, Model
-    from labml_db.index_driver.mongo import MongoIndexDbDriver
-    from pymongo import MongoClient
-    from pymongo.errors import PyMongoError
-    from labml_app import db, settings
-
-    try:
-        client = MongoClient(uri, serverSelectionTimeoutMS=5000)
-        client.admin.command('ping')
-        database = client.get_default_database('labml')
-    except (PyMongoError, ValueError) as e:
-        raise StartupError(f'cannot use MongoDB at {uri}: {str(e).split(" (configured")[0][:200]}')
-    Model.set_db_drivers([db.MongoPickleDbDriver(m, database) for m in db.models])
-    Index.set_db_drivers([MongoIndexDbDriver(i, database) for i in db.indexes])
-    _ensure_projects(settings)
-
-
-def _ensure_projects(settings):
-    """
-    Create the float project (runs sent without a token land there) and the samples project, if
-    missing. Unlike a bare "index has it?" check, we also recreate a project whose index entry
-    exists but whose file does not.
-    """
-    from labml_app.db import project
-
-    for token, name in ((settings.FLOAT_PROJECT_TOKEN, 'float project'),
-                        (settings.SAMPLES_PROJECT_TOKEN, 'samples project')):
-        if project.get_project(token) is None:
-            p = project.Project(labml_token=token, name=name, is_sharable=True)
-            # Model first, then the index entry: a crash in between leaves an unreferenced file,
-            # which is harmless, rather than an index entry pointing at nothing.
-            p.save()
-            project.ProjectIndex.set(token, p.key)
-
-
-def load_app(data: Path, mongo: Optional[str], host: str, port: int, verbose: bool):
-    """Import the app with our database set-up in place, and return its ASGI application."""
-    # `labml_app.settings` reads these when imported; the app uses them for CORS.
-    os.environ['LABML_APP_SERVER_IP'] = host
-    os.environ['LABML_APP_SERVER_PORT'] = str(port)
-
-    import labml_app.db
-    import labml_app.logger
-    if not verbose:
-        # The app logs every request at INFO level; keep the terminal for what matters.
-        import logging
-        logging.getLogger('LabML logger').setLevel(logging.WARNING)
-
-    labml_app.db.init_mongo_db = (lambda *a, **k: setup_mongo(mongo)) if mongo else \
-        (lambda *a, **k: setup_file_store(data))
-    try:
-        from labml_app import flask_app
-    except StartupError:
-        raise
-    except Exception as e:
-        raise StartupError(f'the app failed to load: {type(e).__name__}: {e}')
-    return flask_app.app, flask_app.STATIC_PATH
-
-
-# The endpoint the labml client posts its data to: `/api/v1/<token>/track`.
-TRACK_PATH = re.compile(r'/api/v1/[^/]+/track')
-
-
-def make_track_endpoint(pace: float):
-    """
-    Answer the client's data posts ourselves, with the app's own update code, but paced our way.
-
-    The app answers every post after a fixed 3 s pause. The client sends its next post only when
-    the previous one is answered, so the pause sets how often a run reports: on the hosted
-    service it keeps thousands of clients from flooding the server. For a local server it has a
-    cost: at the end of training the client must wait for the post in flight *and* the one with
-    the final status, up to 6 s — more than 10% of a short run. So we pause `pace` seconds (1 s by
-    default: data still arrives in batches, not once per step), and we do not pause at all for the
-    post that carries the run's final status.
-    """
-    import asyncio
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from labml_app import handlers
-
-    async def track(scope, receive, send):
-        request = Request(scope, receive)
-        q = request.query_params
-        try:
-            # `request.json()` caches the body, so the app's code can read it again.
-            packets = await request.json()
-            result = await handlers._update_run(
-                request, q.get('labml_token', ''), q.get('labml_version', ''),
-                q.get('run_uuid', ''), int(q.get('rank', 0)), int(q.get('world_size', 0)),
-                int(q.get('main_rank', 0)))
-        except Exception as e:
-            # The client retries whatever fails; say what went wrong in the server's terminal.
-            print(f'{PROG}: error handling a post from run {q.get("run_uuid", "?")}: '
-                  f'{type(e).__name__}: {e}', file=sys.stderr, flush=True)
-            await JSONResponse({'errors': [{'error': 'server_error', 'message': str(e)}]},
-                               status_code=500)(scope, receive, send)
-            return
-        if not isinstance(packets, list):
-            packets = [packets]
-        is_final = any(isinstance(p, dict) and 'status' in p for p in packets)
-        if pace > 0 and not is_final:
-            await asyncio.sleep(pace)
-        await JSONResponse(result)(scope, receive, send)
-
-    return track
-
-
-def make_asgi(app, static_path: Path, node_modules: Optional[Path], pace: float):
-    """
-    Wrap the app: serve `/_vendor/…` from the npm install, and serve our rewritten `index.html`
-    wherever the app would serve its own (at `/` and at any path that is neither the API nor a
-    static file: the page reads the path and shows the run or the list itself).
-    """
-    from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse
-
-    page = (static_path / 'index.html').read_text(encoding='utf-8')
-    if node_modules is not None:
-        page, remaining = vendor.rewrite_index(page)
-        if remaining:
-            print(f'{PROG}: warning: the page still loads {", ".join(remaining)} from the '
-                  f'internet', file=sys.stderr)
-    static_root = static_path.resolve()
-    track = make_track_endpoint(pace)
-
-    async def asgi(scope, receive, send):
-        if scope['type'] == 'http' and scope['method'] == 'POST' and \
-                TRACK_PATH.fullmatch(scope['path']):
-            await track(scope, receive, send)
-            return
-        if scope['type'] == 'http' and scope['method'] in ('GET', 'HEAD'):
-            path: str = scope['path']
-            response = None
-            if path.startswith(vendor.VENDOR_PREFIX):
-                f = vendor.resolve(node_modules, path) if node_modules else None
-                response = FileResponse(f) if f else PlainTextResponse('not found', 404)
-            elif not path.startswith('/api/'):
-                f = (static_root / path.lstrip('/')).resolve()
-                if path in ('/', '/index.html') or static_root not in f.parents or not f.is_file():
-                    response = HTMLResponse(page, headers={'Cache-Control': 'no-cache'})
-            if response is not None:
-                await response(scope, receive, send)
-                return
-        await app(scope, receive, send)
-
-    return asgi
 
 
 def serve(args: argparse.Namespace):
@@ -382,6 +205,7 @@ def serve(args: argparse.Namespace):
 
     # The app writes `labml_app.log` into the working directory: keep it in the data folder.
     os.chdir(data)
+    from labml_nn.app.web import load_app, make_asgi
     app, static_path = load_app(data, args.mongo, args.host, port, args.verbose)
     asgi = make_asgi(app, static_path, node_modules, args.pace)
 
@@ -406,23 +230,21 @@ def _vendor(cache: Path, *, required: bool) -> Optional[Path]:
         return vendor.install(cache)
     except vendor.VendorError as e:
         if required:
-            raise StartupError(f'cannot install the page libraries: {e}')
+            raise UserError(f'cannot install the page libraries: {e}')
         print(f'{PROG}: warning: {e}; the page will load its libraries from the internet',
               file=sys.stderr, flush=True)
         return None
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    args = parse_args(argv)
-    try:
-        serve(args)
-    except StartupError as e:
-        print(f'{PROG}: error: {e}', file=sys.stderr, flush=True)
-        return 1
-    except KeyboardInterrupt:
-        pass
-    return 0
+def main(argv: Optional[List[str]] = None) -> None:
+    r"""Start-up problems are one line (`labml_nn.app: error: …`) and exit status 2; Ctrl+C stops."""
+    def body() -> None:
+        try:
+            serve(parse_args(argv))
+        except KeyboardInterrupt:
+            pass
+    cli.run_command(body, prog=PROG)
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    main()

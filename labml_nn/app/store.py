@@ -22,16 +22,10 @@ read back. The run it belonged to is gone.
 
 ### Atomic replacement
 
-The classic cure is to never write into the file that readers use:
-
-1. write the new contents to a temporary file *in the same folder*,
-2. `fsync` it, so its bytes are on disk before anything points at them,
-3. `os.replace` it over the old file — a rename, which POSIX makes atomic: any reader, even one after
-   a crash, sees either the whole old file or the whole new file, never a mix,
-4. `fsync` the folder, so the rename itself is on disk too (this matters for power loss rather than
-   for a killed process, but it costs little).
-
-We subclass labml-db's drivers and replace only the methods that write.
+So every file is written the way the package writes all files that must survive a crash, with
+[`atomic_write`](../helpers/files.html): to a temporary file in the same folder, flushed to disk,
+then renamed over the old file, which a reader sees whole, old or new, never a mix. We subclass
+labml-db's drivers and replace only the methods that write.
 
 ### Several files are not one transaction
 
@@ -52,49 +46,9 @@ from labml_db.index_driver.file import FileIndexDbDriver
 from labml_db.serializer.pickle import PickleSerializer
 from labml_db.serializer.yaml import YamlSerializer
 
-# Temporary files start with this prefix. labml-db lists a model's keys by looking at the file
-# names in the folder, so the prefix must never look like a model name (those start with a letter).
-TMP_PREFIX = '.tmp-'
-
-
-def atomic_write(path: Path, data: bytes):
-    """
-    Replace the file at `path` with `data` so that, whatever happens, `path` holds either its old
-    contents or the new contents in full.
-    """
-    # The process id keeps two writers (say, a server and a repair script) from sharing a
-    # temporary file. It lives in the same folder so that `os.replace` is a rename within one
-    # file system, which is what makes it atomic.
-    tmp = path.parent / f'{TMP_PREFIX}{path.name}.{os.getpid()}'
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        try:
-            # `os.write` may write fewer bytes than asked, so loop until all are written.
-            view = memoryview(data)
-            while view:
-                n = os.write(fd, view)
-                view = view[n:]
-            # Make the contents durable before the rename makes them visible.
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        # A failed write (disk full, say) must not leave the temporary file behind. The old
-        # file is untouched, and the error still reaches the caller.
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path):
-    """Flush a folder's entries (here: the rename we just made) to disk."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
+from labml_nn.helpers.cli import UserError
+# Every file is written by the package's one [`atomic_write`](../helpers/files.html)
+from labml_nn.helpers.files import TMP_PREFIX, atomic_write
 
 def remove_stale_temporaries(folder: Path) -> int:
     """
@@ -250,3 +204,58 @@ def repair(model_drivers: List[AtomicFileDbDriver],
                 folders.save_dict(str(folder_key), folder)
 
     return fixes
+
+
+# ## Setting up the database
+def setup_file_store(data: Path):
+    """
+    Our replacement for `labml_app.db.init_mongo_db`: labml-db file drivers for every model and
+    index class of the app, a repair pass over what a crash may have left, and the app's two
+    built-in projects.
+    """
+    from labml_db import Index, Model
+    from labml_app import db, settings
+    
+    model_drivers, index_drivers = make_drivers(data, db.models, db.indexes)
+    Model.set_db_drivers(model_drivers)
+    Index.set_db_drivers(index_drivers)
+    for fix in repair(model_drivers, index_drivers):
+        print(f'labml_nn.app: repaired after a crash: {fix}', flush=True)
+    _ensure_projects(settings)
+
+
+def setup_mongo(uri: str):
+    """The same for a real MongoDB: the app's own Mongo drivers, with a short connect timeout."""
+    from labml_db import Index, Model
+    from labml_db.index_driver.mongo import MongoIndexDbDriver
+    from pymongo import MongoClient
+    from pymongo.errors import PyMongoError
+    from labml_app import db, settings
+
+    try:
+        client = MongoClient(uri, serverSelectionTimeoutMS=5000)
+        client.admin.command('ping')
+        database = client.get_default_database('labml')
+    except (PyMongoError, ValueError) as e:
+        raise UserError(f'cannot use MongoDB at {uri}: {str(e).split(" (configured")[0][:200]}')
+    Model.set_db_drivers([db.MongoPickleDbDriver(m, database) for m in db.models])
+    Index.set_db_drivers([MongoIndexDbDriver(i, database) for i in db.indexes])
+    _ensure_projects(settings)
+
+
+def _ensure_projects(settings):
+    """
+    Create the float project (runs sent without a token land there) and the samples project, if
+    missing. Unlike a bare "index has it?" check, we also recreate a project whose index entry
+    exists but whose file does not.
+    """
+    from labml_app.db import project
+
+    for token, name in ((settings.FLOAT_PROJECT_TOKEN, 'float project'),
+                        (settings.SAMPLES_PROJECT_TOKEN, 'samples project')):
+        if project.get_project(token) is None:
+            p = project.Project(labml_token=token, name=name, is_sharable=True)
+            # Model first, then the index entry: a crash in between leaves an unreferenced file,
+            # which is harmless, rather than an index entry pointing at nothing.
+            p.save()
+            project.ProjectIndex.set(token, p.key)

@@ -48,9 +48,33 @@ The masking also never writes into the caller's tensor, and takes an optional
 `torch.Generator` so that a run (and a resumed run) masks exactly the same way.
 """
 
+from dataclasses import dataclass
 from typing import Iterable, Optional, Tuple
 
 import torch
+
+
+@dataclass
+class MaskingConfigs:
+    r"""
+    ## The masking configs
+
+    The three probabilities as the [experiment](experiment.html) sets them
+    (`masking.masking_prob=0.2` on its command line). `MLM` checks them.
+    """
+    # Probability that a token is selected for prediction
+    masking_prob: float = 0.15
+    # Probability that a selected token is replaced by a random token
+    randomize_prob: float = 0.1
+    # Probability that a selected token is left unchanged
+    no_change_prob: float = 0.1
+
+    def __post_init__(self):
+        # The same checks `MLM` makes, now, with the config names in the message
+        try:
+            MLM(padding_token=0, mask_token=1, n_tokens=3, **vars(self))
+        except ValueError as e:
+            raise ValueError(f"masking: {e}") from None
 
 
 class MLM:
@@ -96,6 +120,12 @@ class MLM:
         self.real_tokens = is_real.nonzero().squeeze(1)
         if randomize_prob > 0 and len(self.real_tokens) == 0:
             raise ValueError("randomize_prob > 0 needs at least one token that is not special")
+
+    @classmethod
+    def from_configs(cls, c: MaskingConfigs, vocabulary) -> 'MLM':
+        r"""The masking for a vocabulary with `padding_token` and `mask_token`, as the configs say."""
+        return cls(padding_token=vocabulary.padding_token, mask_token=vocabulary.mask_token,
+                   n_tokens=len(vocabulary), **vars(c))
 
     def __call__(self, x: torch.Tensor,
                  generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:

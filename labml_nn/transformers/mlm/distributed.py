@@ -40,9 +40,10 @@ uuid, which rank 0 chooses and sends to the others, so the labml app shows them 
 distributed run. On CPUs the ranks talk through the *gloo* backend, on GPUs through *nccl*.
 """
 
+import contextlib
 import os
 from dataclasses import dataclass
-from typing import Any, List
+from typing import Any, Iterator, List
 
 import torch
 import torch.distributed as dist
@@ -87,6 +88,31 @@ def start(processes: Processes, device: torch.device) -> None:
 def finish(processes: Processes) -> None:
     if processes.is_distributed and dist.is_initialized():
         dist.destroy_process_group()
+
+
+@contextlib.contextmanager
+def group(processes: Processes, device: torch.device) -> Iterator[None]:
+    r"""The process group for a `with` block: joined at its start, left at its end."""
+    start(processes, device)
+    try:
+        yield
+    finally:
+        finish(processes)
+
+
+def shard(processes: Processes, batch: torch.Tensor) -> torch.Tensor:
+    r"""This rank's rows of a global batch: rows $r \cdot b/N \dots (r+1) \cdot b/N$ for rank $r$."""
+    rows = batch.shape[0] // processes.world_size
+    return batch[processes.rank * rows:(processes.rank + 1) * rows]
+
+
+def seed_dropout(processes: Processes, seed: int) -> None:
+    r"""
+    Every rank draws the same initial weights, then a dropout sequence of its own, so that the
+    ranks drop different units (rank 0 keeps the single-process sequence).
+    """
+    if processes.rank > 0:
+        torch.manual_seed(seed + 7919 * processes.rank)
 
 
 def sum_across(processes: Processes, values: List[float]) -> List[float]:

@@ -30,10 +30,10 @@ from typing import List, Optional, Tuple
 
 import torch
 
+from labml_nn.helpers import checkpoint, cli
+from labml_nn.helpers.cli import UserError
 from labml_nn.transformers.mlm.data import MASK, CharVocabulary
-from labml_nn.transformers.mlm.experiment import (CheckpointError, UsageError, _Parser,
-                                                  find_checkpoint, load_checkpoint)
-from labml_nn.transformers.mlm.model import TransformerMLM
+from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
 
 
 def encode_with_masks(text: str, vocabulary: CharVocabulary) -> torch.Tensor:
@@ -41,13 +41,13 @@ def encode_with_masks(text: str, vocabulary: CharVocabulary) -> torch.Tensor:
     Token ids for `text` where every `[MASK]` becomes the mask token, `[seq_len]`.
     """
     if MASK not in text:
-        raise UsageError(f"the text has no {MASK}; put {MASK} where a character is hidden, "
+        raise UserError(f"the text has no {MASK}; put {MASK} where a character is hidden, "
                          f"e.g. \"to b{MASK} or not\"")
     # `re.split` with a group keeps the separators: ['to b', '[MASK]', ' or not']
     pieces = re.split(f'({re.escape(MASK)})', text)
     unknown = vocabulary.unknown_chars(''.join(p for p in pieces if p != MASK))
     if unknown:
-        raise UsageError(f"the model does not know the character(s) {unknown!r}; "
+        raise UserError(f"the model does not know the character(s) {unknown!r}; "
                          f"it was trained on: {vocabulary.chars!r}")
     ids = []
     for piece in pieces:
@@ -60,14 +60,10 @@ def encode_with_masks(text: str, vocabulary: CharVocabulary) -> torch.Tensor:
 
 def load_model(checkpoint_path: Path) -> Tuple[TransformerMLM, CharVocabulary]:
     r"""Rebuilds the model from a checkpoint's configs and loads its weights."""
-    state = load_checkpoint(checkpoint_path, '--checkpoint')
-    configs = state['configs']
+    state = checkpoint.load(checkpoint_path, '--checkpoint')
+    configs = checkpoint.configs_of(state)
     vocabulary = CharVocabulary(state['vocabulary'])
-    model = TransformerMLM(n_tokens=len(vocabulary), max_len=configs['seq_len'],
-                           d_model=configs['model.d_model'], n_layers=configs['model.n_layers'],
-                           n_heads=configs['model.n_heads'], d_ff=configs['model.d_ff'],
-                           dropout=configs['model.dropout'],
-                           attention_dropout=configs.get('model.attention_dropout', 0.0))
+    model = TransformerMLM.from_configs(cli.build(ModelConfigs, configs, 'model.'), len(vocabulary), configs['seq_len'])
     model.load_state_dict(state['model'])
     model.eval()
     return model, vocabulary
@@ -83,7 +79,7 @@ def fill_mask(model: TransformerMLM, vocabulary: CharVocabulary, text: str,
     ids = encode_with_masks(text, vocabulary)
     max_len = model.embeddings.max_len
     if len(ids) > max_len:
-        raise UsageError(f"the text is {len(ids)} characters long; this model reads at most "
+        raise UserError(f"the text is {len(ids)} characters long; this model reads at most "
                          f"{max_len} (its seq_len)")
     logits = model(ids[None])[0]  # [seq_len, n_tokens]
     # The special tokens are never an answer: only real characters compete
@@ -98,27 +94,24 @@ def fill_mask(model: TransformerMLM, vocabulary: CharVocabulary, text: str,
 
 def main(argv: Optional[List[str]] = None) -> None:
     r"""The command line; each expected failure is one line on stderr and exit status 2."""
-    parser = _Parser(prog='python -m labml_nn.transformers.mlm.fill',
-                     description='Print the most likely characters for each [MASK] in a text.')
+    parser = cli.ArgumentParser(prog='python -m labml_nn.transformers.mlm.fill',
+                                description='Print the most likely characters for each [MASK] in a text.')
     parser.add_argument('--checkpoint', required=True,
                         help='checkpoint file, run folder or run uuid of a trained model')
     parser.add_argument('--top-k', type=int, default=5, help='characters to show per [MASK] (default 5)')
     parser.add_argument('text', help='the text; each [MASK] hides one character')
-    try:
+
+    def body() -> None:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
         if args.top_k < 1:
-            raise UsageError(f"--top-k {args.top_k}: must be at least 1")
-        model, vocabulary = load_model(find_checkpoint(args.checkpoint, Path.cwd() / 'logs', '--checkpoint'))
-        results = fill_mask(model, vocabulary, args.text, args.top_k)
-    except (UsageError, CheckpointError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
-
-    # One block per [MASK]: where it is, then its candidates, most likely first
-    for n, candidates in enumerate(results, 1):
-        print(f"[MASK] {n}:")
-        for char, p in candidates:
-            print(f"  {char!r:8} {p:7.2%}")
+            raise UserError(f"--top-k {args.top_k}: must be at least 1")
+        model, vocabulary = load_model(checkpoint.find(args.checkpoint, Path.cwd() / 'logs', '--checkpoint'))
+        # One block per [MASK]: where it is, then its candidates, most likely first
+        for n, candidates in enumerate(fill_mask(model, vocabulary, args.text, args.top_k), 1):
+            print(f"[MASK] {n}:")
+            for char, p in candidates:
+                print(f"  {char!r:8} {p:7.2%}")
+    cli.run_command(body)
 
 
 if __name__ == '__main__':

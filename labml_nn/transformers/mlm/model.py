@@ -24,6 +24,7 @@ masked positions only would save a little work; with a vocabulary of a few dozen
 it is not worth the extra indexing.
 """
 
+from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import torch
@@ -32,7 +33,34 @@ from torch import nn
 
 from labml_nn.transformers.dropout import Dropout, DropoutFactory
 from labml_nn.transformers.embeddings import Embeddings
+from labml_nn.helpers.cli import PositiveInt, Probability
 from labml_nn.transformers.models import Encoder, OutputProjection
+
+
+@dataclass
+class ModelConfigs:
+    r"""
+    ## The model's configs
+
+    The size of the model, set on the [experiment's](experiment.html) command line as
+    `model.d_model=256` and so on, and saved with every checkpoint and export.
+    """
+    # Width of every vector in the model
+    d_model: PositiveInt = 128
+    # Number of transformer layers
+    n_layers: PositiveInt = 6
+    # Attention heads per layer; must divide d_model
+    n_heads: PositiveInt = 8
+    # Hidden width of the feed-forward networks
+    d_ff: PositiveInt = 512
+    # Dropout probability (0 trains fastest on a CPU; 0.1 for long runs)
+    dropout: Probability = 0.0
+    # Dropout on the attention weights (0 keeps PyTorch's fused attention kernel on CPUs)
+    attention_dropout: Probability = 0.0
+
+    def __post_init__(self):
+        if self.d_model % self.n_heads != 0:
+            raise ValueError(f"model.d_model={self.d_model} is not divisible by model.n_heads={self.n_heads}")
 
 
 class TransformerMLM(nn.Module):
@@ -61,6 +89,16 @@ class TransformerMLM(nn.Module):
             if isinstance(module, nn.Linear):
                 nn.init.normal_(module.weight, std=0.02)
                 nn.init.zeros_(module.bias)
+
+    @classmethod
+    def from_configs(cls, c: ModelConfigs, n_tokens: int, max_len: int, **parts) -> 'TransformerMLM':
+        r"""
+        The model the configs describe, for `n_tokens` tokens and sequences of up to
+        `max_len`; `parts` may swap `embeddings` or `make_dropout`.
+        """
+        return cls(n_tokens=n_tokens, max_len=max_len, d_model=c.d_model, n_layers=c.n_layers,
+                   n_heads=c.n_heads, d_ff=c.d_ff, dropout=c.dropout, attention_dropout=c.attention_dropout,
+                   **parts)
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         r"""

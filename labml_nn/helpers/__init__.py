@@ -1,0 +1,26 @@
+r"""
+---
+title: The machinery behind the lessons
+summary: The command line, checkpoints, devices, labml tracking and atomic file writes - what keeps the lesson pages about the model and its training.
+---
+
+# The machinery behind the lessons
+
+The lesson pages ([the masking](../transformers/mlm/index.html), [the model](../transformers/mlm/model.html),
+[the experiment](../transformers/mlm/experiment.html)) read top to bottom because what is not
+about a masked language model lives here, one concern per module:
+
+* [`cli`](cli.html): configs declared once as dataclasses become the `key=value` command line,
+  its range checks and its `--help` (the comment above a config is its help text); and every
+  user error becomes one line on stderr and exit status 2, in one place.
+* [`checkpoint`](checkpoint.html): what a checkpoint holds so that a resumed run continues
+  exactly, finding one by run uuid, folder or file, loading it without running code, saving it
+  atomically, what may change on resume, and Ctrl-C or SIGTERM turned into "save and stop".
+* [`device`](device.html): CPU or GPU (the GPU of each `torchrun` process), bfloat16 autocast.
+* [`tracking`](tracking.html): the labml run, its metrics and summary, readable output in log
+  files, and reporting to the [labml app](../app/index.html) with an exit that never hangs.
+* [`files`](files.html): one `atomic_write` for every file that must survive a crash.
+
+The upstream labml_nn project made the same move when its `labml_nn/helpers` replaced the
+labml-helpers package; these modules are our own.
+"""

@@ -1,0 +1,324 @@
+r"""
+---
+title: The command line - configs from classes and their comments, one-line errors
+summary: How a dataclass of configs becomes the key=value command line and its --help, how values are typed and range-checked, and the one place where a user's mistake becomes one line on stderr and exit status 2.
+---
+
+# The command line
+
+*Part of the [machinery behind the lessons](index.html).*
+
+The [experiment](../transformers/mlm/experiment.html) declares its configs once, as
+dataclasses, with a comment above every config:
+
+```python
+@dataclass
+class Configs:
+    model: ModelConfigs = field(default_factory=ModelConfigs)
+    # Characters per training sequence
+    seq_len: PositiveInt = 64
+```
+
+Everything a user sees of them is derived from that declaration:
+
+* **`key=value` overrides**, with dotted keys for the nested groups (`model.d_model=256`);
+* **`--help`**, one row per config with its default, where the help text *is the comment* a
+  reader of the experiment sees above the config (read from the source with `ast`, because
+  comments exist nowhere else);
+* **range checks**: the types `PositiveInt`, `Count`, `Fraction`, … carry their allowed range,
+  so `seq_len=0` is refused before anything runs;
+* the **flat view** `{'seq_len': 64, 'model.d_model': 128, …}` that checkpoints, the run
+  summary and the labml app use. The training code itself only reads typed attributes,
+  `c.model.d_model`.
+
+## One kind of user error, one way out
+
+Every mistake a user can make (a missing file, a bad value, a checkpoint from elsewhere)
+raises a `UserError` (or a subclass) with a message of one line that says what is wrong and
+what to do. `run_command` is the one place that catches them: it prints the message on stderr
+and exits with status 2, the shell's convention for "wrong usage", with no traceback. The
+experiment, fill-mask and the app server all start through it.
+"""
+
+import argparse
+import ast
+import dataclasses
+import inspect
+import math
+import os
+import sys
+import textwrap
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Callable, Dict, List, Optional, Type
+
+
+class UserError(Exception):
+    r"""A mistake of the user's, worded for the user in one line."""
+
+
+def run_command(body: Callable[[], Optional[int]], prog: Optional[str] = None) -> None:
+    r"""
+    Runs a command's `body`, and exits with its status when that is not 0 (or `None`). A
+    `UserError` becomes one line on stderr and exit status 2. Under `torchrun` every rank
+    would print the same mistake, so only rank 0 speaks.
+    """
+    try:
+        status = body()
+    except UserError as e:
+        if int(os.environ.get('RANK', '0')) == 0:
+            print(f"{prog + ': ' if prog else ''}error: {e}", file=sys.stderr, flush=True)
+        sys.exit(2)
+    if status:
+        sys.exit(status)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    r"""argparse, but a bad argument is a `UserError` (one line) instead of usage and a line."""
+
+    def error(self, message: str):
+        raise UserError(f"{message}; run with --help to see the options")
+
+
+# ## Types that carry their range
+#
+# `Annotated[int, Range(...)]` is an `int` to Python and to a reader; the `Range` tells the
+# parser which values to refuse and how to say so.
+@dataclass(frozen=True)
+class Range:
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    # How the error message describes the allowed values: "must be <words>"
+    words: str = ''
+
+    def check(self, key: str, value: Any) -> None:
+        too_low = value <= self.low if self.low_open else value < self.low
+        too_high = value >= self.high if self.high_open else value > self.high
+        if too_low or too_high or value != value:  # `value != value` catches NaN
+            raise UserError(f"{key}={value}: must be {self.words}")
+
+
+PositiveInt = Annotated[int, Range(1, words='a positive integer')]
+Count = Annotated[int, Range(0, words='0 or more')]
+PositiveFloat = Annotated[float, Range(0, low_open=True, words='positive')]
+Fraction = Annotated[float, Range(0, 1, words='between 0 and 1')]
+OpenFraction = Annotated[float, Range(0, 1, low_open=True, high_open=True, words='between 0 and 1')]
+Probability = Annotated[float, Range(0, 1, high_open=True, words='in [0, 1)')]
+
+
+@dataclass(frozen=True)
+class Config:
+    r"""One row of the config table: its Python type, default, help text and allowed range."""
+    kind: type
+    default: Any
+    help: str
+    range: Optional[Range]
+
+
+def _comments_above_fields(cls: type) -> Dict[str, str]:
+    r"""The block of `#` comments right above each field of a class, read from its source."""
+    lines = textwrap.dedent(inspect.getsource(cls)).splitlines()
+    found = {}
+    for node in ast.parse('\n'.join(lines)).body[0].body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            comment, i = [], node.lineno - 2
+            while i >= 0 and lines[i].strip().startswith('#'):
+                comment.insert(0, lines[i].strip().lstrip('#').strip())
+                i -= 1
+            found[node.target.id] = ' '.join(comment)
+    return found
+
+
+def config_table(cls: type, prefix: str = '') -> Dict[str, Config]:
+    r"""
+    Every settable config of a dataclass, nested groups included, as
+    `{dotted name: Config}` in declaration order.
+    """
+    hints = typing.get_type_hints(cls, include_extras=True)
+    comments = _comments_above_fields(cls)
+    table, groups = {}, {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            # A nested group: its members get the group's name in front, and come last
+            groups.update(config_table(hint, f'{prefix}{f.name}.'))
+            continue
+        kind, ranges = hint, None
+        if typing.get_origin(hint) is Annotated:
+            kind, *extras = typing.get_args(hint)
+            ranges = next((e for e in extras if isinstance(e, Range)), None)
+        table[prefix + f.name] = Config(kind, f.default, comments.get(f.name, ''), ranges)
+    return {**table, **groups}
+
+
+def flatten(configs: Any, prefix: str = '') -> Dict[str, Any]:
+    r"""A configs object as `{dotted name: value}`: the view used at the edges."""
+    flat = {}
+    for f in dataclasses.fields(configs):
+        value = getattr(configs, f.name)
+        if dataclasses.is_dataclass(value):
+            flat.update(flatten(value, f'{prefix}{f.name}.'))
+        else:
+            flat[prefix + f.name] = value
+    return flat
+
+
+def build(cls: Type, flat: Dict[str, Any], prefix: str = '') -> Any:
+    r"""
+    The configs object for a flat dict; configs it doesn't mention keep their defaults. A
+    class may check how its values fit together in `__post_init__`: a `ValueError` there
+    is the user's mistake, and becomes a `UserError`.
+    """
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[f.name]):
+            values[f.name] = build(hints[f.name], flat, f'{prefix}{f.name}.')
+        elif prefix + f.name in flat:
+            values[f.name] = flat[prefix + f.name]
+    try:
+        return cls(**values)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+
+
+def parse_value(key: str, text: str, kind: type) -> Any:
+    r"""The value of `key=text` in the config's type, or a `UserError` that says what is wrong."""
+    try:
+        if kind is bool:
+            lowered = text.lower()
+            if lowered in ('true', 'yes', '1', 'on'):
+                return True
+            if lowered in ('false', 'no', '0', 'off'):
+                return False
+            raise ValueError
+        if kind is int:
+            return int(text.replace('_', ''))
+        return kind(text)
+    except ValueError:
+        name = {int: 'an integer', float: 'a number', bool: 'true or false', str: 'text'}[kind]
+        raise UserError(f"{key}={text}: expected {name}") from None
+
+
+def check_ranges(table: Dict[str, Config], flat: Dict[str, Any]) -> None:
+    r"""Every value against the range its type declares."""
+    for key, value in flat.items():
+        if key in table and table[key].range is not None:
+            table[key].range.check(key, value)
+
+
+def check_output_path(path: Optional[str], flag: str) -> None:
+    r"""
+    Checks that a file can be written at `path` *before* the work that would produce it, so
+    a typo in a folder name doesn't cost a finished run.
+    """
+    if path is None:
+        return
+    target = Path(path).expanduser()
+    folder = target.parent if str(target.parent) else Path('.')
+    if target.is_dir():
+        raise UserError(f"{flag} {path}: is a folder; give a file name")
+    if not folder.is_dir():
+        raise UserError(f"{flag} {path}: the folder {folder} does not exist; create it or give another path")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"{flag} {path}: the folder {folder} is not writable; give another path")
+
+
+# ## The training command line
+@dataclass
+class Command:
+    r"""What the user asked for: the `key=value` overrides (flat, typed) and the options."""
+    overrides: Dict[str, Any]
+    data: Optional[str] = None
+    device: str = 'auto'
+    resume: Optional[str] = None
+    summary: Optional[str] = None
+    # `None`: the flag is absent; `''`: a bare `--app` (the local server); else the URL given
+    app: Optional[str] = None
+    help: bool = False
+
+
+OPTIONS = [
+    ('--steps N', 'stop after N training steps (the same as steps=N)'),
+    ('--data PATH', None),  # the experiment says where its data comes from
+    ('--device DEVICE', 'cpu, cuda or auto (default: auto, CUDA when present)'),
+    ('--resume RUN', 'continue the run with this uuid, run folder or checkpoint file'),
+    ('--summary PATH', 'write a JSON summary of the run to PATH'),
+    ('--app [URL]', 'report the run to the labml app at URL; without URL to the local app of '
+                    'python -m labml_nn.app, http://127.0.0.1:5005/ (also: app_url in .labml.yaml)'),
+    ('-h, --help', 'show this help and exit'),
+]
+
+
+def help_text(cls: type, prog: str, description: str, data_help: str) -> str:
+    r"""`--help`: the options, then every config with its default, type and comment."""
+    rows = [f"usage: {prog} [key=value ...] [options]", '', description, '', 'options:']
+    for flag, text in OPTIONS:
+        for i, line in enumerate(textwrap.wrap(text or data_help, 72)):
+            rows.append(f"  {flag if i == 0 else '':22s}{line}")
+    rows += ['', 'configs (override as key=value; dotted keys for nested groups):']
+    for key, config in config_table(cls).items():
+        rows.append(f"  {key + '=' + str(config.default):28s}{config.kind.__name__:6s}{config.help}")
+    return '\n'.join(rows)
+
+
+def parse(cls: type, argv: List[str]) -> Command:
+    r"""
+    Parses a training command line against the configs class `cls`: typed, range-checked
+    overrides and the options. Options and `key=value` items may come in any order.
+    """
+    parser = ArgumentParser(add_help=False)
+    parser.add_argument('-h', '--help', action='store_true')
+    parser.add_argument('--steps')
+    parser.add_argument('--data')
+    parser.add_argument('--device', choices=['cpu', 'cuda', 'auto'], default='auto')
+    parser.add_argument('--resume')
+    parser.add_argument('--summary')
+    parser.add_argument('--app', nargs='?', const='', default=None)
+    parser.add_argument('overrides', nargs='*')
+    args = parser.parse_intermixed_args(argv)
+    if args.help:
+        return Command({}, help=True)
+    # `--app seq_len=128`: the optional URL swallowed a config; give it back
+    if args.app and '=' in args.app and '://' not in args.app:
+        args.overrides.append(args.app)
+        args.app = ''
+
+    table = config_table(cls)
+    overrides: Dict[str, Any] = {}
+    for item in args.overrides:
+        if '=' not in item:
+            raise UserError(f"unexpected argument '{item}'; configs are set as key=value, "
+                            f"e.g. seq_len=128 (see --help)")
+        key, text = item.split('=', 1)
+        if key not in table:
+            raise UserError(f"unknown config '{key}'; run with --help to list the configs")
+        overrides[key] = parse_value(key, text, table[key].kind)
+    if args.steps is not None:
+        overrides['steps'] = parse_value('--steps', args.steps, int)
+        if overrides['steps'] <= 0:
+            raise UserError(f"--steps {overrides['steps']}: must be a positive number of steps")
+    check_ranges(table, overrides)
+    check_output_path(args.summary, '--summary')
+    return Command(overrides, data=args.data, device=args.device, resume=args.resume,
+                   summary=args.summary, app=args.app)
+
+
+def main(cls: type, train: Callable[[Command], Dict[str, Any]], argv: Optional[List[str]], *,
+         prog: str, about: str, data_help: str) -> None:
+    r"""
+    A training command's entry point: `--help`, or `train(command)`. A run stopped by a
+    signal exits with the shell's convention for it, 128 + the signal (130 for Ctrl-C, 143
+    for SIGTERM).
+    """
+    def body() -> int:
+        command = parse(cls, sys.argv[1:] if argv is None else argv)
+        if command.help:
+            print(help_text(cls, prog, about, data_help))
+            return 0
+        summary = train(command)
+        return 128 + summary['stop_signal'] if summary['interrupted'] else 0
+    run_command(body)
