@@ -7,18 +7,31 @@ summary: The experiment, top to bottom - the configs, the model, optimizer and d
 # Training the masked language model
 
 ```bash
-python -m labml_nn.transformers.mlm.experiment            # the default run
-python -m labml_nn.transformers.mlm.experiment --help     # every config and its default
-python -m labml_nn.transformers.mlm.experiment seq_len=128 model.n_layers=4 --steps 2000
+python -m labml_nn.transformers.mlm.experiment
+python -m labml_nn.transformers.mlm.experiment --help
+python -m labml_nn.transformers.mlm.experiment seq_len=128 \
+    model.n_layers=4 --steps 2000
 ```
 
 This page trains the [model](model.html) with the [masking procedure](index.html) on the
-characters of Tiny Shakespeare ([the data](data.html)). It reads from top to bottom: the
-configs, the model, optimizer and data built from them, one training step, validation, live
-samples and the loop. The machinery that keeps a run safe to stop and resume, the command
-line and the [labml](https://github.com/labmlai/labml) bookkeeping live in
-[`labml_nn/helpers`](../../helpers/index.html), so that nothing here is about anything but
-training a masked language model.
+characters of Tiny Shakespeare ([the data](data.html)), top to bottom: the configs, what is
+built from them, one training step, validation, live samples and the loop. What keeps a run
+safe to stop and resume, the command line and the [labml](https://github.com/labmlai/labml)
+bookkeeping live in [`labml_nn/helpers`](../../helpers/index.html).
+
+## The loop at a glance
+
+```text
+for step in 1 … steps:
+    draw random windows, mask 15% of the characters
+    loss at the masked positions, backward, AdamW
+    every valid_every steps:   validation
+    every sample_every steps:  live samples
+    every checkpoint_every:    save a checkpoint
+```
+
+Ctrl-C or SIGTERM finishes the step, saves a [checkpoint](../../helpers/checkpoint.html) and
+stops; `--resume <run uuid>` continues exactly (the losses equal an uninterrupted run's).
 
 ## A recipe that learns on a laptop
 
@@ -41,17 +54,6 @@ accuracy on the validation text (charted at the end of this page, recorded by
    close), while dropout 0.1 makes every CPU step 1.46 times as long with PyTorch's dropout
    and 1.18 times with [ours](../dropout.html)
    ([recorded](../../bench/results/dropout_cost.html)). `model.dropout=0.1` puts it back.
-
-## What the loop does
-
-Every step draws `batch_size` random windows of `seq_len` characters, masks them, and takes
-one AdamW step on the loss at the masked positions. Every `valid_every` steps it measures
-the loss and accuracy on a fixed set of masked validation windows, and every `sample_every`
-steps it shows its guesses for a few fixed lines. Every `checkpoint_every` steps, at the end,
-and on Ctrl-C or SIGTERM the run's folder (`logs/mlm/<run uuid>/`) gets a
-[checkpoint](../../helpers/checkpoint.html): weights, optimizer, step and the state of every
-random number generator, so that `--resume <run uuid>` continues exactly where the run
-stopped (a test checks that the losses equal those of a run that never stopped).
 """
 
 import math
