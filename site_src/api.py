@@ -17,19 +17,32 @@ Two things of pdoc's are replaced:
 * its Markdown converter, by [ours](render.html), so that the docstrings read the same in both
   places and YAML front matter is not shown as text;
 * its math, which would load MathJax from a CDN when the page opens. Each formula is left as
-  an empty `span.pending-math` carrying its TeX; the [plugin](plugin.html) renders them in the
-  same KaTeX batch as the rest of the build.
+  an empty `span.pending-math` carrying its TeX, and joins the same KaTeX batch as the rest
+  of the build.
+
+The second half of this module is the other side of that child process: starting it, taking
+its pages, and, under `mkdocs serve`, refreshing them in the background so that an edit is
+never held up by seconds of pdoc.
 
 Run it alone with `python -m site_src.api OUTPUT_DIR MODULE...`.
 """
 
 import base64
+import hashlib
 import html
+import os
+import posixpath
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
+import threading
 import warnings
 from pathlib import Path
 
+from . import SiteError
+from .katex import MathBatch
 from .sections import split_front_matter
 
 
@@ -71,6 +84,131 @@ def pending_math(page: str):
     for m in PENDING.finditer(page):
         tex = base64.b64decode(html.unescape(m.group(2))).decode('utf-8')
         yield m.group(0), tex, m.group(1) == '1'
+
+
+# ## Running pdoc from a build
+#
+# pdoc imports the modules (torch among them) for seconds, so a build starts it first and
+# parses and renders its own pages while it runs. `ApiReference` lives as long as the build
+# tool does: under `mkdocs serve` it keeps the last reference, and a rebuild after an edit
+# uses that one at once while a background thread makes the new one and writes it into the
+# site when it is ready.
+class ApiReference:
+    def __init__(self):
+        # `(hash of the sources, {path: html})` of the last reference, as pdoc wrote it
+        self.cache = None
+        self.thread = None
+
+    def start(self, root: Path, modules: list[str], sources: list[Path], serving: bool):
+        """Start pdoc on `modules` (run in `root`), unless `sources` are unchanged since the
+        last reference. Returns a handle for `finish`."""
+        digest = hashlib.sha256()
+        for path in sources:
+            digest.update(str(path).encode() + b'\0' + (root / path).read_bytes())
+        key = digest.hexdigest()
+        if self.cache and self.cache[0] == key:
+            return ('cached', key)
+        out = Path(tempfile.mkdtemp(prefix='annotated-api-'))
+        proc = subprocess.Popen([sys.executable, '-m', 'site_src.api', str(out), *modules],
+                                cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True,
+                                # No `__pycache__` writes: under `mkdocs serve` they would look
+                                # like edits to the watched sources and trigger another build
+                                # and a fixed hash seed, so that a set's repr (pdoc shows the
+                                # values of module variables) is the same in every build
+                                env={**os.environ, 'PYTHONDONTWRITEBYTECODE': '1',
+                                     'PYTHONHASHSEED': '0'},
+                                # Under `mkdocs serve` the rebuild the writer waits for comes
+                                # first; pdoc refreshes the API reference at a lower priority
+                                preexec_fn=(lambda: os.nice(10)) if serving else None)
+        if serving and self.cache:
+            return ('background', proc, out, key)
+        return (proc, out, key)
+
+    def finish(self, handle, publish=None) -> dict[str, str]:
+        """pdoc's pages, `{path under api/: html}`, math still pending. For a background
+        handle, the last reference comes back now, and `publish(pages)` is called from a
+        thread with the new one when pdoc is done."""
+        if handle[0] == 'cached':
+            return dict(self.cache[1])
+        if handle[0] == 'background':
+            _, proc, out, key = handle
+            self.thread = threading.Thread(target=self.refresh, args=(proc, out, key, publish),
+                                           daemon=True)
+            self.thread.start()
+            return dict(self.cache[1])
+        proc, out, key = handle
+        pages = collect(proc, out)
+        self.cache = (key, pages)
+        return dict(pages)
+
+    def refresh(self, proc, out, key, publish):
+        try:
+            pages = collect(proc, out)
+        except SiteError as e:
+            print(f'API reference not updated: {e}', file=sys.stderr)
+            return
+        self.cache = (key, dict(pages))
+        if publish:
+            try:
+                publish(dict(pages))
+            except SiteError as e:
+                print(f'API reference not updated: {e}', file=sys.stderr)
+
+
+def collect(proc, out: Path) -> dict[str, str]:
+    """Wait for pdoc and read the pages it wrote; a failure is one line, pdoc's last."""
+    _, stderr = proc.communicate()
+    try:
+        if proc.returncode != 0:
+            lines = [s for s in stderr.strip().splitlines() if s.strip()]
+            raise SiteError(f'pdoc failed: {lines[-1] if lines else proc.returncode}')
+        return {p.relative_to(out).as_posix(): p.read_text(encoding='utf-8')
+                for p in sorted(out.rglob('*')) if p.is_file()}
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+# ## Finishing the pages
+#
+# The formulas pdoc left join a batch: the build's own, so that one KaTeX process renders the
+# whole site, or a batch of their own for a background refresh.
+def add_math(pages: dict[str, str], batch: MathBatch) -> dict[str, str]:
+    """Swap each pending formula for the batch's placeholder."""
+    done = {}
+    for path, page in pages.items():
+        for markup, tex, display in pending_math(page):
+            page = page.replace(markup, batch.add(tex, display, f'api/{path}'))
+        done[path] = page
+    return done
+
+
+# pdoc's pages get KaTeX's stylesheet and a way back to the annotated pages. A relative link
+# in a docstring was written for the module's annotated page (`[the model](model.html)`);
+# `docstring_html` marked those links, and here they are pointed at that page's neighbours.
+# `annotated` is the URL of the module's annotated page, if it has one.
+def dress_page(path: str, page: str, annotated: str | None) -> str:
+    if not path.endswith('.html'):
+        return page
+    api_dir = posixpath.dirname(f'api/{path}')
+
+    def relink(m):
+        target, fragment = m.group(1), m.group(2) or ''
+        if annotated is None:
+            return f'href="{target}{fragment}"'
+        if not target:
+            target = annotated
+        else:
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(annotated), target))
+        return f'href="{posixpath.relpath(target, api_dir)}{fragment}"'
+
+    page = re.sub(r'href="annotated-rel:([^"#]*)(#[^"]*)?"', relink, page)
+    up = '../' * (path.count('/') + 1)
+    head = f'<link rel="stylesheet" href="{up}assets/katex/katex.min.css">\n</head>'
+    back = (f'<nav class="annotated-back" style="padding:.5rem 1rem;font-size:.9rem">'
+            f'<a href="{up}index.html">← the annotated site</a></nav>')
+    page = page.replace('</head>', head, 1)
+    return page.replace('<body>', '<body>\n' + back, 1) if '<body>' in page else page
 
 
 def main(argv: list[str]) -> int:

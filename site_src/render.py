@@ -22,8 +22,10 @@ content the Markdown rules never touch. Our render rules then swap each for a
 """
 
 import html
+import posixpath
 import re
 from itertools import groupby
+from pathlib import PurePosixPath
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
@@ -207,3 +209,34 @@ def page_body(source: SourceFile, batch: MathBatch, source_url: str | None = Non
             parts.append(section_html(inserts[i], '', None))
             number += 1
     return ''.join(parts)
+
+
+# ## The map of the pages
+#
+# A hand-written page (the home page) may ask for a list of every annotated page with the
+# marker `<!-- map of pages -->`, so that a new module shows up there without an edit. The
+# map is Markdown: one list per folder of sources, with the folder's readme and package page
+# first, each entry the page's title and its summary. Links are to the pages' `.md` names,
+# relative to the page holding the map, as hand-written Markdown links are; the build tool
+# turns them into `.html` links and checks them.
+MAP_MARKER = '<!-- map of pages -->'
+
+
+def page_map(sources: dict[str, SourceFile], here: str, first: tuple[str, ...] = ()) -> str:
+    """Markdown for `sources` (`{page url: parsed file}`), linked from the folder `here`;
+    folders starting with one of `first` come before the others."""
+    here = PurePosixPath(here)
+    folders: dict[str, list[str]] = {}
+    order = {'readme.html': 0, 'index.html': 1}
+    for url in sorted(sources, key=lambda u: (posixpath.dirname(u),
+                                              order.get(posixpath.basename(u), 2), u)):
+        source = sources[url]
+        target = PurePosixPath(url.removesuffix('.html') + '.md')
+        link = target.relative_to(here) if here != PurePosixPath('.') else target
+        summary = f': {source.summary}' if source.summary else ''
+        folder = str(PurePosixPath(source.path).parent)
+        folders.setdefault(folder, []).append(f'* [{source.title}]({link}){summary}')
+    lines = []
+    for folder in sorted(folders, key=lambda f: (not f.startswith(first) if first else False, f)):
+        lines += [f'### `{folder}/`', '', *folders[folder], '']
+    return '\n'.join(lines)
