@@ -12,10 +12,13 @@ The annotated pages are for reading a module from top to bottom. The API referen
 process: the import of `torch` and of our own modules stays out of the mkdocs process, and a
 rebuild under `mkdocs serve` sees the edited modules instead of the ones imported last time.
 
-Two things of pdoc's are replaced:
+Three things of pdoc's are replaced:
 
 * its Markdown converter, by [ours](render.html), so that the docstrings read the same in both
   places and YAML front matter is not shown as text;
+* the docstrings it reads, which are the strings Python computed (where `\frac` in a
+  docstring that is not raw is a form feed and "rac"), by the text as written in the source,
+  as the [annotated pages](sections.html) show it;
 * its math, which would load MathJax from a CDN when the page opens. Each formula is left as
   an empty `span.pending-math` carrying its TeX, and joins the same KaTeX batch as the rest
   of the build.
@@ -27,9 +30,11 @@ never held up by seconds of pdoc.
 Run it alone with `python -m site_src.api OUTPUT_DIR MODULE...`.
 """
 
+import ast
 import base64
 import hashlib
 import html
+import inspect
 import os
 import posixpath
 import re
@@ -43,7 +48,7 @@ from pathlib import Path
 
 from . import SiteError
 from .katex import MathBatch
-from .sections import split_front_matter
+from .sections import literal_as_written, split_front_matter, split_lines
 
 
 # ## Math in the reference
@@ -211,12 +216,56 @@ def dress_page(path: str, page: str, annotated: str | None) -> str:
     return page.replace('<body>', '<body>\n' + back, 1) if '<body>' in page else page
 
 
+# ### Docstrings as written
+#
+# pdoc takes the docstring of a module, class or function from the imported object, and the
+# docstrings of variables from its own parse of the source, and both are values. Its parser
+# is changed to keep, on each string statement, the text as written as well as the value; the
+# docstring of an object is then that text, whenever the object's own `__doc__` is the value
+# of the string found in its source (otherwise, as for an inherited docstring, pdoc's own).
+def docstrings_as_written(pdoc_doc, doc_ast):
+    parse_source = doc_ast._parse
+
+    def parse(source):
+        tree = parse_source(source)
+        lines = split_lines(doc_ast._dedent(source))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                    and isinstance(node.value.value, str)):
+                written = literal_as_written(node.value, lines)
+                if written is not None:
+                    node.value.computed, node.value.value = node.value.value, written
+        return tree
+
+    getdoc = pdoc_doc._safe_getdoc
+
+    def written_getdoc(obj):
+        doc = getdoc(obj)
+        own = getattr(obj, '__doc__', None)
+        if not doc or not isinstance(own, str):
+            return doc
+        try:
+            body = doc_ast.parse(obj).body
+        except Exception:
+            return doc
+        first = body[0] if body else None
+        if isinstance(first, ast.Expr) and getattr(first.value, 'computed', None) == own:
+            return inspect.cleandoc(first.value.value).strip()
+        return doc
+
+    doc_ast._parse = parse
+    pdoc_doc._safe_getdoc = written_getdoc
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print('usage: python -m site_src.api OUTPUT_DIR MODULE...', file=sys.stderr)
         return 2
     import pdoc
+    import pdoc.doc
+    import pdoc.doc_ast
     import pdoc.render
+    docstrings_as_written(pdoc.doc, pdoc.doc_ast)
     # pdoc warns about the name-mangled attributes of labml's `BaseConfigs`; nothing to act on
     warnings.filterwarnings('ignore', category=UserWarning, module='pdoc')
     # Source listings would repeat the annotated pages (and their raw TeX); search stays, it

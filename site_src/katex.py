@@ -17,6 +17,12 @@ leaves a *placeholder* in the HTML for each formula and remembers the TeX, and w
 page of the build has been rendered, one process renders every formula at once. Identical
 formulas are rendered once.
 
+KaTeX lacks three environments of LaTeX that real sources use: `multline`, `flalign` and
+`eqnarray`. A formula that uses them is given to KaTeX with the nearest one it has (`gather`,
+`align` and an array of three columns), so it renders instead of failing the build. A few
+macros (in `katex_batch.js`) do the same for commands like `\label` and `\mbox`, and define
+`\code{name}`, which ties a symbol to a name in the code.
+
 KaTeX comes from npm (`site_src/package.json` pins it and `package-lock.json` pins what it
 pulls in). The first build installs it with `npm ci --prefix site_src` when it is missing.
 """
@@ -38,6 +44,24 @@ KATEX_DIST = HERE / 'node_modules' / 'katex' / 'dist'
 # writes those in prose, Markdown leaves them alone, and HTML escaping does not touch them.
 OPEN, CLOSE = '\ue000', '\ue001'
 PLACEHOLDER = re.compile(f'{OPEN}(\\d+){CLOSE}')
+
+
+# The environments KaTeX lacks, and what stands in for each
+MISSING_ENVIRONMENTS = [
+    (re.compile(r'\\begin\{multline(\*?)\}'), r'\\begin{gather\1}'),
+    (re.compile(r'\\end\{multline(\*?)\}'), r'\\end{gather\1}'),
+    (re.compile(r'\\begin\{flalign(\*?)\}'), r'\\begin{align\1}'),
+    (re.compile(r'\\end\{flalign(\*?)\}'), r'\\end{align\1}'),
+    (re.compile(r'\\begin\{eqnarray\*?\}'), r'\\begin{array}{rcl}'),
+    (re.compile(r'\\end\{eqnarray\*?\}'), r'\\end{array}'),
+]
+
+
+def katex_tex(tex: str) -> str:
+    """The TeX as KaTeX is given it."""
+    for pattern, replacement in MISSING_ENVIRONMENTS:
+        tex = pattern.sub(replacement, tex)
+    return tex
 
 
 # ## Collecting formulas
@@ -69,7 +93,7 @@ class MathBatch:
         cache = {} if cache is None else cache
         todo = [key for key in self.formulas if key not in cache]
         if todo:
-            results = run_katex([{'tex': tex, 'display': display} for tex, display in todo])
+            results = run_katex([{'tex': katex_tex(tex), 'display': display} for tex, display in todo])
             errors = []
             for key, result in zip(todo, results):
                 if 'error' in result:

@@ -9,6 +9,28 @@
 
 const katex = require('katex');
 
+// Macros every formula may use.
+const MACROS = {
+  // Tie a symbol to a name in the code beside it: $\code{d_k}$ is typeset as d_k and lights
+  // up `d_k` in the code; $\codeas{batch_size}{B}$ is typeset as B and lights up `batch_size`
+  '\\code': '\\htmlData{code=#1}{#1}',
+  '\\codeas': '\\htmlData{code=#1}{#2}',
+  // Commands that papers' TeX uses and KaTeX lacks: a label has nothing to show, the rest
+  // have a close equivalent
+  '\\label': '\\@secondoftwo{#1}{}',
+  '\\mbox': '\\text{#1}',
+  '\\mathds': '\\mathbb{#1}',
+  '\\mathbbm': '\\mathbb{#1}',
+  '\\hdots': '\\ldots',
+};
+
+// The only command that may add to the HTML is \htmlData with a `code` key, which the two
+// macros above use: no links, no classes, no styles
+function trust(context) {
+  return context.command === '\\htmlData' &&
+    Object.keys(context.attributes || {}).every((key) => key === 'code');
+}
+
 let input = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => { input += chunk; });
@@ -25,7 +47,9 @@ process.stdin.on('end', () => {
           // Unicode letters in math are fine in our prose; do not warn about them
           strict: 'ignore',
           // No \href, \url or \includegraphics: the site makes no outside requests
-          trust: false,
+          trust,
+          // A copy for each formula: a \gdef in one must not leak into the next
+          macros: { ...MACROS },
         }),
       };
     } catch (e) {

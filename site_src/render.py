@@ -19,6 +19,20 @@ Markdown parser itself must know about math: the `dollarmath` plugin of markdown
 `$…$` and `$$…$$` (including `$$…$$` in the middle of a paragraph) as math tokens whose
 content the Markdown rules never touch. Our render rules then swap each for a
 [KaTeX placeholder](katex.html). A dollar that is not math is written `\$`.
+
+Many authors write a display formula as a LaTeX environment on its own lines, without
+dollars:
+
+```tex
+\begin{align}
+a &= b + c \\
+d &= e
+\end{align}
+```
+
+A paragraph that starts with `\begin{…}` of a math environment (or with `\[`) and ends with
+its `\end{…}` (or `\]`) is display math too. Markdown would otherwise read it as text, break
+it at its line ends and eat the backslashes of its `\\`.
 """
 
 import html
@@ -47,10 +61,83 @@ def make_parser() -> MarkdownIt:
     md.enable(['table', 'strikethrough'])
     md.use(anchors_plugin, min_level=1, max_level=4, slug_func=heading_slug)
     md.use(dollarmath_plugin, allow_labels=False, allow_digits=False, double_inline=True)
+    # It may interrupt a paragraph: "where" on one line and the formula on the next is common
+    md.block.ruler.before('paragraph', 'math_environment', environment_rule,
+                          {'alt': ['paragraph']})
     for name, display in (('math_inline', False), ('math_inline_double', True),
                           ('math_block', True)):
         md.add_render_rule(name, math_rule(display))
     return md
+
+
+# ### Environments without dollars
+#
+# The environments of LaTeX's `amsmath` that make display math, and the ones that normally
+# sit inside display math but that authors also write on their own. (KaTeX lacks `multline`,
+# `flalign` and `eqnarray`; [katex](katex.html) rewrites those to ones it has.)
+MATH_ENVIRONMENTS = {
+    name + star for star in ('', '*') for name in (
+        'equation', 'align', 'alignat', 'gather', 'multline', 'flalign', 'eqnarray')
+} | {'aligned', 'alignedat', 'gathered', 'split', 'array', 'matrix', 'pmatrix', 'bmatrix',
+     'Bmatrix', 'vmatrix', 'Vmatrix', 'smallmatrix', 'cases', 'CD'}
+ENVIRONMENT_START = re.compile(r'\\begin\{([A-Za-z]+\*?)\}|\\\[')
+
+
+def environment_rule(state, start: int, end: int, silent: bool) -> bool:
+    # Four spaces of indentation make a code block in Markdown, not math
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    first = state.src[state.bMarks[start] + state.tShift[start]:state.eMarks[start]]
+    m = ENVIRONMENT_START.match(first)
+    if not m or (m.group(1) is not None and m.group(1) not in MATH_ENVIRONMENTS):
+        return False
+    # `\begin{X}` … `\end{X}`, counting nested ones of the same name; `\[` … `\]` (but not
+    # the `\\[2pt]` of a line break with extra space)
+    if m.group(1):
+        opener = re.compile(re.escape(f'\\begin{{{m.group(1)}}}'))
+        closer = re.compile(re.escape(f'\\end{{{m.group(1)}}}'))
+    else:
+        opener, closer = re.compile(r'(?<!\\)\\\['), re.compile(r'(?<!\\)\\\]')
+    depth, lines = 0, []
+    for line in range(start, end):
+        text = state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+        # A blank line ends a paragraph, and LaTeX allows none inside these environments
+        if not text.strip():
+            return False
+        lines.append(text)
+        depth += len(opener.findall(text)) - len(closer.findall(text))
+        if depth <= 0:
+            break
+    else:
+        return False
+    # Only punctuation may follow the end on its line: "…\end{align}."
+    last = list(closer.finditer(lines[-1]))[-1]
+    rest = lines[-1][last.end():].strip()
+    if rest and not re.fullmatch(r'[.,;:]', rest):
+        return False
+    if silent:
+        return True
+    token = state.push('math_block', 'math', 0)
+    token.block = True
+    if m.group(1):
+        # An environment is kept whole: KaTeX knows them
+        token.content = '\n'.join(lines)
+    else:
+        # `\[ x \]` is display math `x`
+        token.content = '\n'.join(lines)[m.end():-(len(lines[-1]) - last.start())] + rest
+    token.map = [start, line + 1]
+    token.markup = m.group(0)
+    state.line = line + 1
+    return True
+    token = state.push('math_block', 'math', 0)
+    token.block = True
+    content = '\n'.join(lines)
+    # `\[ x \]` is display math `x`; an environment is kept whole, KaTeX knows them
+    token.content = content.strip()[2:-2] if opener == '\\[' else content
+    token.map = [start, line + 1]
+    token.markup = opener
+    state.line = line + 1
+    return True
 
 
 # A page is rendered one section at a time, so the ids of its headings are made unique over
@@ -90,6 +177,15 @@ def highlight_block(code: str, lang: str, attrs) -> str:
 
 MD = None
 
+# Control characters (a form feed between the "pages" of an old file, a stray escape) have no
+# place in HTML, and some browsers show nothing for them: each is shown as its picture from
+# Unicode's Control Pictures block, ␌ for a form feed. Tabs and line ends are whitespace.
+CONTROL = re.compile('[\x00-\x08\x0b-\x1f\x7f]')
+
+
+def visible(text: str) -> str:
+    return CONTROL.sub(lambda m: '\u2421' if m.group() == '\x7f' else chr(0x2400 + ord(m.group())), text)
+
 
 # A token knows its line only if it is a block; the line of inline math is the line of its
 # paragraph plus the line breaks before it. Each prose line maps to a source line through
@@ -99,7 +195,7 @@ def render_markdown(lines: list[str], numbers: list[int], file: str, batch: Math
     if MD is None:
         MD = make_parser()
     env = {'batch': batch, 'file': file}
-    tokens = MD.parse('\n'.join(lines), env)
+    tokens = MD.parse(visible('\n'.join(lines)), env)
 
     def source_line(i: int) -> int:
         return numbers[min(i, len(numbers) - 1)] if numbers else 0
@@ -135,7 +231,7 @@ def css_class(ttype) -> str:
 
 
 def span(ttype, value: str) -> str:
-    text = html.escape(value, quote=False)
+    text = html.escape(visible(value), quote=False)
     cls = css_class(ttype)
     if not cls or not value.strip():
         return text

@@ -3,8 +3,10 @@
 The fixtures are small files under tests/fixtures/site/, each written to exercise some rules;
 the expected line numbers below are the fixture's own (see `cat -n`).
 """
+import ast
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
@@ -53,8 +55,10 @@ def test_module_docstring_is_section_zero_with_the_imports(annotated):
 def test_every_rule_on_the_fixture(annotated):
     assert summary(annotated) == [
         ('# Fixture', [16, 17]),
-        # A run of comments, with a blank line inside, is prose for the code below
-        ('A run of comments is prose', [24]),
+        # A run of comments followed by a blank line is a note with no code; the comment
+        # directly above `CONSTANT` is its prose
+        ('A run of comments followed by a blank line', []),
+        ('A comment directly above code is prose for that code.', [24]),
         # A def without a docstring: one section, no prose
         ('', [27, 28]),
         # Decorators belong to the signature; the raw docstring is prose beside it
@@ -77,11 +81,11 @@ def test_every_rule_on_the_fixture(annotated):
     ]
 
 
-def test_comment_runs_join_across_blank_lines_as_paragraphs(annotated):
-    run = annotated.sections[1]
-    assert run.docs == ['A run of comments is prose', 'for the code below it.', '',
-                        'A blank line inside the run keeps it together.']
-    assert run.docs_lines == [20, 21, 22, 23]
+def test_a_blank_line_ends_a_comment_run(annotated):
+    note, explained = annotated.sections[1:3]
+    assert note.docs == ['A run of comments followed by a blank line', 'is a note of its own.']
+    assert note.docs_lines == [20, 21] and note.note and note.code_lines == []
+    assert explained.docs_lines == [23] and explained.code_lines == [24]
 
 
 def test_end_of_line_comments_stay_in_the_code(annotated):
@@ -210,3 +214,135 @@ def test_nice_ticks_are_round():
     assert nice_ticks(0, 1000) == [0, 200, 400, 600, 800, 1000]
     assert nice_ticks(1.23, 3.61) == [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
     assert nice_ticks(0, 0.51) == [0, 0.2, 0.4, 0.6]
+
+
+# ## Real-world sources
+#
+# Docstrings that are not raw strings, LaTeX environments without dollars, and comments
+# separated from code by blank lines: sources written by others do all three.
+CONTROL = re.compile('[\x00-\x08\x0b-\x1f\x7f]')
+
+
+def rendered(source):
+    """The page body with its math rendered by KaTeX."""
+    batch = MathBatch()
+    body = page_body(source, batch)
+    batch.render()
+    return batch, batch.substitute(body)
+
+
+def test_docstrings_are_taken_as_written_not_as_python_computes_them():
+    source = parse('escapes.py')
+    prose = source.sections[0].markdown
+    # Python's value of this docstring holds a tab, a form feed, a bell, a backspace …
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        computed = ast.get_docstring(ast.parse(source.text), clean=False)
+    assert '\t' in computed and '\x0c' in computed and '\\frac' not in computed
+    # … the prose holds the TeX that was typed
+    assert r'$\theta_t = \theta_{t-1} - \eta \nabla_\theta L$' in prose
+    assert r'\frac{1}{n} \sum_i \vec{x}_i \\' in prose
+    assert r'\left(\alpha \cdot \beta \ne 0\right) \bigg|_b' in prose
+    assert not CONTROL.search(prose) and '\t' not in prose
+    # Every prose line keeps its line number: "line 12" is line 12 of the file
+    first = source.sections[0]
+    assert first.docs_lines[first.docs.index('and line 12 still knows its number: $\\lambda_{12}$.')] == 12
+    step = next(s for s in source.sections if s.docs and s.docs[0].startswith('One step'))
+    assert step.docs_lines[step.docs.index('Line 22 holds this formula: $\\frac{a}{b}$.')] == 22
+    assert step.code_lines == [18]
+
+
+def test_escaped_formulas_reach_katex_as_typed_with_their_lines():
+    source = parse('escapes.py')
+    batch = MathBatch()
+    page_body(source, batch)
+    formulas = dict(zip([tex for tex, _ in batch.formulas], batch.places))
+    assert formulas[r'\theta_t = \theta_{t-1} - \eta \nabla_\theta L'] == 'tests/fixtures/site/escapes.py:5'
+    assert formulas[r'\lambda_{12}'] == 'tests/fixtures/site/escapes.py:12'
+    assert formulas[r'\frac{a}{b}'] == 'tests/fixtures/site/escapes.py:22'
+    assert r'\frac{1}{n} \sum_i \vec{x}_i \\' + '\n' + r'\left(\alpha \cdot \beta \ne 0\right) \bigg|_b' in formulas
+
+
+@needs_katex
+@pytest.mark.parametrize('name', ['escapes.py', 'environments.py'])
+def test_no_control_character_reaches_the_html(name):
+    _, html = rendered(parse(name))
+    assert not CONTROL.search(html) and '\t' not in html
+    assert 'class="katex' in html
+
+
+def test_control_characters_in_code_are_shown_as_pictures(tmp_path):
+    (tmp_path / 'ff.py').write_text('x = 1\n\x0c\ny = "\x07"\n')
+    source = parse_file(tmp_path / 'ff.py', 'ff.py')
+    html = page_body(source, MathBatch())
+    assert not CONTROL.search(html)
+    assert '\u240c' in html and '\u2407' in html
+    # A form feed is not a line break: y is still on line 3
+    assert '<span class="line" data-ln="3"><span class="n" data-id="y">' in html
+
+
+ENVIRONMENTS = ['align', 'align*', 'equation', 'gather', 'aligned']
+
+
+def test_environments_without_dollars_are_display_math():
+    source = parse('environments.py')
+    batch = MathBatch()
+    html = page_body(source, batch)
+    display = [tex for tex, is_display in batch.formulas if is_display]
+    begins = [re.match(r'\\begin\{([a-z*]+)\}', tex).group(1) for tex in display if tex.startswith('\\begin')]
+    # Each environment, once in the docstring and once in the comment block
+    for env in ENVIRONMENTS:
+        assert begins.count(env) + begins.count(env.rstrip('*')) >= 2 or env == 'align*'
+    assert begins.count('align') == 3 and 'align*' in begins and 'equation*' in begins
+    assert 'gather*' in begins and 'multline' in begins
+    # The one already inside $$ keeps its dollars' meaning, \[ … \] is display math too
+    assert '\\begin{aligned}\np &= q\n\\end{aligned}' in display
+    assert '\\delta = \\epsilon' in display
+    # Nothing of it is left as text: no raw TeX, no <br> in the prose
+    text = re.sub(r'<pre.*?</pre>', '', html, flags=re.DOTALL)
+    assert '\\begin' not in text and '<br' not in text
+    # The rows' `\\` survive, in a docstring that is not raw as well
+    assert '\\theta &= \\theta - \\eta \\nabla L \\\\\n\\lambda &= 2' in '\n'.join(display)
+    # The comment block's formulas know their lines
+    assert batch.places[batch.formulas.index(('\\begin{multline}\n\\alpha + \\beta \\\\\n= \\gamma\n'
+                                              '\\end{multline}', True))].endswith(':59')
+
+
+@needs_katex
+def test_environments_render_with_katex_including_ones_it_lacks():
+    batch, html = rendered(parse('environments.py'))
+    assert html.count('class="katex-display"') == len([f for f in batch.formulas if f[1]])
+    # align and equation are numbered, as in LaTeX
+    assert 'eqn-num' in html
+
+
+def test_an_environment_needs_its_end_to_be_math():
+    batch = MathBatch()
+    html = render_markdown(['\\begin{align}', 'a &= b', '', 'text', '\\begin{unknown}', 'x',
+                            '\\end{unknown}'], list(range(1, 8)), 'f.py', batch)
+    assert batch.formulas == [] and '\\begin{align}' in html and '\\begin{unknown}' in html
+
+
+def test_blank_lines_end_comment_runs():
+    source = parse('blank_lines.py')
+    assert summary(source) == [
+        ('# Blank lines between comments and code', [5]),
+        # A heading comment before a class, then blank lines: a note, not the class's prose
+        ('## A heading comment before a class', []),
+        ("The class's own docstring.", [12]),
+        ('', [15]),
+        # The commented-out last line of a method stays code, with the method
+        ('Directly above a line: explains that line', [17, 18, 19]),
+        ('', [21, 22]),
+        ('A note at the top level, then a blank line', []),
+        ('', [27]),
+        ('Directly above: explains this constant', [29]),
+        # Undocumented decorated functions are sections of their own
+        ('', [32, 33, 34]),
+        ('', [37, 38, 39]),
+        ('Directly above a decorated function: explains it', [43, 44, 45]),
+        ('A last note at the end of the file', []),
+    ]
+    notes = [s.docs[0] for s in source.sections if s.note]
+    assert notes == ['## A heading comment before a class', 'A note at the top level, then a blank line',
+                     'A last note at the end of the file']
