@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from site_src.katex import MathBatch  # noqa: E402
-from site_src.render import page_body  # noqa: E402
+from site_src.render import SourceLinks, page_body  # noqa: E402
 from site_src.sections import parse_file  # noqa: E402
 
 
@@ -45,7 +45,7 @@ def best_of(repeat, fn):
 
 def core(path, rel, math):
     batch = MathBatch()
-    page_body(parse_file(path, rel), batch, 'https://example.org/blob/main/' + rel)
+    page_body(parse_file(path, rel), batch, SourceLinks('source/' + rel + '.html', in_repository=False))
     if math and batch.formulas:
         batch.render()
     return batch

@@ -27,7 +27,7 @@ The second half of this module is the other side of that child process: starting
 its pages, and, under `mkdocs serve`, refreshing them in the background so that an edit is
 never held up by seconds of pdoc.
 
-Run it alone with `python -m site_src.api OUTPUT_DIR MODULE...`.
+Run it alone with `python -m site_src.api [--footer=TEXT] OUTPUT_DIR MODULE...`.
 """
 
 import ast
@@ -104,17 +104,22 @@ class ApiReference:
         self.cache = None
         self.thread = None
 
-    def start(self, root: Path, modules: list[str], sources: list[Path], serving: bool):
-        """Start pdoc on `modules` (run in `root`), unless `sources` are unchanged since the
-        last reference. Returns a handle for `finish`."""
+    def start(self, root: Path, modules: list[str], paths: list[str], sources: list[Path],
+              serving: bool, footer: str = ''):
+        """Start pdoc on `modules`, run in `root` with the folders `paths` on Python's path,
+        unless `sources` are unchanged since the last reference. Returns a handle for
+        `finish`."""
         digest = hashlib.sha256()
         for path in sources:
             digest.update(str(path).encode() + b'\0' + (root / path).read_bytes())
         key = digest.hexdigest()
+        python_path = os.pathsep.join([str(root / p) for p in dict.fromkeys(paths)]
+                                      + [p for p in [os.environ.get('PYTHONPATH')] if p])
         if self.cache and self.cache[0] == key:
             return ('cached', key)
         out = Path(tempfile.mkdtemp(prefix='annotated-api-'))
-        proc = subprocess.Popen([sys.executable, '-m', 'site_src.api', str(out), *modules],
+        proc = subprocess.Popen([sys.executable, '-m', 'site_src.api', f'--footer={footer}', str(out),
+                                 *modules],
                                 cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True,
                                 # No `__pycache__` writes: under `mkdocs serve` they would look
@@ -122,7 +127,7 @@ class ApiReference:
                                 # and a fixed hash seed, so that a set's repr (pdoc shows the
                                 # values of module variables) is the same in every build
                                 env={**os.environ, 'PYTHONDONTWRITEBYTECODE': '1',
-                                     'PYTHONHASHSEED': '0'},
+                                     'PYTHONHASHSEED': '0', 'PYTHONPATH': python_path},
                                 # Under `mkdocs serve` the rebuild the writer waits for comes
                                 # first; pdoc refreshes the API reference at a lower priority
                                 preexec_fn=(lambda: os.nice(10)) if serving else None)
@@ -258,20 +263,24 @@ def docstrings_as_written(pdoc_doc, doc_ast):
 
 
 def main(argv: list[str]) -> int:
+    footer = ''
+    if argv and argv[0].startswith('--footer='):
+        footer = argv.pop(0).removeprefix('--footer=')
     if len(argv) < 2:
-        print('usage: python -m site_src.api OUTPUT_DIR MODULE...', file=sys.stderr)
+        print('usage: python -m site_src.api [--footer=TEXT] OUTPUT_DIR MODULE...', file=sys.stderr)
         return 2
     import pdoc
     import pdoc.doc
     import pdoc.doc_ast
     import pdoc.render
     docstrings_as_written(pdoc.doc, pdoc.doc_ast)
-    # pdoc warns about the name-mangled attributes of labml's `BaseConfigs`; nothing to act on
+    # pdoc warns about what it cannot document well (name-mangled attributes, for one): the
+    # reference is made all the same, and the warnings would only bury the build's output
     warnings.filterwarnings('ignore', category=UserWarning, module='pdoc')
     # Source listings would repeat the annotated pages (and their raw TeX); search stays, it
     # is a local index
     pdoc.render.configure(docformat='markdown', show_source=False, math=False, search=True,
-                          footer_text='labml_nn: the annotated MLM')
+                          footer_text=footer)
     pdoc.render.env.filters['to_html'] = docstring_html
     pdoc.pdoc(*argv[1:], output_directory=Path(argv[0]))
     return 0

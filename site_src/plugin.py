@@ -19,29 +19,34 @@ is the only module that knows about mkdocs. Everything it does is to call the
 3. **`on_page_content`**: swap the (empty) Markdown of a virtual page for the HTML the core
    made.
 4. **`on_page_context`**: give the theme what it needs beyond mkdocs' own page object:
-   breadcrumbs, the links to the API reference and to the repository.
-5. **`on_post_build`**: copy KaTeX's stylesheet and fonts.
+   breadcrumbs, the links to the API reference and to the source.
+5. **`on_post_build`**: copy KaTeX's stylesheet and fonts, and keep the source views out of
+   the search index.
 6. **`on_serve`**: watch the Python sources too, not just `docs/`.
 
-It is registered as the `labml_nn_site` entry point of `mkdocs.plugins`, and configured in
-`mkdocs.yml`:
+It is registered as the `annotated` entry point of `mkdocs.plugins` (and, in this project,
+as `labml_nn_site`), and configured in `mkdocs.yml`:
 
 ```yaml
+theme:
+  name: annotated
 plugins:
   - search
-  - labml_nn_site:
-      packages: {labml_nn: '', site_src: site_src}
-      runs: {labml_nn/transformers/mlm/experiment.py: labml_nn/transformers/mlm/default_run.json}
+  - annotated:
+      packages: {src/mypkg: '', tools: tools}    # folder: URL folder of its pages
 ```
+
+[Use the generator on your project](readme.html) lists every option.
 """
 
+import json
 from pathlib import Path, PurePosixPath
 
 import yaml
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File
 
 from . import SiteError
@@ -54,14 +59,17 @@ POLL_SECONDS = 0.1
 
 
 class PluginConfig(Config):
-    # Source folders and the URL folder of their pages: `''` puts a package at the site's root
-    packages = c.Type(dict, default={'labml_nn': '', 'site_src': 'site_src'})
-    # The branch the per-section source links point at
+    # Source folders (paths from `mkdocs.yml`) and the URL folder of their pages: `''` puts a
+    # package at the site's root; a plain list puts each under its own name
+    packages = c.Type((dict, list), default={})
+    # The branch the per-section source links point at, when `repo_url` names a repository
     branch = c.Type(str, default='main')
-    # Source file → JSON of a recorded run, drawn as a chart after the first section
+    # Source file → JSON of a recorded run (or `{run: file, heading: …}`), drawn as a chart
     runs = c.Type(dict, default={})
-    # Build the API reference with pdoc into `api/`
+    # Build the API reference with pdoc into `api/` (it imports the packages)
     api = c.Type(bool, default=True)
+    # Folders whose pages the map of pages lists first
+    map_first = c.Type(list, default=[])
 
 
 class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
@@ -80,32 +88,44 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
         if not hasattr(self, 'caches'):
             self.on_startup(command='build', dirty=False)
         self.root = Path(config.config_file_path).parent
-        self.project = Project(self.root, self.config.packages, runs=self.config.runs,
-                               repo_url=config.repo_url, branch=self.config.branch,
-                               api=self.config.api, serving=self.serving, caches=self.caches)
+        # Pages are `name.html`, as the links between them are written
+        config.use_directory_urls = False
+        try:
+            self.project = Project(self.root, self.config.packages, runs=self.config.runs,
+                                   repo_url=config.repo_url, branch=self.config.branch,
+                                   api=self.config.api, site_name=config.site_name,
+                                   serving=self.serving, caches=self.caches)
+        except SiteError as e:
+            raise PluginError(str(e)) from None
         return config
 
     # ## Building the pages
     def on_files(self, files, *, config):
-        """Build every annotated page and the API reference, and add them to the site's files."""
+        """Build every page and the API reference, and add them to the site's files."""
         try:
             self.project.build(Path(config.site_dir))
         except SiteError as e:
             # mkdocs prints a PluginError as one line and exits non-zero, without a traceback
             raise PluginError(str(e)) from None
-        for url, page in self.project.pages.items():
+        project = self.project
+        for url, page in {**project.pages, **project.source_pages}.items():
             src_uri = url.removesuffix('.html') + '.md'
             if files.get_file_from_path(src_uri) is not None:
                 raise PluginError(f'{page.source.path}: its page {url} clashes with docs/{src_uri}')
             # The virtual page holds only front matter: mkdocs takes the title from it
-            meta = {'title': page.source.title}
-            if page.source.summary:
-                meta['description'] = page.source.summary
-            content = '---\n' + yaml.safe_dump(meta, allow_unicode=True) + '---\n'
+            meta = ({'title': page.source.title, 'description': page.source.summary or None}
+                    if page.kind == 'annotated' else
+                    {'title': f'Source of {page.source.path}', 'source_view': True})
+            content = '---\n' + yaml.safe_dump({k: v for k, v in meta.items() if v},
+                                                allow_unicode=True) + '---\n'
             files.append(File.generated(config, src_uri, content=content))
+        # A project without a home page gets one: the map of its pages
+        if files.get_file_from_path('index.md') is None:
+            files.append(File.generated(config, 'index.md',
+                                        content=f'# {config.site_name}\n\n{MAP_MARKER}\n'))
         # The API reference joins the build as static files: mkdocs copies them, and checks
         # the links that hand-written pages make to them
-        for path, page in self.project.api_pages.items():
+        for path, page in project.api_pages.items():
             files.append(File.generated(config, f'api/{path}', content=page.encode('utf-8')))
         return files
 
@@ -116,35 +136,47 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
             return markdown
         sources = {url: p.source for url, p in self.project.pages.items()}
         here = str(PurePosixPath(page.file.src_uri).parent)
-        return markdown.replace(MAP_MARKER, page_map(sources, here, first=('labml_nn/transformers',)))
+        return markdown.replace(MAP_MARKER, page_map(sources, here, tuple(self.config.map_first)))
+
+    def page(self, url):
+        return self.project.pages.get(url) or self.project.source_pages.get(url)
 
     def on_page_content(self, html, *, page, config, files):
         """The HTML of an annotated page replaces what mkdocs made of its front matter."""
-        annotated = self.project.pages.get(page.url)
+        annotated = self.page(page.url)
         return annotated.html if annotated else html
 
     def on_page_context(self, context, *, page, config, nav):
         """Breadcrumbs and links for the theme, under the name `annotated`."""
-        annotated = self.project.pages.get(page.url)
+        annotated = self.page(page.url)
         if annotated:
             context['annotated'] = {
+                'kind': annotated.kind,
                 'crumbs': annotated.crumbs,
                 'api_url': annotated.api_url,
-                'source_url': self.project.source_url(annotated.source.path),
+                'source_url': annotated.source_url,
+                'annotated_url': annotated.annotated_url,
                 'source_path': annotated.source.path,
             }
         return context
 
+    # After the search plugin has written its index
+    @event_priority(-50)
     def on_post_build(self, *, config):
-        """Copy KaTeX's stylesheet and fonts, and drop the time-stamped gzipped sitemap."""
+        """Copy KaTeX's stylesheet and fonts, keep the source views out of the search index,
+        and drop what needs a `site_url` when there is none."""
         site = Path(config.site_dir)
         try:
             copy_assets(site / 'assets' / 'katex')
         except SiteError as e:
             raise PluginError(str(e)) from None
+        drop_from_search(site / 'search' / 'search_index.json', 'source/')
         # mkdocs stamps the gzipped sitemap with the build time, which would make two builds
-        # differ; the plain sitemap.xml is what search engines read
+        # differ; the plain sitemap.xml is what search engines read. A sitemap lists full
+        # addresses, so without a `site_url` there is none to write.
         (site / 'sitemap.xml.gz').unlink(missing_ok=True)
+        if not config.site_url:
+            (site / 'sitemap.xml').unlink(missing_ok=True)
 
     # ## Serving
     #
@@ -166,6 +198,18 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
             for emitter in list(getattr(observer, 'emitters', ())):
                 if hasattr(emitter, '_timeout'):
                     emitter._timeout = POLL_SECONDS
-        for package in self.config.packages:
-            server.watch(str(self.root / package))
+        for package in self.project.packages:
+            server.watch(str(self.root / package.folder))
         return server
+
+
+# The whole of each source file is in its source view; search results should lead to the
+# annotated page instead, so the views' entries leave the index that mkdocs' search wrote
+def drop_from_search(index: Path, prefix: str):
+    if not index.is_file():
+        return
+    data = json.loads(index.read_text(encoding='utf-8'))
+    # (A prebuilt lunr index would still hold them: that option is left alone)
+    if 'index' not in data:
+        data['docs'] = [d for d in data['docs'] if not d['location'].startswith(prefix)]
+        index.write_text(json.dumps(data, sort_keys=True, separators=(',', ':')), encoding='utf-8')

@@ -22,24 +22,70 @@ pages it made to mkdocs.
 """
 
 import hashlib
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import SiteError
 from .api import ApiReference, add_math, dress_page
 from .chart import load_run, run_html
 from .katex import MathBatch
-from .render import page_body
+from .render import SourceLinks, page_body, source_view
 from .sections import SourceFile, parse_file
 
 
-# What the theme gets for each annotated page
+# What the theme gets for each page this module makes: an annotated page, or (`kind` is
+# `'source'`) the source view of a file
 @dataclass
 class AnnotatedPage:
     url: str
     source: SourceFile
     html: str
+    kind: str = 'annotated'
     api_url: str | None = None
     crumbs: list = field(default_factory=list)
+    # The file in the repository, or its source view in the site
+    source_url: str | None = None
+    # For a source view: its annotated page
+    annotated_url: str | None = None
+
+
+# ## Packages
+#
+# A package is a folder of the project, named by its path from the folder of `mkdocs.yml`:
+# `mypkg`, or `src/mypkg` in a "src layout", or a folder of scripts that is no package at all.
+# Its pages go under a URL folder of their own, the *prefix*: `''` puts them at the site's
+# root. The API reference imports it by the folder's last name, with the folder above it on
+# Python's path.
+@dataclass
+class Package:
+    folder: str
+    prefix: str = ''
+
+    @property
+    def module(self) -> str:
+        return PurePosixPath(self.folder).name
+
+    @property
+    def parent(self) -> str:
+        return str(PurePosixPath(self.folder).parent)
+
+
+def packages_from(config, root: Path) -> list[Package]:
+    """`{folder: prefix}` or a list of folders (each at its own name), checked."""
+    if isinstance(config, (list, tuple)):
+        config = {folder: PurePosixPath(folder).name for folder in config}
+    if not config:
+        raise SiteError('mkdocs.yml: name the packages to annotate, '
+                        "e.g. `packages: {mypkg: ''}` under the plugin")
+    packages = []
+    for folder, prefix in config.items():
+        folder = str(folder).strip('/')
+        if not (root / folder).is_dir():
+            raise SiteError(f'mkdocs.yml: the package folder {folder!r} is not a folder '
+                            f'next to mkdocs.yml')
+        packages.append(Package(folder, str(prefix or '').strip('/')))
+    return packages
 
 
 # ## Where pages go
@@ -47,33 +93,50 @@ class AnnotatedPage:
 # The URL layout of the reference site: a package's `__init__.py` is its folder's
 # `index.html`, any other file keeps its name with `.html`. The root package's `__init__.py`
 # would be the site's home page, which is hand-written, so it gets its package's name.
-def page_url(rel: PurePosixPath, package: str, prefix: str) -> str:
-    inner = rel.relative_to(package)
+def page_url(rel: PurePosixPath, package: Package) -> str:
+    inner = rel.relative_to(package.folder)
     name = 'index' if inner.name == '__init__.py' else inner.stem
-    parts = [p for p in (prefix, *inner.parent.parts, name) if p]
+    parts = [p for p in (package.prefix, *inner.parent.parts, name) if p]
     if parts == ['index']:
-        parts = [package]
+        parts = [package.module]
     return '/'.join(parts) + '.html'
 
 
-# pdoc names its pages after the module: `labml_nn/transformers/mlm.html` for a package
-def api_url(rel: PurePosixPath) -> str:
-    parts = list(rel.with_suffix('').parts)
+# pdoc names its pages after the module: `mypkg/optics.html` for the package `mypkg.optics`
+def api_url(rel: PurePosixPath, package: Package) -> str:
+    parts = [package.module, *rel.relative_to(package.folder).with_suffix('').parts]
     if parts[-1] in ('__init__', 'readme', 'README'):
         parts.pop()
     return 'api/' + '/'.join(parts) + '.html'
 
 
-def discover(root: Path, package: str) -> list[PurePosixPath]:
-    """The `.py` and `.md` files of a package, sorted, skipping caches and `node_modules`."""
+# The source view of a file, when there is no repository to link to
+def source_page_url(rel: PurePosixPath) -> str:
+    return f'source/{rel}.html'
+
+
+def discover(root: Path, package: Package) -> list[PurePosixPath]:
+    """The `.py` and `.md` files of a package, sorted, skipping what tools leave in it."""
     found = []
-    for path in sorted((root / package).rglob('*')):
+    top = root / package.folder
+    for path in sorted(top.rglob('*')):
         rel = path.relative_to(root)
-        if any(part in ('node_modules', '__pycache__') or part.startswith('.') for part in rel.parts):
+        if path.suffix not in ('.py', '.md') or not path.is_file():
             continue
-        if path.suffix in ('.py', '.md') and path.is_file():
-            found.append(PurePosixPath(rel.as_posix()))
+        folders = path.relative_to(top).parts[:-1]
+        if any(skipped_folder(top.joinpath(*folders[:i + 1])) for i in range(len(folders))):
+            continue
+        found.append(PurePosixPath(rel.as_posix()))
     return found
+
+
+# Caches, hidden folders, npm's packages, and what building a wheel leaves behind (a `build`
+# or `dist` folder that is not itself a Python package)
+def skipped_folder(folder: Path) -> bool:
+    name = folder.name
+    return (name.startswith('.') or name in ('__pycache__', 'node_modules')
+            or name.endswith('.egg-info')
+            or (name in ('build', 'dist') and not (folder / '__init__.py').exists()))
 
 
 # ## What lasts from one build to the next
@@ -85,7 +148,7 @@ def discover(root: Path, package: str) -> list[PurePosixPath]:
 class Caches:
     # `{(tex, display): html}`
     katex: dict = field(default_factory=dict)
-    # `{(file, hash of its bytes and of its run's, repository): (parsed source, finished html)}`
+    # `{(file, hash of its bytes and of its run's, where lines link): (parsed source, html)}`
     pages: dict = field(default_factory=dict)
     api: ApiReference = field(default_factory=ApiReference)
 
@@ -94,29 +157,34 @@ class Caches:
 class Project:
     """The packages of a project under `root`, as the build tool's configuration names them."""
 
-    def __init__(self, root: Path, packages: dict[str, str], *, runs: dict[str, str] | None = None,
+    def __init__(self, root: Path, packages, *, runs: dict | None = None,
                  repo_url: str | None = None, branch: str = 'main', api: bool = True,
-                 serving: bool = False, caches: Caches | None = None):
+                 site_name: str = '', serving: bool = False, caches: Caches | None = None):
         self.root = root
-        # Source folders and the URL folder of their pages: `''` puts a package at the root
-        self.packages = packages
-        # Source file → JSON of a recorded run, drawn as a chart after the first section
+        self.packages = packages_from(packages, root)
+        # Source file → a recorded run, drawn as a chart after the first section
         self.runs = runs or {}
         self.repo = (repo_url or '').rstrip('/')
         self.branch = branch
         self.api = api
+        self.site_name = site_name
         # Keep the caches of finished pages only under `mkdocs serve`
         self.serving = serving
         self.caches = caches or Caches()
+        # `{url: page}` of the annotated pages and of the source views
         self.pages: dict[str, AnnotatedPage] = {}
+        self.source_pages: dict[str, AnnotatedPage] = {}
         self.api_pages: dict[str, str] = {}
 
-    def files(self) -> list[PurePosixPath]:
-        return [rel for package in self.packages for rel in discover(self.root, package)]
+    def files(self) -> list[tuple[PurePosixPath, Package]]:
+        return [(rel, package) for package in self.packages for rel in discover(self.root, package)]
 
-    def source_url(self, rel) -> str | None:
-        """The file in the repository, when the project names one."""
-        return f'{self.repo}/blob/{self.branch}/{rel}' if self.repo else None
+    def links(self, rel: PurePosixPath, url: str) -> SourceLinks:
+        """Where the line numbers of the page at `url` point."""
+        if self.repo:
+            return SourceLinks(f'{self.repo}/blob/{self.branch}/{rel}')
+        view = source_page_url(rel)
+        return SourceLinks(posixpath.relpath(view, posixpath.dirname(url) or '.'), in_repository=False)
 
     def build(self, site_dir: Path | None = None):
         """Parse and render the sources, run pdoc, and render all formulas in one batch.
@@ -125,34 +193,37 @@ class Project:
         build (under `mkdocs serve`) is written there when it is ready.
         """
         self.site_dir = site_dir
-        api = (self.caches.api.start(self.root, list(self.packages),
-                                     [f for f in self.files() if f.suffix == '.py'], self.serving)
+        files = self.files()
+        api = (self.caches.api.start(self.root, [p.module for p in self.packages if p.module.isidentifier()],
+                                     [p.parent for p in self.packages],
+                                     [rel for rel, _ in files if rel.suffix == '.py'], self.serving,
+                                     footer=self.site_name)
                if self.api else None)
         batch = MathBatch()
         fresh = []
-        for package, prefix in self.packages.items():
-            for rel in discover(self.root, package):
-                url = page_url(rel, package, prefix)
-                run_rel = self.runs.get(str(rel))
-                run_path = self.root / run_rel if run_rel else None
-                key = (str(rel), hashlib.sha256((self.root / rel).read_bytes()).hexdigest(),
-                       hashlib.sha256(run_path.read_bytes()).hexdigest()
-                       if run_path and run_path.exists() else None, self.repo)
-                if key in self.caches.pages:
-                    source, html = self.caches.pages[key]
-                    self.pages[url] = AnnotatedPage(url=url, source=source, html=html, api_url=api_url(rel))
-                    continue
+        for rel, package in files:
+            url = page_url(rel, package)
+            links = self.links(rel, url)
+            run = self.run_of(rel)
+            key = (str(rel), hashlib.sha256((self.root / rel).read_bytes()).hexdigest(),
+                   run and hashlib.sha256(repr(run).encode() + (self.root / run['run']).read_bytes()).hexdigest(),
+                   links.url)
+            if key in self.caches.pages:
+                source, html = self.caches.pages[key]
+            else:
                 source = parse_file(self.root / rel, str(rel))
                 if not source.sections:
                     continue
-                inserts = {}
-                if run_path and run_path.exists():
-                    inserts[0] = run_html(load_run(run_path, run_rel))
-                self.pages[url] = AnnotatedPage(
-                    url=url, source=source,
-                    html=page_body(source, batch, self.source_url(rel), inserts),
-                    api_url=api_url(rel))
+                inserts = {0: run_html(load_run(self.root / run['run'], run['run']), run)} if run else {}
+                html = page_body(source, batch, links, inserts)
                 fresh.append((key, url))
+            self.pages[url] = AnnotatedPage(url=url, source=source, html=html,
+                                            api_url=api_url(rel, package), source_url=links.url
+                                            if links.in_repository else source_page_url(rel))
+            if not self.repo:
+                view = source_page_url(rel)
+                self.source_pages[view] = AnnotatedPage(url=view, source=source, html=source_view(source),
+                                                        kind='source', annotated_url=url)
         pending = self.caches.api.finish(api, self.publish_api) if api else {}
         # The formulas pdoc left join the same batch: one KaTeX process for the whole build
         pending = add_math(pending, batch)
@@ -166,9 +237,21 @@ class Project:
             if page.api_url[len('api/'):] not in pending:
                 page.api_url = None
             page.crumbs = self.crumbs(page.url)
+        for page in self.source_pages.values():
+            page.crumbs = self.crumbs(page.annotated_url, last=True)
         annotated = {p.api_url: p.url for p in self.pages.values()}
         self.api_pages = {path: dress_page(path, batch.substitute(page), annotated.get(f'api/{path}'))
                           for path, page in pending.items()}
+
+    # A run is a JSON file, or a mapping with the file under `run` and the words of its chart
+    def run_of(self, rel: PurePosixPath) -> dict | None:
+        run = self.runs.get(str(rel))
+        if run is None:
+            return None
+        run = {'run': run} if isinstance(run, str) else dict(run)
+        if not (self.root / str(run.get('run', ''))).is_file():
+            raise SiteError(f'mkdocs.yml: the run of {rel}, {run.get("run")!r}, is not a file')
+        return run
 
     # Under `mkdocs serve`, pdoc's new pages arrive after the build: their formulas get a batch
     # of their own, and they are written over the last ones in the site
@@ -183,12 +266,17 @@ class Project:
             target.write_text(dress_page(path, batch.substitute(page), annotated.get(f'api/{path}')),
                               encoding='utf-8')
 
-    # Breadcrumbs: each folder above the page, linked to its `index.html` where there is one
-    def crumbs(self, url: str) -> list[dict]:
+    # Breadcrumbs: each folder above the page, linked to its `index.html` (or its readme) where
+    # there is one; `last` adds the page itself, for a source view
+    def crumbs(self, url: str, last: bool = False) -> list[dict]:
         parts = url.split('/')[:-1]
         crumbs = [{'title': 'home', 'url': 'index.html'}]
         for i in range(len(parts)):
-            index = '/'.join(parts[:i + 1]) + '/index.html'
+            folder = '/'.join(parts[:i + 1])
+            index = next((f'{folder}/{name}' for name in ('index.html', 'readme.html', 'README.html')
+                          if f'{folder}/{name}' in self.pages), None)
             if index != url:
-                crumbs.append({'title': parts[i], 'url': index if index in self.pages else None})
+                crumbs.append({'title': parts[i], 'url': index})
+        if last:
+            crumbs.append({'title': posixpath.basename(url).removesuffix('.html'), 'url': url})
         return crumbs

@@ -38,6 +38,7 @@ it at its line ends and eat the backslashes of its `\\`.
 import html
 import posixpath
 import re
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import PurePosixPath
 
@@ -67,7 +68,32 @@ def make_parser() -> MarkdownIt:
     for name, display in (('math_inline', False), ('math_inline_double', True),
                           ('math_block', True)):
         md.add_render_rule(name, math_rule(display))
+    md.core.ruler.push('source_links', source_links_rule)
     return md
+
+
+# ## Links between sources
+#
+# Prose in a package links to its neighbours as files, the way a repository shows them:
+# `[the lens](optics/lens.py)`, `[the guide](readme.md)`. Each page sits where its file does
+# (`lens.py` is `lens.html`, a package's `__init__.py` its folder's `index.html`), so such a
+# relative link is pointed at the page of that file.
+def page_link(href: str) -> str:
+    if re.match(r'[a-zA-Z][a-zA-Z0-9+.-]*:|/|#', href):
+        return href
+    path, rest = re.match(r'([^?#]*)(.*)', href, re.DOTALL).groups()
+    if path.endswith('__init__.py'):
+        path = path[:-len('__init__.py')] + 'index.html'
+    elif path.endswith(('.py', '.md')):
+        path = path[:-3] + '.html'
+    return path + rest
+
+
+def source_links_rule(state):
+    for token in state.tokens:
+        for child in token.children or []:
+            if child.type == 'link_open' and child.attrGet('href'):
+                child.attrSet('href', page_link(child.attrGet('href')))
 
 
 # ### Environments without dollars
@@ -266,15 +292,42 @@ def code_html(numbers: list[int], highlighted: list[str]) -> str:
     return '\n'.join(out)
 
 
+# ## Links to the source
+#
+# Each section links to its lines of the source file: in the project's repository when it
+# has one (`#L10-L20`, as GitHub and GitLab read it), otherwise in the site's own
+# [source view](#the-source-view) of the file, where each line is an anchor (`#L10`) and the
+# query `?lines=10-20` marks the section's lines.
+@dataclass
+class SourceLinks:
+    # The file: its address in the repository, or its source view relative to the page
+    url: str
+    in_repository: bool = True
+
+    def href(self, first: int, last: int) -> str:
+        if first == last:
+            return f'{self.url}#L{first}'
+        if self.in_repository:
+            return f'{self.url}#L{first}-L{last}'
+        return f'{self.url}?lines={first}-{last}#L{first}'
+
+    @property
+    def where(self) -> str:
+        return 'in the repository' if self.in_repository else 'in the source view'
+
+
 # ## The page body
 #
 # Each section is `div.section#section-N` holding `div.docs` and `div.code`, the markup the
 # theme's stylesheet lays out side by side. The prose column starts with the section's
-# permalink and a link to the exact lines in the repository.
-def page_body(source: SourceFile, batch: MathBatch, source_url: str | None = None,
+# permalink and a link to the exact lines of the source.
+def page_body(source: SourceFile, batch: MathBatch, links: SourceLinks | str | None = None,
               inserts: dict[int, str] | None = None) -> str:
-    """HTML of all sections; `inserts[i]` is extra prose HTML put after section `i`."""
-    highlighted = highlight_lines(source.text) if source.kind == 'python' else []
+    """HTML of all sections; `links` says where line numbers point (a string is the file's
+    address in a repository); `inserts[i]` is extra prose HTML put after section `i`."""
+    if isinstance(links, str):
+        links = SourceLinks(links)
+    highlighted = source_lines_html(source)
     inserts = inserts or {}
     PAGE_SLUGS.clear()
     parts = []
@@ -283,17 +336,16 @@ def page_body(source: SourceFile, batch: MathBatch, source_url: str | None = Non
     def section_html(docs: str, code: str, lines: tuple[int, int] | None) -> str:
         # The labels are drawn by the stylesheet from `data-label`, so they stay out of the
         # text that search indexes; `aria-label` names the links for screen readers
-        links = [f'<a class="permalink" href="#section-{number}" data-label="#" '
-                 f'aria-label="Permalink to section {number}"></a>']
-        if source_url and lines:
+        anchors = [f'<a class="permalink" href="#section-{number}" data-label="#" '
+                   f'aria-label="Permalink to section {number}"></a>']
+        if links and lines:
             first, last = lines
-            anchor = f'#L{first}' if first == last else f'#L{first}-L{last}'
             label = f'line {first}' if first == last else f'lines {first}–{last}'
-            links.append(f'<a class="source-link" href="{html.escape(source_url + anchor)}" '
-                         f'data-label="{label}" '
-                         f'aria-label="{html.escape(source.path)}, {label}, in the repository"></a>')
+            anchors.append(f'<a class="source-link" href="{html.escape(links.href(first, last))}" '
+                           f'data-label="{label}" '
+                           f'aria-label="{html.escape(source.path)}, {label}, {links.where}"></a>')
         return (f'<div class="section" id="section-{number}">\n'
-                f'<div class="docs">\n<div class="section-links">{" ".join(links)}</div>\n'
+                f'<div class="docs">\n<div class="section-links">{" ".join(anchors)}</div>\n'
                 f'{docs}</div>\n<div class="code">\n{code}</div>\n</div>\n')
 
     for i, section in enumerate(source.sections):
@@ -305,6 +357,26 @@ def page_body(source: SourceFile, batch: MathBatch, source_url: str | None = Non
             parts.append(section_html(inserts[i], '', None))
             number += 1
     return ''.join(parts)
+
+
+# The highlighted lines of a file, made once for its page and its source view
+def source_lines_html(source: SourceFile) -> list[str]:
+    if source.highlighted is None:
+        source.highlighted = (highlight_lines(source.text) if source.kind == 'python'
+                              else [html.escape(visible(line), quote=False) for line in source.lines])
+    return source.highlighted
+
+
+# ## The source view
+#
+# Without a repository to link to, the line numbers of a page open the whole file inside
+# the site: one listing, highlighted as the code column is, each line with the id `L<n>`.
+def source_view(source: SourceFile) -> str:
+    lines = source_lines_html(source)
+    body = '\n'.join(f'<span class="line" id="L{n}" data-ln="{n}">{line}</span>'
+                     for n, line in enumerate(lines, 1))
+    return (f'<pre class="highlight source-view" tabindex="0" '
+            f'aria-label="{html.escape(source.path)}, {len(lines)} lines"><code>{body}</code></pre>\n')
 
 
 # ## The map of the pages

@@ -93,6 +93,8 @@ class SourceFile:
     title: str
     summary: str
     sections: list[Section]
+    # The HTML of each line, once the renderer has highlighted them
+    highlighted: list[str] | None = None
 
     def line_range(self, section: Section) -> tuple[int, int]:
         """The first and last source line of a section (prose and code), for its link to the
