@@ -34,6 +34,82 @@ from site_src.render import SourceLinks, page_body  # noqa: E402
 from site_src.sections import parse_file  # noqa: E402
 
 
+# ## A generated project
+#
+# Our own sources are two dozen files; a project people would use the generator on may have
+# hundreds. This writes a package of `n` modules in nested packages, each about a hundred
+# lines like an annotated module: a docstring with front matter and a display formula, comment
+# runs, classes and methods with docstrings. Nine modules in ten have math, about a dozen
+# formulas each, different in every module (identical formulas would be rendered once), and
+# half of those docstrings are not raw strings; one module in ten has none.
+TOPICS = ['attention', 'optimizer', 'sampler', 'tokenizer', 'scheduler', 'embedding', 'pooling',
+          'normalization', 'dropout', 'metric']
+
+
+def module_text(i: int) -> str:
+    topic = TOPICS[i % len(TOPICS)]
+    has_math = i % 10 != 0
+    quote = 'r"""' if i % 2 else '"""'
+
+    def m(tex: str) -> str:
+        return f'${tex}$' if has_math else '`x`'
+
+    lines = [quote, '---', f'title: Generated module {i}, the {topic}',
+             f'summary: A generated module about the {topic}, for the benchmark.', '---', '',
+             f'# The {topic}, number {i}', '',
+             'This module computes %s for the %s, and' % (m('y_{%d} = W_{%d} x + b_{%d}' % (i, i, i)), topic),
+             'then normalizes it by %s.' % m(r'\sqrt{d_{%d}}' % (i % 7 + 1)), '']
+    if has_math:
+        lines += ['$$', r'\mathrm{%s}(x) = \sum_{j=1}^{%d} \frac{w_j x_j}{\sqrt{%d}}' % (topic, i + 2, i + 1),
+                  '$$', '']
+    lines += ['"""', '', 'import math', '', '', '# ## Constants', '#',
+              '# The scale of the %s, %s; the offset is %s.' % (
+                  topic, m('s_{%d} = %d' % (i, i % 5 + 1)), m('o = 10^{-%d}' % (i % 4 + 1))),
+              f'SCALE = {i % 5 + 1}', f'OFFSET = 1e-{i % 4 + 1}', '', '']
+    for k in range(3):
+        lines += [f'class {topic.title()}{k}:', f'    {quote}',
+                  f'    The part {k} of the {topic}: it keeps `scale` and `offset`, and its step is',
+                  '    %s.' % m(r'\theta_{%d} = \theta_{%d} - \eta \nabla_{\theta} L_{%d}' % (k, k - 1, i)),
+                  '    """', '',
+                  '    def __init__(self, scale: float = SCALE, offset: float = OFFSET):',
+                  '        # Keep the scale %s and the offset' % m('s_{%d}' % k),
+                  '        self.scale = scale', '        self.offset = offset', '',
+                  '    def forward(self, x: float) -> float:',
+                  '        %sThe forward pass: %s."""' % (quote, m('f_{%d,%d}(x) = s x^{%d} + o' % (i, k, k + 2))),
+                  '        # Raise it to the power %s' % m('%d' % (k + 2)),
+                  f'        y = x ** {k + 2}',
+                  '        # Then scale and shift it',
+                  '        y = y * self.scale + self.offset',
+                  '        for step in range(3):',
+                  '            # A small correction at each step',
+                  '            y = y - math.sin(step) * self.offset',
+                  '        return y', '', '']
+    lines += ['def total(values: list[float]) -> float:',
+              '    # The sum %s' % m(r'\sum_i v_i^{(%d)}' % i),
+              '    return sum(values)', '']
+    return '\n'.join(lines)
+
+
+def generate_project(root: Path, n: int) -> list[Path]:
+    """Write the package `genpkg` of `n` modules under `root`, in folders of 20, and an
+    mkdocs.yml that builds it with this checkout's generator; return the module files."""
+    files = []
+    for i in range(n):
+        folder = root / 'genpkg' / f'part{i // 20:02d}' / ('inner' if i % 20 >= 10 else '')
+        folder.mkdir(parents=True, exist_ok=True)
+        for package in {folder, folder.parent, root / 'genpkg'}:
+            (package / '__init__.py').touch()
+        path = folder / f'module{i:03d}.py'
+        path.write_text(module_text(i), encoding='utf-8')
+        files.append(path)
+    (root / 'docs').mkdir(exist_ok=True)
+    (root / 'mkdocs.yml').write_text(
+        'site_name: Generated\n'
+        f'theme: {{name: null, custom_dir: {ROOT / "site_src/theme"}, static_templates: [404.html]}}\n'
+        'plugins: [search, {labml_nn_site: {packages: {genpkg: ""}}}]\n', encoding='utf-8')
+    return files
+
+
 def best_of(repeat, fn):
     times = []
     for _ in range(repeat):

@@ -32,6 +32,7 @@ Run it alone with `python -m site_src.api [--footer=TEXT] OUTPUT_DIR MODULE...`.
 
 import ast
 import base64
+import functools
 import hashlib
 import html
 import inspect
@@ -224,10 +225,11 @@ def dress_page(path: str, page: str, annotated: str | None) -> str:
 # ### Docstrings as written
 #
 # pdoc takes the docstring of a module, class or function from the imported object, and the
-# docstrings of variables from its own parse of the source, and both are values. Its parser
-# is changed to keep, on each string statement, the text as written as well as the value; the
-# docstring of an object is then that text, whenever the object's own `__doc__` is the value
-# of the string found in its source (otherwise, as for an inherited docstring, pdoc's own).
+# docstrings of variables from its own parse of the source; both are values. Its parser is
+# changed to keep, on each string statement, the text as written instead of the value. The
+# docstring of an object comes from our own parse of its file (once per file): the text as
+# written of the docstring whose value is the object's own `__doc__` (otherwise, as for an
+# inherited docstring, pdoc's own).
 def docstrings_as_written(pdoc_doc, doc_ast):
     parse_source = doc_ast._parse
 
@@ -239,7 +241,7 @@ def docstrings_as_written(pdoc_doc, doc_ast):
                     and isinstance(node.value.value, str)):
                 written = literal_as_written(node.value, lines)
                 if written is not None:
-                    node.value.computed, node.value.value = node.value.value, written
+                    node.value.value = written
         return tree
 
     getdoc = pdoc_doc._safe_getdoc
@@ -250,16 +252,57 @@ def docstrings_as_written(pdoc_doc, doc_ast):
         if not doc or not isinstance(own, str):
             return doc
         try:
-            body = doc_ast.parse(obj).body
+            target = inspect.unwrap(obj) if callable(obj) else obj
+            if inspect.ismodule(target):
+                file, qualname = target.__file__, ''
+            elif inspect.isclass(target):
+                file, qualname = sys.modules[target.__module__].__file__, target.__qualname__
+            else:
+                file, qualname = target.__code__.co_filename, target.__qualname__
+            computed, written = file_docstrings(file).get(qualname, (None, None))
         except Exception:
             return doc
-        first = body[0] if body else None
-        if isinstance(first, ast.Expr) and getattr(first.value, 'computed', None) == own:
-            return inspect.cleandoc(first.value.value).strip()
-        return doc
+        return inspect.cleandoc(written).strip() if computed == own else doc
 
     doc_ast._parse = parse
     pdoc_doc._safe_getdoc = written_getdoc
+
+
+# The definitions in a body, also those inside `if`, `try` or `with` blocks
+def definitions(node):
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield child
+        elif isinstance(child, (ast.stmt, ast.excepthandler)):
+            yield from definitions(child)
+
+
+@functools.cache
+def file_docstrings(file: str) -> dict[str, tuple[str, str]]:
+    """`{qualified name: (value, text as written)}` of the docstrings in a file."""
+    text = Path(file).read_text(encoding='utf-8')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        tree = ast.parse(text)
+    lines = split_lines(text)
+    found = {}
+
+    def visit(node, qualname):
+        body = getattr(node, 'body', [])
+        first = body[0] if body else None
+        if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)):
+            written = literal_as_written(first.value, lines)
+            if written is not None:
+                found[qualname] = (first.value.value, written)
+        # Python's qualified names: `Class.method`, `function.<locals>.inner`
+        inner = (qualname + '.<locals>.' if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 else qualname + '.' if qualname else '')
+        for child in definitions(node):
+            visit(child, inner + child.name)
+
+    visit(tree, '')
+    return found
 
 
 def main(argv: list[str]) -> int:

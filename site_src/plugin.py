@@ -141,15 +141,21 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
     def page(self, url):
         return self.project.pages.get(url) or self.project.source_pages.get(url)
 
+    # mkdocs' search reads `page.content` with Python's `html.parser`, tag by tag, and code and
+    # typeset math have a tag for every token: most of a build's time would go there. So until
+    # search has read it, a page's content is the core's lighter version for search (a source
+    # view's is empty: its file is on its annotated page); after that, the page's HTML.
     def on_page_content(self, html, *, page, config, files):
-        """The HTML of an annotated page replaces what mkdocs made of its front matter."""
+        """What search reads of a page made by the core."""
         annotated = self.page(page.url)
-        return annotated.html if annotated else html
+        return annotated.search_html if annotated else html
 
+    @event_priority(-100)
     def on_page_context(self, context, *, page, config, nav):
-        """Breadcrumbs and links for the theme, under the name `annotated`."""
+        """The page's HTML, and breadcrumbs and links for the theme, under `annotated`."""
         annotated = self.page(page.url)
         if annotated:
+            page.content = annotated.html
             context['annotated'] = {
                 'kind': annotated.kind,
                 'crumbs': annotated.crumbs,

@@ -23,6 +23,7 @@ pages it made to mkdocs.
 
 import hashlib
 import posixpath
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -48,6 +49,9 @@ class AnnotatedPage:
     source_url: str | None = None
     # For a source view: its annotated page
     annotated_url: str | None = None
+    # The page for a search index: the text of the HTML, without the markup of each token of
+    # code and with each formula's TeX in place of its typeset form
+    search_html: str = ''
 
 
 # ## Packages
@@ -139,6 +143,10 @@ def skipped_folder(folder: Path) -> bool:
             or (name in ('build', 'dist') and not (folder / '__init__.py').exists()))
 
 
+# The tags around each token of code
+TOKEN_MARKUP = re.compile(r'</?span\b[^>]*>')
+
+
 # ## What lasts from one build to the next
 #
 # Under `mkdocs serve` one build follows another, and most of the work of the last one is
@@ -193,13 +201,19 @@ class Project:
         build (under `mkdocs serve`) is written there when it is ready.
         """
         self.site_dir = site_dir
+        batch = MathBatch()
+        try:
+            self.render_all(batch)
+        finally:
+            batch.close()
+
+    def render_all(self, batch: MathBatch):
         files = self.files()
         api = (self.caches.api.start(self.root, [p.module for p in self.packages if p.module.isidentifier()],
                                      [p.parent for p in self.packages],
                                      [rel for rel, _ in files if rel.suffix == '.py'], self.serving,
                                      footer=self.site_name)
                if self.api else None)
-        batch = MathBatch()
         fresh = []
         for rel, package in files:
             url = page_url(rel, package)
@@ -209,15 +223,18 @@ class Project:
                    run and hashlib.sha256(repr(run).encode() + (self.root / run['run']).read_bytes()).hexdigest(),
                    links.url)
             if key in self.caches.pages:
-                source, html = self.caches.pages[key]
+                source, html, search = self.caches.pages[key]
             else:
                 source = parse_file(self.root / rel, str(rel))
                 if not source.sections:
                     continue
                 inserts = {0: run_html(load_run(self.root / run['run'], run['run']), run)} if run else {}
                 html = page_body(source, batch, links, inserts)
+                # This page's formulas go to KaTeX now, typeset while the next page is made
+                batch.send(self.caches.katex)
                 fresh.append((key, url))
-            self.pages[url] = AnnotatedPage(url=url, source=source, html=html,
+                search = ''
+            self.pages[url] = AnnotatedPage(url=url, source=source, html=html, search_html=search,
                                             api_url=api_url(rel, package), source_url=links.url
                                             if links.in_repository else source_page_url(rel))
             if not self.repo:
@@ -230,9 +247,10 @@ class Project:
         batch.render(self.caches.katex)
         for key, url in fresh:
             page = self.pages[url]
+            page.search_html = TOKEN_MARKUP.sub('', batch.as_tex(page.html))
             page.html = batch.substitute(page.html)
             if self.serving:
-                self.caches.pages[key] = (page.source, page.html)
+                self.caches.pages[key] = (page.source, page.html, page.search_html)
         for page in self.pages.values():
             if page.api_url[len('api/'):] not in pending:
                 page.api_url = None
