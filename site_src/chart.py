@@ -73,6 +73,10 @@ def line_chart(chart_id: str, title: str, y_label: str, series, y_from_zero: boo
     y0, y1 = y_ticks[0], max(y_ticks[-1], max(ys))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
+    # A point $(x, y)$ of the data is drawn at $\code{px}(x)$ from the left edge and
+    # $\code{py}(y)$ from the top, both in SVG units: $x_0$ and $\codeas{plot_w}{w}$ map the
+    # axis onto the plot, $\code{px}(x) = \code{LEFT} + \frac{x - x_0}{x_1 - x_0}\,w$, and the
+    # y axis grows upwards while SVG's grows down.
     def px(x):
         return LEFT + (x - x0) / ((x1 - x0) or 1) * plot_w
 

@@ -27,30 +27,36 @@ const MACROS = {
   '\\hdots': '\\ldots',
 };
 
-// The only command that may add to the HTML is \htmlData with a `code` key, which the two
-// macros above use: no links, no classes, no styles
+// The only command that may add to the HTML is \htmlData with a `code` key (the attribute
+// data-code), which the two macros above use: no links, no classes, no styles. (KaTeX shows
+// an untrusted command in red rather than failing, so a formula using one is reported below.)
+const UNTRUSTED = '#c00001';
 function trust(context) {
   return context.command === '\\htmlData' &&
-    Object.keys(context.attributes || {}).every((key) => key === 'code');
+    Object.keys(context.attributes || {}).every((key) => key === 'data-code');
 }
 
 function render({ tex, display }) {
   try {
-    return {
-      html: katex.renderToString(tex, {
-        displayMode: display,
-        // HTML for the eye and MathML for screen readers
-        output: 'htmlAndMathml',
-        // Fail on errors instead of showing red TeX: the build reports them
-        throwOnError: true,
-        // Unicode letters in math are fine in our prose; do not warn about them
-        strict: 'ignore',
-        // No \href, \url or \includegraphics: the site makes no outside requests
-        trust,
-        // A copy for each formula: a \gdef in one must not leak into the next
-        macros: { ...MACROS },
-      }),
-    };
+    const html = katex.renderToString(tex, {
+      displayMode: display,
+      // HTML for the eye and MathML for screen readers
+      output: 'htmlAndMathml',
+      // Fail on errors instead of showing red TeX: the build reports them
+      throwOnError: true,
+      // Unicode letters in math are fine in our prose; do not warn about them
+      strict: 'ignore',
+      // No \href, \url or \includegraphics: the site makes no outside requests
+      trust,
+      // A copy for each formula: a \gdef in one must not leak into the next
+      macros: { ...MACROS },
+      // The colour of a command KaTeX would not run, one no author picks, to find it by
+      errorColor: UNTRUSTED,
+    });
+    if (html.includes(`color:${UNTRUSTED}`)) {
+      return { error: 'a command that is not allowed here (\\href, \\url, \\html…): the site makes no outside requests' };
+    }
+    return { html };
   } catch (e) {
     return { error: String(e.message || e) };
   }

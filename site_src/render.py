@@ -68,6 +68,7 @@ def make_parser() -> MarkdownIt:
     for name, display in (('math_inline', False), ('math_inline_double', True),
                           ('math_block', True)):
         md.add_render_rule(name, math_rule(display))
+    md.add_render_rule('code_inline', code_rule)
     md.core.ruler.push('source_links', source_links_rule)
     return md
 
@@ -189,16 +190,53 @@ def math_rule(display: bool):
     def rule(self, tokens, idx, options, env):
         token = tokens[idx]
         placeholder = env['batch'].add(token.content, display, f"{env['file']}:{token.meta['line']}")
+        # A formula with symbols tied to code (below) can take the keyboard focus
+        refs = ' '.join(dict.fromkeys(ref_name(m) for m in CODE_MACRO.findall(token.content)))
+        focus = f' tabindex="0" data-refs="{html.escape(refs)}"' if refs else ''
         # A display formula on its own is a block; one inside a paragraph stays inline markup
-        return f'<div class="math-block">{placeholder}</div>\n' if token.block else placeholder
+        if token.block:
+            return f'<div class="math-block"{focus}>{placeholder}</div>\n'
+        return f'<span class="math-ref"{focus}>{placeholder}</span>' if refs else placeholder
     return rule
 
 
+# ## Prose tied to code
+#
+# A code span in the prose that names something in the code of the page (`` `batch_size` ``,
+# `` `MLM.forward()` `` for `forward`) is marked with that name, and so is a symbol in a
+# formula written `\code{d_k}` or `\codeas{batch_size}{B}` (KaTeX puts the name on the
+# symbol's markup, see [katex](katex.html)). The page's script then highlights the name in the
+# code and in the prose together, when the reader points at either or reaches it with the
+# keyboard. Names are compared without braces, backslashes and spaces: `\code{W_{q}}` is `W_q`.
+CODE_MACRO = re.compile(r'\\code(?:as)?\s*\{((?:[^{}]|\{[^{}]*\})*)\}')
+
+
+def ref_name(text: str) -> str:
+    return re.sub(r'[{}\\\s]', '', text)
+
+
+def code_rule(self, tokens, idx, options, env):
+    content = tokens[idx].content
+    name = content.strip().removesuffix('()').rpartition('.')[2]
+    if name in env.get('names', ()):
+        return (f'<code class="ref" data-ref="{html.escape(name)}" tabindex="0">'
+                f'{html.escape(content, quote=False)}</code>')
+    return f'<code>{html.escape(content, quote=False)}</code>'
+
+
 # Fenced code blocks in the prose (```` ```python ````) are highlighted like the code column.
+# Each can scroll sideways, so each can take the keyboard focus, and has a name.
 def highlight_block(code: str, lang: str, attrs) -> str:
-    if lang not in ('', 'python', 'py', 'pycon'):
-        return ''
-    return ''.join(span(ttype, value) for ttype, value in LEXER.get_tokens(code))
+    if lang in ('', 'python', 'py', 'pycon'):
+        body = ''.join(span(ttype, value) for ttype, value in LEXER.get_tokens(code))
+    else:
+        body = html.escape(visible(code), quote=False)
+    return f'<pre class="highlight" {focusable("Code")}><code>{body}</code></pre>'
+
+
+def focusable(label: str) -> str:
+    """The attributes of a block that may scroll: a stop of the Tab key, with a name."""
+    return f'tabindex="0" role="group" aria-label="{html.escape(label)}"'
 
 
 MD = None
@@ -216,11 +254,14 @@ def visible(text: str) -> str:
 # A token knows its line only if it is a block; the line of inline math is the line of its
 # paragraph plus the line breaks before it. Each prose line maps to a source line through
 # `numbers`, since the prose was cut out of a docstring or a run of comments.
-def render_markdown(lines: list[str], numbers: list[int], file: str, batch: MathBatch) -> str:
+def render_markdown(lines: list[str], numbers: list[int], file: str, batch: MathBatch,
+                    names: set[str] = frozenset()) -> str:
+    """HTML of Markdown `lines`; `numbers[i]` is the source line of `lines[i]`, and `names`
+    the names in the code beside the prose."""
     global MD
     if MD is None:
         MD = make_parser()
-    env = {'batch': batch, 'file': file}
+    env = {'batch': batch, 'file': file, 'names': names}
     tokens = MD.parse(visible('\n'.join(lines)), env)
 
     def source_line(i: int) -> int:
@@ -266,10 +307,13 @@ def span(ttype, value: str) -> str:
     return f'<span class="{cls}">{text}</span>'
 
 
-def highlight_lines(text: str) -> list[str]:
-    """The HTML of each line of a Python file; `result[0]` is line 1."""
+def highlight_lines(text: str, names: set[str] | None = None) -> list[str]:
+    """The HTML of each line of a Python file; `result[0]` is line 1. The names in the code
+    are added to `names`."""
     lines = ['']
     for ttype, value in LEXER.get_tokens(text):
+        if names is not None and css_class(ttype) in NAME_CLASSES:
+            names.add(value)
         # A token may span lines (a docstring, a multi-line string): split it at newlines
         for i, piece in enumerate(value.split('\n')):
             if i:
@@ -288,7 +332,8 @@ def code_html(numbers: list[int], highlighted: list[str]) -> str:
         run = [n for _, n in run]
         body = '\n'.join(f'<span class="line" data-ln="{n}">{highlighted[n - 1]}</span>'
                          for n in run)
-        out.append(f'<pre class="highlight"><code>{body}</code></pre>')
+        lines = f'line {run[0]}' if len(run) == 1 else f'lines {run[0]}–{run[-1]}'
+        out.append(f'<pre class="highlight" {focusable(f"Code, {lines}")}><code>{body}</code></pre>')
     return '\n'.join(out)
 
 
@@ -349,7 +394,7 @@ def page_body(source: SourceFile, batch: MathBatch, links: SourceLinks | str | N
                 f'{docs}</div>\n<div class="code">\n{code}</div>\n</div>\n')
 
     for i, section in enumerate(source.sections):
-        docs = render_markdown(section.docs, section.docs_lines, source.path, batch)
+        docs = render_markdown(section.docs, section.docs_lines, source.path, batch, source.names)
         code = code_html(section.code_lines, highlighted) if section.code_lines else ''
         parts.append(section_html(docs, code, source.line_range(section)))
         number += 1
@@ -362,7 +407,8 @@ def page_body(source: SourceFile, batch: MathBatch, links: SourceLinks | str | N
 # The highlighted lines of a file, made once for its page and its source view
 def source_lines_html(source: SourceFile) -> list[str]:
     if source.highlighted is None:
-        source.highlighted = (highlight_lines(source.text) if source.kind == 'python'
+        source.names = set()
+        source.highlighted = (highlight_lines(source.text, source.names) if source.kind == 'python'
                               else [html.escape(visible(line), quote=False) for line in source.lines])
     return source.highlighted
 
@@ -372,11 +418,12 @@ def source_lines_html(source: SourceFile) -> list[str]:
 # Without a repository to link to, the line numbers of a page open the whole file inside
 # the site: one listing, highlighted as the code column is, each line with the id `L<n>`.
 def source_view(source: SourceFile) -> str:
-    lines = source_lines_html(source)
+    # (Highlighting ends the text with a line break, and so one empty line more than the file)
+    lines = source_lines_html(source)[:len(source.lines)]
     body = '\n'.join(f'<span class="line" id="L{n}" data-ln="{n}">{line}</span>'
                      for n, line in enumerate(lines, 1))
-    return (f'<pre class="highlight source-view" tabindex="0" '
-            f'aria-label="{html.escape(source.path)}, {len(lines)} lines"><code>{body}</code></pre>\n')
+    return (f'<pre class="highlight source-view" {focusable(f"{source.path}, {len(lines)} lines")}>'
+            f'<code>{body}</code></pre>\n')
 
 
 # ## The map of the pages

@@ -93,8 +93,9 @@ class SourceFile:
     title: str
     summary: str
     sections: list[Section]
-    # The HTML of each line, once the renderer has highlighted them
+    # The HTML of each line, and the names in the code, once the renderer has highlighted it
     highlighted: list[str] | None = None
+    names: set[str] = field(default_factory=set)
 
     def line_range(self, section: Section) -> tuple[int, int]:
         """The first and last source line of a section (prose and code), for its link to the

@@ -346,3 +346,69 @@ def test_blank_lines_end_comment_runs():
     notes = [s.docs[0] for s in source.sections if s.note]
     assert notes == ['## A heading comment before a class', 'A note at the top level, then a blank line',
                      'A last note at the end of the file']
+
+
+# ## Prose tied to code
+def test_code_spans_naming_code_are_tied_to_it():
+    # The names of a page are those of its code, collected while it is highlighted
+    source = parse('blank_lines.py')
+    page_body(source, MathBatch())
+    assert {'forward', 'LIMIT', 'SCALE', 'functools', 'Model', 'self'} <= source.names
+    assert 'return' not in source.names and 'def' not in source.names
+    batch = MathBatch()
+    prose = render_markdown(['Set `batch_size`, call `Model.forward()`, not `unknown` or `x + 1`.'],
+                            [1], 'f.py', batch, {'batch_size', 'forward'})
+    assert '<code class="ref" data-ref="batch_size" tabindex="0">batch_size</code>' in prose
+    assert '<code class="ref" data-ref="forward" tabindex="0">Model.forward()</code>' in prose
+    assert '<code>unknown</code>' in prose and '<code>x + 1</code>' in prose
+
+
+def test_formula_symbols_tied_to_code_make_a_focusable_formula():
+    batch = MathBatch()
+    html = render_markdown([r'Scale by $\sqrt{\code{d_k}}$ and $\codeas{batch_size}{B}$ and $x$.', '',
+                            r'$$\code{W_{q}} x$$'], [1, 2, 3], 'f.py', batch)
+    assert '<span class="math-ref" tabindex="0" data-refs="d_k">' in html
+    assert '<span class="math-ref" tabindex="0" data-refs="batch_size">' in html
+    assert '<div class="math-block" tabindex="0" data-refs="W_q">' in html
+    # A formula without tied symbols is plain
+    assert html.count('math-ref') == 2
+
+
+@needs_katex
+def test_katex_puts_the_name_on_the_symbol_and_refuses_outside_links():
+    batch = MathBatch()
+    render_markdown([r'$\code{d_k} + \codeas{batch_size}{B}$ and $a \label{eq:a}$ and $\mbox{ok}$'],
+                    [1], 'f.py', batch)
+    batch.render()
+    html = batch.substitute(''.join(batch.html))
+    assert 'data-code="d_k"' in html and 'data-code="batch_size"' in html
+    batch = MathBatch()
+    render_markdown(['', r'A link: $\href{https://example.org}{x}$'], [1, 2], 'f.py', batch)
+    with pytest.raises(SiteError, match=r'^f.py:2: KaTeX cannot render \$\\href.*not allowed'):
+        batch.render()
+
+
+def test_code_blocks_and_source_view_are_focusable_and_named(annotated):
+    html = page_body(annotated, MathBatch())
+    assert re.search(r'<pre class="highlight" tabindex="0" role="group" aria-label="Code, lines 43–44">', html)
+    from site_src.render import source_view
+    view = source_view(annotated)
+    assert view.startswith('<pre class="highlight source-view" tabindex="0" role="group" '
+                           'aria-label="tests/fixtures/site/annotated.py, 59 lines">')
+    assert view.count('<span class="line" id="L') == 59 and 'id="L59"' in view
+    fenced = render_markdown(['```sh', 'pip install x', '```'], [1, 2, 3], 'f.py', MathBatch())
+    assert fenced.startswith('<pre class="highlight" tabindex="0" role="group" aria-label="Code">')
+
+
+def test_links_to_source_files_point_at_their_pages():
+    html = render_markdown(['[lens](optics/lens.py), [pkg](pkg/__init__.py#x), [guide](../readme.md), '
+                            '[web](https://x.org/a.md), [page](model.html#top)'], [1], 'f.py', MathBatch())
+    for href in ('optics/lens.html', 'pkg/index.html#x', '../readme.html', 'https://x.org/a.md', 'model.html#top'):
+        assert f'href="{href}"' in html
+
+
+def test_line_links_go_to_the_repository_or_the_source_view(annotated):
+    from site_src.render import SourceLinks
+    in_site = page_body(annotated, MathBatch(), SourceLinks('../source/annotated.py.html', in_repository=False))
+    assert 'href="../source/annotated.py.html?lines=43-45#L43"' in in_site
+    assert 'annotated.py, lines 43–45, in the source view' in in_site
