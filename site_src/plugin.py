@@ -1,48 +1,32 @@
 r"""
 ---
 title: The mkdocs plugin
-summary: A thin adapter that hands the annotated pages, the API reference, KaTeX's assets and the training chart to mkdocs, and watches the sources under mkdocs serve.
+summary: A thin adapter that hands the annotated pages, the source views, the API reference and KaTeX's assets to mkdocs, and watches the sources under mkdocs serve.
 ---
 
 # The mkdocs plugin
 
 mkdocs brings the parts of a site that are not about source code: the hand-written pages in
 `docs/`, the search index, the sitemap, the theme's templates and `mkdocs serve`. This plugin
-is the only module that knows about mkdocs. Everything it does is to call the
+is the only module that knows about mkdocs. All it does is call the
 [framework-free core](index.html) at the right moments of a build:
 
 1. **`on_files`**: build the [project](project.html) (parse and render the sources, run
-   pdoc, render every formula in one KaTeX process) and add a virtual page per source file
-   and the API reference's pages to mkdocs' files.
+   pdoc, typeset every formula) and add its pages and the API reference to mkdocs' files.
 2. **`on_page_markdown`**: put the [map of the pages](render.html#the-map-of-the-pages) into
    the hand-written page that asks for it.
-3. **`on_page_content`**: swap the (empty) Markdown of a virtual page for the HTML the core
-   made.
-4. **`on_page_context`**: give the theme what it needs beyond mkdocs' own page object:
-   breadcrumbs, the links to the API reference and to the source.
-5. **`on_post_build`**: copy KaTeX's stylesheet and fonts, and keep the source views out of
-   the search index.
-6. **`on_serve`**: watch the Python sources too, not just `docs/`.
+3. **`on_page_content`** and **`on_page_context`**: give the search index a page's text, and
+   the theme the page's HTML, breadcrumbs and links.
+4. **`on_post_build`**: copy KaTeX's stylesheet and fonts; tidy the search index and sitemap.
+5. **`on_serve`**: watch the Python sources too, not just `docs/`.
 
-It is registered as the `annotated` entry point of `mkdocs.plugins` (and, in this project,
-as `labml_nn_site`), and configured in `mkdocs.yml`:
-
-```yaml
-theme:
-  name: annotated
-plugins:
-  - search
-  - annotated:
-      packages: {src/mypkg: '', tools: tools}    # folder: URL folder of its pages
-```
-
-[Use the generator on your project](readme.html) lists every option.
+It is registered as the `annotated` entry point of `mkdocs.plugins` (in this project, as
+`labml_nn_site`). [Use the generator on your project](readme.html) shows how to configure it.
 """
 
 import json
 from pathlib import Path, PurePosixPath
 
-import yaml
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
@@ -59,27 +43,23 @@ POLL_SECONDS = 0.1
 
 
 class PluginConfig(Config):
-    # Source folders (paths from `mkdocs.yml`) and the URL folder of their pages: `''` puts a
-    # package at the site's root; a plain list puts each under its own name
+    # Folders (from `mkdocs.yml`) and the URL folder of their pages; a list: each at its name
     packages = c.Type((dict, list), default={})
-    # The branch the per-section source links point at, when `repo_url` names a repository
+    # The branch that line numbers link to, when `repo_url` names a repository
     branch = c.Type(str, default='main')
     # Source file → JSON of a recorded run (or `{run: file, heading: …}`), drawn as a chart
     runs = c.Type(dict, default={})
-    # Build the API reference with pdoc into `api/` (it imports the packages)
+    # The API reference, made by pdoc (which imports the packages) into `api/`
     api = c.Type(bool, default=True)
     # Folders whose pages the map of pages lists first
     map_first = c.Type(list, default=[])
 
 
 class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
-    # ## State kept across rebuilds
-    #
     # Having `on_startup` makes mkdocs keep this object for the whole of `mkdocs serve`, so
     # the rendered formulas, unchanged pages and the API reference survive from one rebuild
     # to the next.
     def on_startup(self, *, command, dirty):
-        """Remember whether this is `mkdocs serve`, and start the caches empty."""
         self.serving = command == 'serve'
         self.caches = Caches()
 
@@ -99,7 +79,6 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
             raise PluginError(str(e)) from None
         return config
 
-    # ## Building the pages
     def on_files(self, files, *, config):
         """Build every page and the API reference, and add them to the site's files."""
         try:
@@ -107,29 +86,25 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
         except SiteError as e:
             # mkdocs prints a PluginError as one line and exits non-zero, without a traceback
             raise PluginError(str(e)) from None
-        project = self.project
-        for url, page in {**project.pages, **project.source_pages}.items():
+        for url, page in {**self.project.pages, **self.project.source_pages}.items():
             src_uri = url.removesuffix('.html') + '.md'
             if files.get_file_from_path(src_uri) is not None:
                 raise PluginError(f'{page.source.path}: its page {url} clashes with docs/{src_uri}')
-            # The virtual page holds only front matter: mkdocs takes the title from it
-            meta = ({'title': page.source.title, 'description': page.source.summary or None}
+            # A virtual page is only front matter, from which mkdocs takes the title (values
+            # as JSON strings, which YAML reads as they are)
+            meta = ({'title': page.source.title, 'description': page.source.summary}
                     if page.kind == 'annotated' else
-                    {'title': f'Source of {page.source.path}', 'source_view': True})
-            content = '---\n' + yaml.safe_dump({k: v for k, v in meta.items() if v},
-                                                allow_unicode=True) + '---\n'
-            files.append(File.generated(config, src_uri, content=content))
+                    {'title': f'Source of {page.source.path}', 'source_view': 'true'})
+            content = ''.join(f'{k}: {v if v == "true" else json.dumps(v)}\n' for k, v in meta.items() if v)
+            files.append(File.generated(config, src_uri, content=f'---\n{content}---\n'))
         # A project without a home page gets one: the map of its pages
         if files.get_file_from_path('index.md') is None:
-            files.append(File.generated(config, 'index.md',
-                                        content=f'# {config.site_name}\n\n{MAP_MARKER}\n'))
-        # The API reference joins the build as static files: mkdocs copies them, and checks
-        # the links that hand-written pages make to them
-        for path, page in project.api_pages.items():
+            files.append(File.generated(config, 'index.md', content=f'# {config.site_name}\n\n{MAP_MARKER}\n'))
+        # The API reference joins as static files: mkdocs copies them, and checks links to them
+        for path, page in self.project.api_pages.items():
             files.append(File.generated(config, f'api/{path}', content=page.encode('utf-8')))
         return files
 
-    # ## Handing pages to mkdocs
     def on_page_markdown(self, markdown, *, page, config, files):
         """Replace the map marker of a hand-written page with the list of annotated pages."""
         if MAP_MARKER not in markdown:
@@ -143,8 +118,8 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
 
     # mkdocs' search reads `page.content` with Python's `html.parser`, tag by tag, and code and
     # typeset math have a tag for every token: most of a build's time would go there. So until
-    # search has read it, a page's content is the core's lighter version for search (a source
-    # view's is empty: its file is on its annotated page); after that, the page's HTML.
+    # search has read it, a page's content is the core's version for search (a source view's
+    # is empty: its file is on its annotated page); after that, the page's HTML.
     def on_page_content(self, html, *, page, config, files):
         """What search reads of a page made by the core."""
         annotated = self.page(page.url)
@@ -157,11 +132,8 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
         if annotated:
             page.content = annotated.html
             context['annotated'] = {
-                'kind': annotated.kind,
-                'crumbs': annotated.crumbs,
-                'api_url': annotated.api_url,
-                'source_url': annotated.source_url,
-                'annotated_url': annotated.annotated_url,
+                'kind': annotated.kind, 'crumbs': annotated.crumbs, 'api_url': annotated.api_url,
+                'source_url': annotated.source_url, 'annotated_url': annotated.annotated_url,
                 'source_path': annotated.source.path,
             }
         return context
@@ -169,14 +141,20 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
     # After the search plugin has written its index
     @event_priority(-50)
     def on_post_build(self, *, config):
-        """Copy KaTeX's stylesheet and fonts, keep the source views out of the search index,
-        and drop what needs a `site_url` when there is none."""
+        """Copy KaTeX's stylesheet and fonts, drop the source views from the search index, and
+        what needs a `site_url` when there is none."""
         site = Path(config.site_dir)
         try:
             copy_assets(site / 'assets' / 'katex')
         except SiteError as e:
             raise PluginError(str(e)) from None
-        drop_from_search(site / 'search' / 'search_index.json', 'source/')
+        index = site / 'search' / 'search_index.json'
+        if index.is_file():
+            data = json.loads(index.read_text(encoding='utf-8'))
+            # (A prebuilt lunr index would still hold them: that option is left alone)
+            if 'index' not in data:
+                data['docs'] = [d for d in data['docs'] if not d['location'].startswith('source/')]
+                index.write_text(json.dumps(data, sort_keys=True, separators=(',', ':')), encoding='utf-8')
         # mkdocs stamps the gzipped sitemap with the build time, which would make two builds
         # differ; the plain sitemap.xml is what search engines read. A sitemap lists full
         # addresses, so without a `site_url` there is none to write.
@@ -184,8 +162,6 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
         if not config.site_url:
             (site / 'sitemap.xml').unlink(missing_ok=True)
 
-    # ## Serving
-    #
     # mkdocs watches `docs/` and `mkdocs.yml`; the pages of this site come from the packages,
     # so those are watched too. (An edit to the generator's own code shows in its page, but the
     # running generator is the one imported at start: restart `mkdocs serve` to use new code.)
@@ -193,10 +169,9 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
         """
         Watch the packages' sources as well as `docs/`, and look for changes every 0.1 s.
 
-        mkdocs' server polls the files every 0.5 s, which alone would use half of the one
-        second an edited page has to be back in the browser. Polling stats a few hundred
-        files, so doing it five times as often costs next to nothing. The interval lives on
-        watchdog's observer (for watches added later) and on each existing emitter.
+        mkdocs' server polls every 0.5 s, half of the second an edited page has to be back in
+        the browser; polling a few hundred files five times as often costs next to nothing.
+        The interval lives on watchdog's observer and on each of its emitters.
         """
         observer = getattr(server, 'observer', None)
         if observer is not None and hasattr(observer, 'timeout'):
@@ -207,15 +182,3 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
         for package in self.project.packages:
             server.watch(str(self.root / package.folder))
         return server
-
-
-# The whole of each source file is in its source view; search results should lead to the
-# annotated page instead, so the views' entries leave the index that mkdocs' search wrote
-def drop_from_search(index: Path, prefix: str):
-    if not index.is_file():
-        return
-    data = json.loads(index.read_text(encoding='utf-8'))
-    # (A prebuilt lunr index would still hold them: that option is left alone)
-    if 'index' not in data:
-        data['docs'] = [d for d in data['docs'] if not d['location'].startswith(prefix)]
-        index.write_text(json.dumps(data, sort_keys=True, separators=(',', ':')), encoding='utf-8')

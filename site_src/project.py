@@ -23,7 +23,6 @@ pages it made to mkdocs.
 
 import hashlib
 import posixpath
-import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -49,8 +48,8 @@ class AnnotatedPage:
     source_url: str | None = None
     # For a source view: its annotated page
     annotated_url: str | None = None
-    # The page for a search index: the text of the HTML, without the markup of each token of
-    # code and with each formula's TeX in place of its typeset form
+    # The page for a search index: its prose, with each formula's TeX in place of its typeset
+    # form, and the names in its code
     search_html: str = ''
 
 
@@ -143,10 +142,6 @@ def skipped_folder(folder: Path) -> bool:
             or (name in ('build', 'dist') and not (folder / '__init__.py').exists()))
 
 
-# The tags around each token of code
-TOKEN_MARKUP = re.compile(r'</?span\b[^>]*>')
-
-
 # ## What lasts from one build to the next
 #
 # Under `mkdocs serve` one build follows another, and most of the work of the last one is
@@ -229,11 +224,12 @@ class Project:
                 if not source.sections:
                     continue
                 inserts = {0: run_html(load_run(self.root / run['run'], run['run']), run)} if run else {}
-                html = page_body(source, batch, links, inserts)
+                search = []
+                html = page_body(source, batch, links, inserts, search)
                 # This page's formulas go to KaTeX now, typeset while the next page is made
                 batch.send(self.caches.katex)
                 fresh.append((key, url))
-                search = ''
+                search = ''.join(search)
             self.pages[url] = AnnotatedPage(url=url, source=source, html=html, search_html=search,
                                             api_url=api_url(rel, package), source_url=links.url
                                             if links.in_repository else source_page_url(rel))
@@ -247,7 +243,7 @@ class Project:
         batch.render(self.caches.katex)
         for key, url in fresh:
             page = self.pages[url]
-            page.search_html = TOKEN_MARKUP.sub('', batch.as_tex(page.html))
+            page.search_html = batch.as_tex(page.search_html)
             page.html = batch.substitute(page.html)
             if self.serving:
                 self.caches.pages[key] = (page.source, page.html, page.search_html)

@@ -35,6 +35,7 @@ its `\end{…}` (or `\]`) is display math too. Markdown would otherwise read it 
 it at its line ends and eat the backslashes of its `\\`.
 """
 
+import functools
 import html
 import posixpath
 import re
@@ -291,14 +292,15 @@ LEXER = PythonLexer(stripnl=False, ensurenl=True, tabsize=4)
 NAME_CLASSES = ('n', 'nf', 'nc', 'nn', 'nb', 'bp', 'fm', 'nv', 'na')
 
 
+@functools.cache
 def css_class(ttype) -> str:
     while ttype not in STANDARD_TYPES:
         ttype = ttype.parent
     return STANDARD_TYPES[ttype]
 
 
-def span(ttype, value: str) -> str:
-    text = html.escape(visible(value), quote=False)
+def span(ttype, value: str, controls: bool = True) -> str:
+    text = html.escape(visible(value) if controls else value, quote=False)
     cls = css_class(ttype)
     if not cls or not value.strip():
         return text
@@ -311,6 +313,8 @@ def highlight_lines(text: str, names: set[str] | None = None) -> list[str]:
     """The HTML of each line of a Python file; `result[0]` is line 1. The names in the code
     are added to `names`."""
     lines = ['']
+    # (Most files have no control character: then no token needs looking at for one)
+    controls = bool(CONTROL.search(text))
     for ttype, value in LEXER.get_tokens(text):
         if names is not None and css_class(ttype) in NAME_CLASSES:
             names.add(value)
@@ -319,7 +323,7 @@ def highlight_lines(text: str, names: set[str] | None = None) -> list[str]:
             if i:
                 lines.append('')
             if piece:
-                lines[-1] += span(ttype, piece)
+                lines[-1] += span(ttype, piece, controls)
     return lines
 
 
@@ -367,9 +371,10 @@ class SourceLinks:
 # theme's stylesheet lays out side by side. The prose column starts with the section's
 # permalink and a link to the exact lines of the source.
 def page_body(source: SourceFile, batch: MathBatch, links: SourceLinks | str | None = None,
-              inserts: dict[int, str] | None = None) -> str:
+              inserts: dict[int, str] | None = None, search: list[str] | None = None) -> str:
     """HTML of all sections; `links` says where line numbers point (a string is the file's
-    address in a repository); `inserts[i]` is extra prose HTML put after section `i`."""
+    address in a repository); `inserts[i]` is extra prose HTML put after section `i`. The
+    page as a search index should see it is added to `search`, when given (see below)."""
     if isinstance(links, str):
         links = SourceLinks(links)
     highlighted = source_lines_html(source)
@@ -397,11 +402,23 @@ def page_body(source: SourceFile, batch: MathBatch, links: SourceLinks | str | N
         docs = render_markdown(section.docs, section.docs_lines, source.path, batch, source.names)
         code = code_html(section.code_lines, highlighted) if section.code_lines else ''
         parts.append(section_html(docs, code, source.line_range(section)))
+        if search is not None:
+            search.append(docs + search_names(code))
         number += 1
         if i in inserts:
             parts.append(section_html(inserts[i], '', None))
+            if search is not None:
+                search.append(inserts[i])
             number += 1
     return ''.join(parts)
+
+
+# What a search index gets of a section: its prose, and of its code the names it uses, once
+# each. Reading `mask_token` finds the pages that use it; the rest of the code (operators,
+# keywords, numbers) would only make every page match everything, and the index large.
+def search_names(code: str) -> str:
+    names = dict.fromkeys(re.findall(r'data-id="([^"]*)"', code))
+    return f'<p>{" ".join(names)}</p>\n' if names else ''
 
 
 # The highlighted lines of a file, made once for its page and its source view

@@ -38,9 +38,10 @@ quotes: the formula reaches KaTeX as it was typed, and every line keeps its line
 
 A `readme.md` is one section whose code column is empty.
 
-We find docstrings and definitions with `ast`, which knows exactly where each statement
-starts and ends, and comments with `tokenize`, the only reliable way to tell a `#` that starts
-a comment from a `#` inside a string.
+We find docstrings and definitions with `ast`, which knows exactly where each statement and
+each string starts and ends. A line whose first character after its indentation is `#` is a
+full-line comment, unless it lies inside a string that spans lines: `ast` tells those apart,
+from the same walk of the tree that finds the definitions.
 """
 
 import ast
@@ -264,21 +265,15 @@ def docstring_lines(node: ast.Expr, lines: list[str]) -> tuple[list[str], list[i
 TOOL_COMMENT = re.compile(r'#\s*(!|-\*-|vim:|noqa|type:|pragma|fmt:|pylint:|isort:|ruff:|mypy:)')
 
 
-def full_line_comments(text: str, rel: str) -> dict[int, str]:
-    """Map the line number of each full-line prose comment to its text without `# `."""
+def full_line_comments(lines: list[str], in_strings: set[int]) -> dict[int, str]:
+    """Map the line number of each full-line prose comment to its text without `# `;
+    `in_strings` are the lines inside strings that span lines."""
     comments = {}
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type != tokenize.COMMENT:
-                continue
-            row, col = tok.start
-            # Full-line: nothing but indentation before the `#`
-            if tok.line[:col].strip() or TOOL_COMMENT.match(tok.string):
-                continue
-            body = tok.string[1:]
-            comments[row] = body[1:] if body.startswith(' ') else body
-    except (tokenize.TokenError, SyntaxError) as e:
-        raise SiteError(f'{rel}: not valid Python: {e}') from None
+    for number, line in enumerate(lines, 1):
+        text = line.lstrip()
+        if text.startswith('#') and number not in in_strings and not TOOL_COMMENT.match(text):
+            body = text[1:]
+            comments[number] = body[1:] if body.startswith(' ') else body
     return comments
 
 
@@ -296,7 +291,16 @@ def parse_python(text: str, rel: str) -> SourceFile:
     except SyntaxError as e:
         raise SiteError(f'{rel}:{e.lineno}: not valid Python: {e.msg}') from None
     lines = split_lines(text)
-    comments = full_line_comments(text, rel)
+    # One walk of the tree: the definitions, and the lines inside strings that span lines
+    # (a line there that starts with `#` is part of the string, not a comment)
+    definitions, in_strings = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            definitions.append(node)
+        elif (isinstance(node, (ast.Constant, ast.JoinedStr)) and node.end_lineno > node.lineno
+              and not isinstance(getattr(node, 'value', ''), (int, float, complex, type(None)))):
+            in_strings.update(range(node.lineno + 1, node.end_lineno + 1))
+    comments = full_line_comments(lines, in_strings)
 
     starts: dict[int, Section] = {}
     skipped: set[int] = set()
@@ -319,9 +323,7 @@ def parse_python(text: str, rel: str) -> SourceFile:
         start(1, Section())
 
     # Every definition, nested or not, in methods and in functions
-    for node in ast.walk(tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
+    for node in definitions:
         first = min([d.lineno for d in node.decorator_list] + [node.lineno])
         # The header ends on the line before the body starts, unless it is a one-liner
         header_end = node.body[0].lineno - 1 if node.body[0].lineno > node.lineno else node.lineno

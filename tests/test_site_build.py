@@ -187,7 +187,7 @@ def test_source_view_has_every_line_with_an_anchor(site):
     text = re.sub(r'<[^>]+>', '', dict(ids)['120'])
     assert html_unescape(text) == lines[119].expandtabs(4)
     # It is keyboard-scrollable and named, links back to its page, and stays out of search
-    assert re.search(r'<pre class="highlight source-view" tabindex="0" aria-label="labml_nn/', page)
+    assert re.search(r'<pre class="highlight source-view" tabindex="0" role="group" aria-label="labml_nn/', page)
     assert 'href="../../../../transformers/mlm/experiment.html"' in page
     index = (site / 'search/search_index.json').read_text(encoding='utf-8')
     assert '"location":"source/' not in index and '"location":"transformers/mlm/experiment.html' in index
@@ -355,6 +355,10 @@ def test_a_strangers_math_is_typeset(stranger):
     assert any(a.startswith('\\begin{equation}\n\\frac{1}{f}') for a in annotations)
     assert any('\\theta_{\\text{out}} &= \\theta_{\\text{in}} - \\frac{h}{f} \\\\' in a for a in annotations)
     assert any(a.startswith('\\begin{aligned}') for a in annotations)
+    # A symbol tied to code with \code{…} carries the name, and its formula takes the focus;
+    # a code span naming a name of the code is tied to it
+    assert 'data-code="magnification"' in html and 'data-refs="magnification"' in html
+    assert '<code class="ref" data-ref="focal_length" tabindex="0">focal_length</code>' in html
     # The API reference got the docstrings as written too, typeset by KaTeX
     api = (site / 'api/stargaze/optics/lens.html').read_text(encoding='utf-8')
     assert 'class="katex' in api and '\\theta_{\\text{out}}' in html_unescape(api)
