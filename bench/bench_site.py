@@ -165,14 +165,17 @@ def scale(modules: int, repeat: int) -> dict:
         (with_api / 'mkdocs.yml').write_text(config.replace('api: false', 'api: true'),
                                              encoding='utf-8')
         commands = {
-            'ours': (build_command(tmp / 'project', tmp / 'site'), tmp / 'project'),
-            'ours_api': (build_command(with_api, tmp / 'site-api'), with_api),
+            'ours': (build_command(tmp / 'project', tmp / 'site'), tmp / 'project', tmp / 'site'),
+            'ours_api': (build_command(with_api, tmp / 'site-api'), with_api, tmp / 'site-api'),
             'pycco': (pycco_command([f.relative_to(tmp / 'project') for f in files], tmp / 'pycco'),
-                      tmp / 'project'),
+                      tmp / 'project', tmp / 'pycco'),
         }
         times = {name: [] for name in commands}
         for _ in range(repeat):
-            for name, (command, cwd) in commands.items():
+            for name, (command, cwd, out) in commands.items():
+                # Every build starts from nothing: deleting the last one's files is not the
+                # generator's work (mkdocs would, pycco would write over them)
+                shutil.rmtree(out, ignore_errors=True)
                 start = time.perf_counter()
                 subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
                 times[name].append(time.perf_counter() - start)

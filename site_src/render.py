@@ -74,31 +74,7 @@ def make_parser() -> MarkdownIt:
     return md
 
 
-# ## Links between sources
-#
-# Prose in a package links to its neighbours as files, the way a repository shows them:
-# `[the lens](optics/lens.py)`, `[the guide](readme.md)`. Each page sits where its file does
-# (`lens.py` is `lens.html`, a package's `__init__.py` its folder's `index.html`), so such a
-# relative link is pointed at the page of that file.
-def page_link(href: str) -> str:
-    if re.match(r'[a-zA-Z][a-zA-Z0-9+.-]*:|/|#', href):
-        return href
-    path, rest = re.match(r'([^?#]*)(.*)', href, re.DOTALL).groups()
-    if path.endswith('__init__.py'):
-        path = path[:-len('__init__.py')] + 'index.html'
-    elif path.endswith(('.py', '.md')):
-        path = path[:-3] + '.html'
-    return path + rest
-
-
-def source_links_rule(state):
-    for token in state.tokens:
-        for child in token.children or []:
-            if child.type == 'link_open' and child.attrGet('href'):
-                child.attrSet('href', page_link(child.attrGet('href')))
-
-
-# ### Environments without dollars
+# ## Environments without dollars
 #
 # The environments of LaTeX's `amsmath` that make display math, and the ones that normally
 # sit inside display math but that authors also write on their own. (KaTeX lacks `multline`,
@@ -223,6 +199,30 @@ def code_rule(self, tokens, idx, options, env):
         return (f'<code class="ref" data-ref="{html.escape(name)}" tabindex="0">'
                 f'{html.escape(content, quote=False)}</code>')
     return f'<code>{html.escape(content, quote=False)}</code>'
+
+
+# ## Links between sources
+#
+# Prose in a package links to its neighbours as files, the way a repository shows them:
+# `[the lens](optics/lens.py)`, `[the guide](readme.md)`. Each page sits where its file does
+# (`lens.py` is `lens.html`, a package's `__init__.py` its folder's `index.html`), so such a
+# relative link is pointed at the page of that file.
+def page_link(href: str) -> str:
+    if re.match(r'[a-zA-Z][a-zA-Z0-9+.-]*:|/|#', href):
+        return href
+    path, rest = re.match(r'([^?#]*)(.*)', href, re.DOTALL).groups()
+    if path.endswith('__init__.py'):
+        path = path[:-len('__init__.py')] + 'index.html'
+    elif path.endswith(('.py', '.md')):
+        path = path[:-3] + '.html'
+    return path + rest
+
+
+def source_links_rule(state):
+    for token in state.tokens:
+        for child in token.children or []:
+            if child.type == 'link_open' and child.attrGet('href'):
+                child.attrSet('href', page_link(child.attrGet('href')))
 
 
 # Fenced code blocks in the prose (```` ```python ````) are highlighted like the code column.
