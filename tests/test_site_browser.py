@@ -325,6 +325,9 @@ def test_copy_buttons_copy_the_code_without_line_numbers(browser, origin):
     # A block of code in the prose of a hand-written page has its own button
     page.goto(f'{origin}/run.html')
     block = page.locator('.prose .copy-wrap').first
+    # Markdown's blocks on hand-written pages can take the focus and have a name, too
+    assert block.locator('pre').get_attribute('tabindex') == '0'
+    assert block.locator('pre').get_attribute('aria-label') == 'Code'
     block.locator('.copy-button').click()
     assert page.evaluate('navigator.clipboard.readText()') == block.locator('pre').text_content().rstrip('\n')
     context.close()

@@ -213,6 +213,13 @@ function announce(text) {
   });
   document.querySelectorAll('main pre').forEach(function (pre) {
     if (pre.closest('.annotated .section > .code')) return;
+    // The generator's blocks can take the focus (they may scroll sideways); Markdown's on
+    // hand-written pages get the same here
+    if (!pre.hasAttribute('tabindex')) {
+      pre.tabIndex = 0;
+      pre.setAttribute('role', 'group');
+      pre.setAttribute('aria-label', 'Code');
+    }
     var wrap = document.createElement('div');
     wrap.className = 'copy-wrap';
     pre.parentNode.insertBefore(wrap, pre);
