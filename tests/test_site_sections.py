@@ -288,24 +288,25 @@ def test_environments_without_dollars_are_display_math():
     source = parse('environments.py')
     batch = MathBatch()
     html = page_body(source, batch)
-    display = [tex for tex, is_display in batch.formulas if is_display]
-    begins = [re.match(r'\\begin\{([a-z*]+)\}', tex).group(1) for tex in display if tex.startswith('\\begin')]
-    # Each environment, once in the docstring and once in the comment block
+    lines = {tex: int(place.rpartition(':')[2]) for (tex, _), place in zip(batch.formulas, batch.places)}
+    assert all(display for _, display in batch.formulas)
+    # Each environment as a paragraph of its own, once in the docstring (lines 1-36) and once
+    # in the comment block (lines 39-70), each found on the line where it begins
     for env in ENVIRONMENTS:
-        assert begins.count(env) + begins.count(env.rstrip('*')) >= 2 or env == 'align*'
-    assert begins.count('align') == 3 and 'align*' in begins and 'equation*' in begins
-    assert 'gather*' in begins and 'multline' in begins
-    # The one already inside $$ keeps its dollars' meaning, \[ … \] is display math too
-    assert '\\begin{aligned}\np &= q\n\\end{aligned}' in display
-    assert '\\delta = \\epsilon' in display
+        found = sorted(line for tex, line in lines.items() if tex.startswith(f'\\begin{{{env}}}\n'))
+        assert [line for line in found if line <= 36] and [line for line in found if 39 <= line <= 70], env
+        for line in found:
+            assert f'\\begin{{{env}}}' in source.lines[line - 1] or source.lines[line - 1] == '$$'
+    # Right after a line of text; and LaTeX's \[ … \]
+    assert lines['\\begin{multline}\n\\alpha + \\beta \\\\\n= \\gamma\n\\end{multline}'] == 63
+    assert lines['\\delta = \\epsilon'] == 70
+    # The one already inside $$ keeps its dollars' meaning
+    assert '\\begin{aligned}\np &= q\n\\end{aligned}' in lines
     # Nothing of it is left as text: no raw TeX, no <br> in the prose
     text = re.sub(r'<pre.*?</pre>', '', html, flags=re.DOTALL)
     assert '\\begin' not in text and '<br' not in text
     # The rows' `\\` survive, in a docstring that is not raw as well
-    assert '\\theta &= \\theta - \\eta \\nabla L \\\\\n\\lambda &= 2' in '\n'.join(display)
-    # The comment block's formulas know their lines
-    assert batch.places[batch.formulas.index(('\\begin{multline}\n\\alpha + \\beta \\\\\n= \\gamma\n'
-                                              '\\end{multline}', True))].endswith(':59')
+    assert '\\begin{align}\n\\theta &= \\theta - \\eta \\nabla L \\\\\n\\lambda &= 2\n\\end{align}' in lines
 
 
 @needs_katex
