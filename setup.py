@@ -13,7 +13,9 @@ setup(
     long_description_content_type='text/markdown',
     python_requires='>=3.10',
     packages=find_packages(include=['labml_nn', 'labml_nn.*', 'site_src', 'site_src.*']),
-    package_data={'labml_nn': ['**/*.md', '**/*.json']},
+    package_data={'labml_nn': ['**/*.md', '**/*.json'],
+                  'site_src': ['katex_batch.js', 'package.json', 'package-lock.json'],
+                  'site_src.theme': ['*.html', '*.xml', 'mkdocs_theme.yml', 'assets/*']},
     install_requires=[
         # 2.13.0 is the CPU wheel this project is developed on; any later 2.x works.
         'torch>=2.13',
@@ -39,8 +41,12 @@ setup(
             'labml-nn-fill=labml_nn.transformers.mlm.fill:main',
             'labml-nn-app=labml_nn.app.server:main',
         ],
+        # The site generator; `site_src/pyproject.toml` installs it on its own, as `annotated`
         'mkdocs.plugins': [
             'labml_nn_site = site_src.plugin:AnnotatedSourcePlugin',
+        ],
+        'mkdocs.themes': [
+            'labml_nn_site = site_src.theme',
         ],
     },
 )

@@ -13,9 +13,14 @@ The goal is under a second. Writes `bench/results/serve_latency.md`.
 
 ```bash
 python bench/serve_latency.py
+python bench/serve_latency.py --file site_src/__init__.py --phrase 'side-by-side pages' --page site_src/index.html
 ```
+
+The second form edits another file (any annotated source, with a phrase of its prose and the
+address of its page).
 """
 
+import argparse
 import os
 import signal
 import statistics
@@ -29,10 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 EDITED = ROOT / 'labml_nn/transformers/feed_forward.py'
 
 
-def main(edits: int = 5, port: int = 8791):
+def main(edits: int = 5, port: int = 8791, edited: Path = EDITED, phrase: str = 'smooth ReLU',
+         page_path: str = 'transformers/feed_forward.html'):
     server = subprocess.Popen([sys.executable, '-m', 'mkdocs', 'serve', '-a', f'127.0.0.1:{port}'], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f'http://127.0.0.1:{port}/transformers/feed_forward.html'
+    url = f'http://127.0.0.1:{port}/{page_path}'
 
     def page():
         try:
@@ -40,7 +46,7 @@ def main(edits: int = 5, port: int = 8791):
         except OSError:
             return None
 
-    original = EDITED.read_text()
+    original = edited.read_text()
     times = []
     try:
         start = time.time()
@@ -50,7 +56,7 @@ def main(edits: int = 5, port: int = 8791):
         time.sleep(3)
         for i in range(edits):
             marker = f'edit-{i}-{time.time_ns()}'
-            EDITED.write_text(original.replace('smooth ReLU', f'smooth ReLU {marker}', 1))
+            edited.write_text(original.replace(phrase, f'{phrase} {marker}', 1))
             t = time.time()
             while time.time() - t < 30:
                 body = page()
@@ -60,13 +66,13 @@ def main(edits: int = 5, port: int = 8791):
             times.append(time.time() - t)
             time.sleep(2)
     finally:
-        EDITED.write_text(original)
+        edited.write_text(original)
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
     rows = '\n'.join(f'| {i + 1} | {t:.2f} |' for i, t in enumerate(times))
     (ROOT / 'bench/results/serve_latency.md').write_text(
         '# mkdocs serve: from an edit to the served page\n\n'
-        f'First build served after {first:.1f} s; then {edits} edits of `{EDITED.relative_to(ROOT)}`, '
+        f'First build served after {first:.1f} s; then {edits} edits of `{edited.relative_to(ROOT)}`, '
         f'median **{statistics.median(times):.2f} s** (goal: under 1 s). Load average '
         f'{os.getloadavg()[0]:.2f}. Written by [`bench/serve_latency.py`](../serve_latency.html).\n\n'
         f'| edit | seconds until the page showed it |\n|---|---|\n{rows}\n')
@@ -74,4 +80,9 @@ def main(edits: int = 5, port: int = 8791):
 
 
 if __name__ == '__main__':
-    main()
+    parser = argparse.ArgumentParser(description='Time mkdocs serve from an edit to the served page')
+    parser.add_argument('--file', default=str(EDITED.relative_to(ROOT)), help='the source file to edit')
+    parser.add_argument('--phrase', default='smooth ReLU', help='a phrase of its prose, to add a marker to')
+    parser.add_argument('--page', default='transformers/feed_forward.html', help="the address of the file's page")
+    args = parser.parse_args()
+    main(edited=ROOT / args.file, phrase=args.phrase, page_path=args.page)

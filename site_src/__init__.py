@@ -1,14 +1,15 @@
 r"""
 ---
 title: The site generator, annotated
-summary: How each Python module of this project becomes a page with prose beside its code, with math rendered at build time and no request leaving the site.
+summary: How each Python module of a package becomes a page with prose beside its code, with math rendered at build time and no request leaving the site.
 ---
 
 # The site generator
 
-This package turns the sources of `labml_nn` (and its own sources: you are reading one of
-its pages) into the side-by-side pages of this site: the explanation on the left, the code it
-explains on the right.
+This package turns annotated Python packages (here `labml_nn`, and these sources: you are
+reading one of their pages) into side-by-side pages: the explanation on the left, the code it
+explains on the right. It works on any package; [Use the generator on your
+project](readme.html) says how.
 
 It is split so that the part that knows about Python and Markdown knows nothing about the
 tool that publishes the pages:
@@ -20,11 +21,13 @@ tool that publishes the pages:
 3. [KaTeX](katex.html) renders all the formulas of a build in one `node` process, so a page's
    math is plain HTML and MathML by the time it reaches a reader: nothing is typeset in the
    browser and nothing is fetched from elsewhere.
-4. [The chart](chart.html) draws the measured training curve as an SVG, with no plotting
+4. [The chart](chart.html) draws a recorded training run as an SVG, with no plotting
    library.
 5. [The API reference](api.html) runs pdoc with our Markdown and math in place of its own.
-6. [The mkdocs plugin](plugin.html) is the thin adapter that hands the pages to mkdocs, which
-   adds the hand-written pages, the search index and the theme.
+6. [The project](project.html) finds the files of the packages, decides where each page
+   goes, and builds them all, with one KaTeX process for every formula.
+7. [The mkdocs plugin](plugin.html) is the thin adapter that hands the pages to mkdocs, which
+   adds the hand-written pages, the search index and [the theme](theme/index.html).
 
 Errors that a writer can fix (a file that is not UTF-8, Python that does not parse, TeX that
 KaTeX rejects) are raised as `SiteError`, whose message names the file and line; the plugin

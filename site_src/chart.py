@@ -1,20 +1,26 @@
 r"""
 ---
 title: The training curve as an SVG
-summary: Draws the recorded loss and accuracy of the default experiment run as an accessible inline SVG at build time, with no plotting library.
+summary: Draws the recorded loss and accuracy of a training run as an accessible inline SVG at build time, with no plotting library; hover or a slider reads off each point.
 ---
 
 # The training curve
 
-The experiment page shows how the default run actually went: the loss and the accuracy on
-masked tokens, for training and validation, against the training step. The numbers come from
-`default_run.json`, which the experiment writes when it finishes.
+A page about training code can show how a run of it actually went: the loss and the
+accuracy, for training and validation, against the training step. The numbers come from a JSON
+file that the run writes when it finishes (the plugin's `runs` option names it, and the words
+around the chart); on this site, the experiment page shows its default run.
 
 A plotting library would be a heavy dependency for two line charts, and it would draw a
 picture of text. We write the SVG ourselves instead: it is inline in the page, so its text is
 real text, its colours follow the theme (light or dark) through CSS classes, and a screen
 reader gets a title and a description with the final numbers. Training and validation differ
 in dash pattern as well as colour, for readers who do not see the colour.
+
+Each point is drawn as a dot. Pointing at the chart, or moving the slider under it (with the
+arrow keys once it has the focus), marks the points of one step and shows their values; the
+slider tells a screen reader the same values. The site's script does this from the numbers
+the chart carries in `data-chart`; without the script the chart is a plain picture.
 """
 
 import html
@@ -56,7 +62,7 @@ def label(value: float) -> str:
 # `series` is a list of `(name, css class, points)`. The y axis starts at zero for accuracy
 # (a share) and at the lowest value for the loss, whose interesting part is near its floor.
 def line_chart(chart_id: str, title: str, y_label: str, series, y_from_zero: bool,
-               description: str, x_label: str = 'training step') -> str:
+               description: str, x_label: str = 'training step', y_percent: bool = False) -> str:
     xs = [x for _, _, points in series for x, _ in points]
     ys = [y for _, _, points in series for _, y in points]
     if not xs:
@@ -67,6 +73,10 @@ def line_chart(chart_id: str, title: str, y_label: str, series, y_from_zero: boo
     y0, y1 = y_ticks[0], max(y_ticks[-1], max(ys))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
+    # A point $(x, y)$ of the data is drawn at $\code{px}(x)$ from the left edge and
+    # $\code{py}(y)$ from the top, both in SVG units: $x_0$ and $\codeas{plot_w}{w}$ map the
+    # axis onto the plot, $\code{px}(x) = \code{LEFT} + \frac{x - x_0}{x_1 - x_0}\,w$, and the
+    # y axis grows upwards while SVG's grows down.
     def px(x):
         return LEFT + (x - x0) / ((x1 - x0) or 1) * plot_w
 
@@ -96,17 +106,40 @@ def line_chart(chart_id: str, title: str, y_label: str, series, y_from_zero: boo
                f'text-anchor="middle">{html.escape(x_label)}</text>')
     out.append(f'<text class="axis-label" transform="translate(16 {TOP + plot_h / 2:.1f}) '
                f'rotate(-90)" text-anchor="middle">{html.escape(y_label)}</text>')
-    # The lines, and a legend at the top right
+    # The lines, a dot at each point, and a legend at the top right
+    steps = sorted({x for x in xs})
+    data = {'title': title, 'steps': steps, 'percent': y_percent, 'series': []}
     for i, (name, cls, points) in enumerate(series):
         path = ' '.join(f'{"M" if j == 0 else "L"}{px(x):.1f},{py(y):.1f}'
                         for j, (x, y) in enumerate(points))
         out.append(f'<path class="series {cls}" d="{path}"/>')
+        out.append(f'<g class="points {cls}">' + ''.join(
+            f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.5" data-step="{steps.index(x)}"/>'
+            for x, y in points) + '</g>')
+        data['series'].append({'name': name, 'values': {steps.index(x): y for x, y in points}})
         lx = WIDTH - RIGHT - 130 * len(series) + i * 130
         # The legend has its own row under the title, so a long title never runs into it
         out.append(f'<line class="series {cls}" x1="{lx}" x2="{lx + 24}" y1="37" y2="37"/>')
         out.append(f'<text class="legend" x="{lx + 30}" y="42">{html.escape(name)}</text>')
     out.append('</svg>')
-    return '\n'.join(out)
+    # The slider starts at the last step; the script shows it (it does nothing without one)
+    last = len(steps) - 1
+    slider = (f'<label class="chart-step" hidden>Step <input type="range" min="0" max="{last}" '
+              f'value="{last}" aria-valuetext="{html.escape(step_text(data, last))}"></label>')
+    return (f'<div class="chart-box" id="{chart_id}" data-chart="{html.escape(json.dumps(data))}">\n'
+            + '\n'.join(out) + f'\n<div class="chart-tip" aria-hidden="true" hidden></div>\n{slider}\n</div>')
+
+
+# What one step of a chart says, for the slider's screen-reader text (the script writes the
+# same when the slider moves)
+def step_text(data: dict, i: int) -> str:
+    values = [f'{s["name"]} {fmt_value(s["values"][i], data["percent"])}'
+              for s in data['series'] if i in s['values']]
+    return f'step {label(data["steps"][i])}: ' + ', '.join(values)
+
+
+def fmt_value(value: float, percent: bool) -> str:
+    return f'{value:.1%}' if percent else f'{value:.3f}'
 
 
 # ## The run
@@ -128,36 +161,44 @@ def points(run: dict, key: str) -> list[tuple[float, float]]:
             if isinstance(p.get(key), (int, float)) and isinstance(p.get('step'), (int, float))]
 
 
-def run_html(run: dict) -> str:
+# The words around the charts, from the plugin's `runs` option: what the section is called,
+# which run it shows, what the loss and accuracy are measured on, and what the loss is
+WORDING = {'heading': 'The recorded run', 'which': 'one recorded run', 'measured_on': '',
+           'loss_label': 'loss'}
+
+
+def run_html(run: dict, wording: dict | None = None) -> str:
     """The prose of the chart section: a heading, a sentence of facts and the two charts."""
+    words = {**WORDING, **{k: str(v) for k, v in (wording or {}).items() if k in WORDING}}
+    on = f' on {words["measured_on"]}' if words['measured_on'] else ''
     final = run.get('final', {})
 
     def fmt(key, pct=False):
         value = final.get(key)
         if not isinstance(value, (int, float)):
             return 'n/a'
-        return f'{value:.1%}' if pct else f'{value:.3f}'
+        return fmt_value(value, pct)
 
     facts = (f'{run.get("steps", "?")} steps, {run.get("tokens_seen", 0):,} tokens in '
              f'{run.get("wall_time_s", 0) / 60:.1f} minutes '
              f'({run.get("tokens_per_s", 0):,.0f} tokens/s) on {run.get("machine", "an unnamed machine")}')
     loss = line_chart(
-        'run-loss', 'Loss on masked tokens', 'cross-entropy (nats)',
+        'run-loss', f'Loss{on}', words['loss_label'],
         [('training', 'train', points(run, 'train_loss')),
          ('validation', 'valid', points(run, 'valid_loss'))], False,
         f'Training and validation loss against the training step; final training loss '
         f'{fmt("train_loss")}, final validation loss {fmt("valid_loss")}.')
     accuracy = line_chart(
-        'run-accuracy', 'Accuracy on masked tokens', 'accuracy',
+        'run-accuracy', f'Accuracy{on}', 'accuracy',
         [('training', 'train', points(run, 'train_accuracy')),
          ('validation', 'valid', points(run, 'valid_accuracy'))], True,
-        f'Training and validation accuracy on masked tokens against the training step; final '
+        f'Training and validation accuracy{on} against the training step; final '
         f'training accuracy {fmt("train_accuracy", True)}, final validation accuracy '
-        f'{fmt("valid_accuracy", True)}.')
-    # `#measured` is the anchor that the experiment's prose links to
-    return (f'<h2 id="measured">The default run, measured</h2>\n'
-            f'<p>The curves of one run of the default configuration: {html.escape(facts)}. '
-            f'The final validation accuracy on masked tokens is '
+        f'{fmt("valid_accuracy", True)}.', y_percent=True)
+    # `#measured` is the anchor that prose can link to
+    return (f'<h2 id="measured">{html.escape(words["heading"])}</h2>\n'
+            f'<p>The curves of {html.escape(words["which"])}: {html.escape(facts)}. '
+            f'The final validation accuracy{html.escape(on)} is '
             f'<strong>{fmt("valid_accuracy", True)}</strong> '
             f'(loss {fmt("valid_loss")}).</p>\n'
             f'<figure class="run-chart">{loss}\n{accuracy}</figure>\n')

@@ -17,14 +17,22 @@ leaves a *placeholder* in the HTML for each formula and remembers the TeX, and w
 page of the build has been rendered, one process renders every formula at once. Identical
 formulas are rendered once.
 
+KaTeX lacks three environments of LaTeX that real sources use: `multline`, `flalign` and
+`eqnarray`. A formula that uses them is given to KaTeX with the nearest one it has (`gather`,
+`align` and an array of three columns), so it renders instead of failing the build. A few
+macros (in `katex_batch.js`) do the same for commands like `\label` and `\mbox`, and define
+`\code{name}`, which ties a symbol to a name in the code.
+
 KaTeX comes from npm (`site_src/package.json` pins it and `package-lock.json` pins what it
 pulls in). The first build installs it with `npm ci --prefix site_src` when it is missing.
 """
 
 import json
 import re
+from html import escape
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +48,24 @@ OPEN, CLOSE = '\ue000', '\ue001'
 PLACEHOLDER = re.compile(f'{OPEN}(\\d+){CLOSE}')
 
 
+# The environments KaTeX lacks, and what stands in for each
+MISSING_ENVIRONMENTS = [
+    (re.compile(r'\\begin\{multline(\*?)\}'), r'\\begin{gather\1}'),
+    (re.compile(r'\\end\{multline(\*?)\}'), r'\\end{gather\1}'),
+    (re.compile(r'\\begin\{flalign(\*?)\}'), r'\\begin{align\1}'),
+    (re.compile(r'\\end\{flalign(\*?)\}'), r'\\end{align\1}'),
+    (re.compile(r'\\begin\{eqnarray\*?\}'), r'\\begin{array}{rcl}'),
+    (re.compile(r'\\end\{eqnarray\*?\}'), r'\\end{array}'),
+]
+
+
+def katex_tex(tex: str) -> str:
+    """The TeX as KaTeX is given it."""
+    for pattern, replacement in MISSING_ENVIRONMENTS:
+        tex = pattern.sub(replacement, tex)
+    return tex
+
+
 # ## Collecting formulas
 @dataclass
 class MathBatch:
@@ -51,6 +77,9 @@ class MathBatch:
     index: dict[tuple[str, bool], int] = field(default_factory=dict)
     # The rendered HTML of each formula, once `render` has run
     html: list[str] = field(default_factory=list)
+    # The node process, once a formula has been sent to it, and what was sent, in order
+    node: 'KatexProcess | None' = None
+    sent: list[tuple[str, bool]] = field(default_factory=list)
 
     def add(self, tex: str, display: bool, place: str) -> str:
         """Remember a formula and return the placeholder that stands for it."""
@@ -65,13 +94,26 @@ class MathBatch:
     #
     # `cache` maps `(tex, display)` to HTML from earlier builds: `mkdocs serve` keeps it, so
     # that after an edit only new formulas go to node and the page is back within a second.
-    def render(self, cache: dict | None = None):
-        cache = {} if cache is None else cache
-        todo = [key for key in self.formulas if key not in cache]
+    #
+    # A build calls `send` after each page: the page's new formulas go to node at once, and
+    # node typesets them on the machine's other core while Python goes on with the next page.
+    def send(self, cache: dict | None = None):
+        """Send the formulas that are neither sent yet nor in `cache` to node."""
+        todo = [key for key in self.formulas[len(self.sent):] if cache is None or key not in cache]
+        self.sent += self.formulas[len(self.sent):]
         if todo:
-            results = run_katex([{'tex': tex, 'display': display} for tex, display in todo])
+            if self.node is None:
+                self.node = KatexProcess()
+            self.node.send([{'tex': katex_tex(tex), 'display': display} for tex, display in todo], todo)
+
+    def render(self, cache: dict | None = None):
+        """Typeset every formula: send what is left, then collect node's results."""
+        cache = {} if cache is None else cache
+        self.send(cache)
+        if self.node is not None:
+            node, self.node = self.node, None
             errors = []
-            for key, result in zip(todo, results):
+            for key, result in node.results():
                 if 'error' in result:
                     place = self.places[self.index[key]]
                     delimiter = '$$' if key[1] else '$'
@@ -84,14 +126,27 @@ class MathBatch:
                 raise SiteError('\n'.join(errors))
         self.html = [cache[key] for key in self.formulas]
 
+    def close(self):
+        """Stop node if the build ends without asking for its results (an error elsewhere)."""
+        if self.node is not None:
+            self.node.proc.kill()
+            self.node.proc.wait()
+            self.node = None
+
     def substitute(self, html: str) -> str:
         """Put the rendered formulas in place of the placeholders."""
         return PLACEHOLDER.sub(lambda m: self.html[int(m.group(1))], html)
 
+    def as_tex(self, html: str) -> str:
+        """Put each formula's TeX in place of its placeholder (for a search index)."""
+        return PLACEHOLDER.sub(lambda m: escape(self.formulas[int(m.group(1))][0], quote=False), html)
+
 
 # ## The node process
 #
-# The formulas go in as JSON on stdin and come back as JSON on stdout; see `katex_batch.js`.
+# The formulas go in as lines of JSON on stdin (each a list of formulas) and come back as
+# lines on stdout, one for each line sent; see `katex_batch.js`. Two threads read what node
+# writes as it writes it, so that it never waits on a full pipe while Python is still sending.
 def ensure_katex():
     """Install the pinned KaTeX with `npm ci` the first time it is needed."""
     if (KATEX_DIST / 'katex.min.css').exists():
@@ -99,23 +154,44 @@ def ensure_katex():
     npm = shutil.which('npm')
     if npm is None:
         raise SiteError('npm is not installed: the site needs it once, to fetch KaTeX')
-    print('Installing KaTeX from npm (once): npm ci --prefix site_src')
+    print(f'Installing KaTeX from npm (once): npm ci --prefix {HERE}')
     proc = subprocess.run([npm, 'ci', '--prefix', str(HERE), '--no-audit', '--no-fund'],
                           capture_output=True, text=True)
     if proc.returncode != 0 or not (KATEX_DIST / 'katex.min.css').exists():
-        raise SiteError(f'npm ci --prefix site_src failed: {proc.stderr.strip()[-300:]}')
+        raise SiteError(f'npm ci --prefix {HERE} failed: {proc.stderr.strip()[-300:]}')
 
 
-def run_katex(items: list[dict]) -> list[dict]:
-    node = shutil.which('node')
-    if node is None:
-        raise SiteError('node is not installed: KaTeX needs it to render the math')
-    ensure_katex()
-    proc = subprocess.run([node, str(HERE / 'katex_batch.js')], input=json.dumps(items),
-                          capture_output=True, text=True, encoding='utf-8')
-    if proc.returncode != 0:
-        raise SiteError(f'KaTeX failed: {proc.stderr.strip()[-500:]}')
-    return json.loads(proc.stdout)
+class KatexProcess:
+    def __init__(self):
+        node = shutil.which('node')
+        if node is None:
+            raise SiteError('node is not installed: KaTeX needs it to render the math')
+        ensure_katex()
+        self.proc = subprocess.Popen([node, str(HERE / 'katex_batch.js')], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, encoding='utf-8')
+        self.keys: list[list] = []
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self.readers = [threading.Thread(target=self.out.extend, args=(self.proc.stdout,), daemon=True),
+                        threading.Thread(target=self.err.extend, args=(self.proc.stderr,), daemon=True)]
+        for reader in self.readers:
+            reader.start()
+
+    def send(self, items: list[dict], keys: list):
+        self.keys.append(keys)
+        self.proc.stdin.write(json.dumps(items) + '\n')
+        self.proc.stdin.flush()
+
+    def results(self):
+        """`(key, {"html": …} or {"error": …})` for every formula sent."""
+        self.proc.stdin.close()
+        for reader in self.readers:
+            reader.join()
+        if self.proc.wait() != 0 or len(self.out) != len(self.keys):
+            raise SiteError(f'KaTeX failed: {"".join(self.err).strip()[-500:]}')
+        for keys, line in zip(self.keys, self.out):
+            yield from zip(keys, json.loads(line))
 
 
 # ## Stylesheet and fonts

@@ -19,11 +19,29 @@ Markdown parser itself must know about math: the `dollarmath` plugin of markdown
 `$…$` and `$$…$$` (including `$$…$$` in the middle of a paragraph) as math tokens whose
 content the Markdown rules never touch. Our render rules then swap each for a
 [KaTeX placeholder](katex.html). A dollar that is not math is written `\$`.
+
+Many authors write a display formula as a LaTeX environment on its own lines, without
+dollars:
+
+```tex
+\begin{align}
+a &= b + c \\
+d &= e
+\end{align}
+```
+
+A paragraph that starts with `\begin{…}` of a math environment (or with `\[`) and ends with
+its `\end{…}` (or `\]`) is display math too. Markdown would otherwise read it as text, break
+it at its line ends and eat the backslashes of its `\\`.
 """
 
+import functools
 import html
+import posixpath
 import re
+from dataclasses import dataclass
 from itertools import groupby
+from pathlib import PurePosixPath
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
@@ -45,10 +63,85 @@ def make_parser() -> MarkdownIt:
     md.enable(['table', 'strikethrough'])
     md.use(anchors_plugin, min_level=1, max_level=4, slug_func=heading_slug)
     md.use(dollarmath_plugin, allow_labels=False, allow_digits=False, double_inline=True)
+    # It may interrupt a paragraph: "where" on one line and the formula on the next is common
+    md.block.ruler.before('paragraph', 'math_environment', environment_rule,
+                          {'alt': ['paragraph']})
     for name, display in (('math_inline', False), ('math_inline_double', True),
                           ('math_block', True)):
         md.add_render_rule(name, math_rule(display))
+    md.add_render_rule('code_inline', code_rule)
+    md.core.ruler.push('source_links', source_links_rule)
     return md
+
+
+# ## Environments without dollars
+#
+# The environments of LaTeX's `amsmath` that make display math, and the ones that normally
+# sit inside display math but that authors also write on their own. (KaTeX lacks `multline`,
+# `flalign` and `eqnarray`; [katex](katex.html) rewrites those to ones it has.)
+MATH_ENVIRONMENTS = {
+    name + star for star in ('', '*') for name in (
+        'equation', 'align', 'alignat', 'gather', 'multline', 'flalign', 'eqnarray')
+} | {'aligned', 'alignedat', 'gathered', 'split', 'array', 'matrix', 'pmatrix', 'bmatrix',
+     'Bmatrix', 'vmatrix', 'Vmatrix', 'smallmatrix', 'cases', 'CD'}
+ENVIRONMENT_START = re.compile(r'\\begin\{([A-Za-z]+\*?)\}|\\\[')
+
+
+def environment_rule(state, start: int, end: int, silent: bool) -> bool:
+    # Four spaces of indentation make a code block in Markdown, not math
+    if state.sCount[start] - state.blkIndent >= 4:
+        return False
+    first = state.src[state.bMarks[start] + state.tShift[start]:state.eMarks[start]]
+    m = ENVIRONMENT_START.match(first)
+    if not m or (m.group(1) is not None and m.group(1) not in MATH_ENVIRONMENTS):
+        return False
+    # `\begin{X}` … `\end{X}`, counting nested ones of the same name; `\[` … `\]` (but not
+    # the `\\[2pt]` of a line break with extra space)
+    if m.group(1):
+        opener = re.compile(re.escape(f'\\begin{{{m.group(1)}}}'))
+        closer = re.compile(re.escape(f'\\end{{{m.group(1)}}}'))
+    else:
+        opener, closer = re.compile(r'(?<!\\)\\\['), re.compile(r'(?<!\\)\\\]')
+    depth, lines = 0, []
+    for line in range(start, end):
+        text = state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+        # A blank line ends a paragraph, and LaTeX allows none inside these environments
+        if not text.strip():
+            return False
+        lines.append(text)
+        depth += len(opener.findall(text)) - len(closer.findall(text))
+        if depth <= 0:
+            break
+    else:
+        return False
+    # Only punctuation may follow the end on its line: "…\end{align}."
+    last = list(closer.finditer(lines[-1]))[-1]
+    rest = lines[-1][last.end():].strip()
+    if rest and not re.fullmatch(r'[.,;:]', rest):
+        return False
+    if silent:
+        return True
+    token = state.push('math_block', 'math', 0)
+    token.block = True
+    if m.group(1):
+        # An environment is kept whole: KaTeX knows them
+        token.content = '\n'.join(lines)
+    else:
+        # `\[ x \]` is display math `x`
+        token.content = '\n'.join(lines)[m.end():-(len(lines[-1]) - last.start())] + rest
+    token.map = [start, line + 1]
+    token.markup = m.group(0)
+    state.line = line + 1
+    return True
+    token = state.push('math_block', 'math', 0)
+    token.block = True
+    content = '\n'.join(lines)
+    # `\[ x \]` is display math `x`; an environment is kept whole, KaTeX knows them
+    token.content = content.strip()[2:-2] if opener == '\\[' else content
+    token.map = [start, line + 1]
+    token.markup = opener
+    state.line = line + 1
+    return True
 
 
 # A page is rendered one section at a time, so the ids of its headings are made unique over
@@ -74,30 +167,103 @@ def math_rule(display: bool):
     def rule(self, tokens, idx, options, env):
         token = tokens[idx]
         placeholder = env['batch'].add(token.content, display, f"{env['file']}:{token.meta['line']}")
+        # A formula with symbols tied to code (below) can take the keyboard focus
+        refs = ' '.join(dict.fromkeys(ref_name(m) for m in CODE_MACRO.findall(token.content)))
+        focus = f' tabindex="0" data-refs="{html.escape(refs)}"' if refs else ''
         # A display formula on its own is a block; one inside a paragraph stays inline markup
-        return f'<div class="math-block">{placeholder}</div>\n' if token.block else placeholder
+        if token.block:
+            return f'<div class="math-block"{focus}>{placeholder}</div>\n'
+        return f'<span class="math-ref"{focus}>{placeholder}</span>' if refs else placeholder
     return rule
 
 
+# ## Prose tied to code
+#
+# A code span in the prose that names something in the code of the page (`` `batch_size` ``,
+# `` `MLM.forward()` `` for `forward`) is marked with that name, and so is a symbol in a
+# formula written `\code{d_k}` or `\codeas{batch_size}{B}` (KaTeX puts the name on the
+# symbol's markup, see [katex](katex.html)). The page's script then highlights the name in the
+# code and in the prose together, when the reader points at either or reaches it with the
+# keyboard. Names are compared without braces, backslashes and spaces: `\code{W_{q}}` is `W_q`.
+CODE_MACRO = re.compile(r'\\code(?:as)?\s*\{((?:[^{}]|\{[^{}]*\})*)\}')
+
+
+def ref_name(text: str) -> str:
+    return re.sub(r'[{}\\\s]', '', text)
+
+
+def code_rule(self, tokens, idx, options, env):
+    content = tokens[idx].content
+    name = content.strip().removesuffix('()').rpartition('.')[2]
+    if name in env.get('names', ()):
+        return (f'<code class="ref" data-ref="{html.escape(name)}" tabindex="0">'
+                f'{html.escape(content, quote=False)}</code>')
+    return f'<code>{html.escape(content, quote=False)}</code>'
+
+
+# ## Links between sources
+#
+# Prose in a package links to its neighbours as files, the way a repository shows them:
+# `[the lens](optics/lens.py)`, `[the guide](readme.md)`. Each page sits where its file does
+# (`lens.py` is `lens.html`, a package's `__init__.py` its folder's `index.html`), so such a
+# relative link is pointed at the page of that file.
+def page_link(href: str) -> str:
+    if re.match(r'[a-zA-Z][a-zA-Z0-9+.-]*:|/|#', href):
+        return href
+    path, rest = re.match(r'([^?#]*)(.*)', href, re.DOTALL).groups()
+    if path.endswith('__init__.py'):
+        path = path[:-len('__init__.py')] + 'index.html'
+    elif path.endswith(('.py', '.md')):
+        path = path[:-3] + '.html'
+    return path + rest
+
+
+def source_links_rule(state):
+    for token in state.tokens:
+        for child in token.children or []:
+            if child.type == 'link_open' and child.attrGet('href'):
+                child.attrSet('href', page_link(child.attrGet('href')))
+
+
 # Fenced code blocks in the prose (```` ```python ````) are highlighted like the code column.
+# Each can scroll sideways, so each can take the keyboard focus, and has a name.
 def highlight_block(code: str, lang: str, attrs) -> str:
-    if lang not in ('', 'python', 'py', 'pycon'):
-        return ''
-    return ''.join(span(ttype, value) for ttype, value in LEXER.get_tokens(code))
+    if lang in ('', 'python', 'py', 'pycon'):
+        body = ''.join(span(ttype, value) for ttype, value in LEXER.get_tokens(code))
+    else:
+        body = html.escape(visible(code), quote=False)
+    return f'<pre class="highlight" {focusable("Code")}><code>{body}</code></pre>'
+
+
+def focusable(label: str) -> str:
+    """The attributes of a block that may scroll: a stop of the Tab key, with a name."""
+    return f'tabindex="0" role="group" aria-label="{html.escape(label)}"'
 
 
 MD = None
+
+# Control characters (a form feed between the "pages" of an old file, a stray escape) have no
+# place in HTML, and some browsers show nothing for them: each is shown as its picture from
+# Unicode's Control Pictures block, ␌ for a form feed. Tabs and line ends are whitespace.
+CONTROL = re.compile('[\x00-\x08\x0b-\x1f\x7f]')
+
+
+def visible(text: str) -> str:
+    return CONTROL.sub(lambda m: '\u2421' if m.group() == '\x7f' else chr(0x2400 + ord(m.group())), text)
 
 
 # A token knows its line only if it is a block; the line of inline math is the line of its
 # paragraph plus the line breaks before it. Each prose line maps to a source line through
 # `numbers`, since the prose was cut out of a docstring or a run of comments.
-def render_markdown(lines: list[str], numbers: list[int], file: str, batch: MathBatch) -> str:
+def render_markdown(lines: list[str], numbers: list[int], file: str, batch: MathBatch,
+                    names: set[str] = frozenset()) -> str:
+    """HTML of Markdown `lines`; `numbers[i]` is the source line of `lines[i]`, and `names`
+    the names in the code beside the prose."""
     global MD
     if MD is None:
         MD = make_parser()
-    env = {'batch': batch, 'file': file}
-    tokens = MD.parse('\n'.join(lines), env)
+    env = {'batch': batch, 'file': file, 'names': names}
+    tokens = MD.parse(visible('\n'.join(lines)), env)
 
     def source_line(i: int) -> int:
         return numbers[min(i, len(numbers) - 1)] if numbers else 0
@@ -126,14 +292,15 @@ LEXER = PythonLexer(stripnl=False, ensurenl=True, tabsize=4)
 NAME_CLASSES = ('n', 'nf', 'nc', 'nn', 'nb', 'bp', 'fm', 'nv', 'na')
 
 
+@functools.cache
 def css_class(ttype) -> str:
     while ttype not in STANDARD_TYPES:
         ttype = ttype.parent
     return STANDARD_TYPES[ttype]
 
 
-def span(ttype, value: str) -> str:
-    text = html.escape(value, quote=False)
+def span(ttype, value: str, controls: bool = True) -> str:
+    text = html.escape(visible(value) if controls else value, quote=False)
     cls = css_class(ttype)
     if not cls or not value.strip():
         return text
@@ -142,16 +309,21 @@ def span(ttype, value: str) -> str:
     return f'<span class="{cls}">{text}</span>'
 
 
-def highlight_lines(text: str) -> list[str]:
-    """The HTML of each line of a Python file; `result[0]` is line 1."""
+def highlight_lines(text: str, names: set[str] | None = None) -> list[str]:
+    """The HTML of each line of a Python file; `result[0]` is line 1. The names in the code
+    are added to `names`."""
     lines = ['']
+    # (Most files have no control character: then no token needs looking at for one)
+    controls = bool(CONTROL.search(text))
     for ttype, value in LEXER.get_tokens(text):
+        if names is not None and css_class(ttype) in NAME_CLASSES:
+            names.add(value)
         # A token may span lines (a docstring, a multi-line string): split it at newlines
         for i, piece in enumerate(value.split('\n')):
             if i:
                 lines.append('')
             if piece:
-                lines[-1] += span(ttype, piece)
+                lines[-1] += span(ttype, piece, controls)
     return lines
 
 
@@ -164,19 +336,48 @@ def code_html(numbers: list[int], highlighted: list[str]) -> str:
         run = [n for _, n in run]
         body = '\n'.join(f'<span class="line" data-ln="{n}">{highlighted[n - 1]}</span>'
                          for n in run)
-        out.append(f'<pre class="highlight"><code>{body}</code></pre>')
+        lines = f'line {run[0]}' if len(run) == 1 else f'lines {run[0]}–{run[-1]}'
+        out.append(f'<pre class="highlight" {focusable(f"Code, {lines}")}><code>{body}</code></pre>')
     return '\n'.join(out)
+
+
+# ## Links to the source
+#
+# Each section links to its lines of the source file: in the project's repository when it
+# has one (`#L10-L20`, as GitHub and GitLab read it), otherwise in the site's own
+# [source view](#the-source-view) of the file, where each line is an anchor (`#L10`) and the
+# query `?lines=10-20` marks the section's lines.
+@dataclass
+class SourceLinks:
+    # The file: its address in the repository, or its source view relative to the page
+    url: str
+    in_repository: bool = True
+
+    def href(self, first: int, last: int) -> str:
+        if first == last:
+            return f'{self.url}#L{first}'
+        if self.in_repository:
+            return f'{self.url}#L{first}-L{last}'
+        return f'{self.url}?lines={first}-{last}#L{first}'
+
+    @property
+    def where(self) -> str:
+        return 'in the repository' if self.in_repository else 'in the source view'
 
 
 # ## The page body
 #
 # Each section is `div.section#section-N` holding `div.docs` and `div.code`, the markup the
 # theme's stylesheet lays out side by side. The prose column starts with the section's
-# permalink and a link to the exact lines in the repository.
-def page_body(source: SourceFile, batch: MathBatch, source_url: str | None = None,
-              inserts: dict[int, str] | None = None) -> str:
-    """HTML of all sections; `inserts[i]` is extra prose HTML put after section `i`."""
-    highlighted = highlight_lines(source.text) if source.kind == 'python' else []
+# permalink and a link to the exact lines of the source.
+def page_body(source: SourceFile, batch: MathBatch, links: SourceLinks | str | None = None,
+              inserts: dict[int, str] | None = None, search: list[str] | None = None) -> str:
+    """HTML of all sections; `links` says where line numbers point (a string is the file's
+    address in a repository); `inserts[i]` is extra prose HTML put after section `i`. The
+    page as a search index should see it is added to `search`, when given (see below)."""
+    if isinstance(links, str):
+        links = SourceLinks(links)
+    highlighted = source_lines_html(source)
     inserts = inserts or {}
     PAGE_SLUGS.clear()
     parts = []
@@ -185,25 +386,89 @@ def page_body(source: SourceFile, batch: MathBatch, source_url: str | None = Non
     def section_html(docs: str, code: str, lines: tuple[int, int] | None) -> str:
         # The labels are drawn by the stylesheet from `data-label`, so they stay out of the
         # text that search indexes; `aria-label` names the links for screen readers
-        links = [f'<a class="permalink" href="#section-{number}" data-label="#" '
-                 f'aria-label="Permalink to section {number}"></a>']
-        if source_url and lines:
+        anchors = [f'<a class="permalink" href="#section-{number}" data-label="#" '
+                   f'aria-label="Permalink to section {number}"></a>']
+        if links and lines:
             first, last = lines
-            anchor = f'#L{first}' if first == last else f'#L{first}-L{last}'
             label = f'line {first}' if first == last else f'lines {first}–{last}'
-            links.append(f'<a class="source-link" href="{html.escape(source_url + anchor)}" '
-                         f'data-label="{label}" '
-                         f'aria-label="{html.escape(source.path)}, {label}, in the repository"></a>')
+            anchors.append(f'<a class="source-link" href="{html.escape(links.href(first, last))}" '
+                           f'data-label="{label}" '
+                           f'aria-label="{html.escape(source.path)}, {label}, {links.where}"></a>')
         return (f'<div class="section" id="section-{number}">\n'
-                f'<div class="docs">\n<div class="section-links">{" ".join(links)}</div>\n'
+                f'<div class="docs">\n<div class="section-links">{" ".join(anchors)}</div>\n'
                 f'{docs}</div>\n<div class="code">\n{code}</div>\n</div>\n')
 
     for i, section in enumerate(source.sections):
-        docs = render_markdown(section.docs, section.docs_lines, source.path, batch)
+        docs = render_markdown(section.docs, section.docs_lines, source.path, batch, source.names)
         code = code_html(section.code_lines, highlighted) if section.code_lines else ''
         parts.append(section_html(docs, code, source.line_range(section)))
+        if search is not None:
+            search.append(docs + search_names(code))
         number += 1
         if i in inserts:
             parts.append(section_html(inserts[i], '', None))
+            if search is not None:
+                search.append(inserts[i])
             number += 1
     return ''.join(parts)
+
+
+# What a search index gets of a section: its prose, and of its code the names it uses, once
+# each. Reading `mask_token` finds the pages that use it; the rest of the code (operators,
+# keywords, numbers) would only make every page match everything, and the index large.
+def search_names(code: str) -> str:
+    names = dict.fromkeys(re.findall(r'data-id="([^"]*)"', code))
+    return f'<p>{" ".join(names)}</p>\n' if names else ''
+
+
+# The highlighted lines of a file, made once for its page and its source view
+def source_lines_html(source: SourceFile) -> list[str]:
+    if source.highlighted is None:
+        source.names = set()
+        source.highlighted = (highlight_lines(source.text, source.names) if source.kind == 'python'
+                              else [html.escape(visible(line), quote=False) for line in source.lines])
+    return source.highlighted
+
+
+# ## The source view
+#
+# Without a repository to link to, the line numbers of a page open the whole file inside
+# the site: one listing, highlighted as the code column is, each line with the id `L<n>`.
+def source_view(source: SourceFile) -> str:
+    # (Highlighting ends the text with a line break, and so one empty line more than the file)
+    lines = source_lines_html(source)[:len(source.lines)]
+    body = '\n'.join(f'<span class="line" id="L{n}" data-ln="{n}">{line}</span>'
+                     for n, line in enumerate(lines, 1))
+    return (f'<pre class="highlight source-view" {focusable(f"{source.path}, {len(lines)} lines")}>'
+            f'<code>{body}</code></pre>\n')
+
+
+# ## The map of the pages
+#
+# A hand-written page (the home page) may ask for a list of every annotated page with the
+# marker `<!-- map of pages -->`, so that a new module shows up there without an edit. The
+# map is Markdown: one list per folder of sources, with the folder's readme and package page
+# first, each entry the page's title and its summary. Links are to the pages' `.md` names,
+# relative to the page holding the map, as hand-written Markdown links are; the build tool
+# turns them into `.html` links and checks them.
+MAP_MARKER = '<!-- map of pages -->'
+
+
+def page_map(sources: dict[str, SourceFile], here: str, first: tuple[str, ...] = ()) -> str:
+    """Markdown for `sources` (`{page url: parsed file}`), linked from the folder `here`;
+    folders starting with one of `first` come before the others."""
+    here = PurePosixPath(here)
+    folders: dict[str, list[str]] = {}
+    order = {'readme.html': 0, 'index.html': 1}
+    for url in sorted(sources, key=lambda u: (posixpath.dirname(u),
+                                              order.get(posixpath.basename(u), 2), u)):
+        source = sources[url]
+        target = PurePosixPath(url.removesuffix('.html') + '.md')
+        link = target.relative_to(here) if here != PurePosixPath('.') else target
+        summary = f': {source.summary}' if source.summary else ''
+        folder = str(PurePosixPath(source.path).parent)
+        folders.setdefault(folder, []).append(f'* [{source.title}]({link}){summary}')
+    lines = []
+    for folder in sorted(folders, key=lambda f: (not f.startswith(first) if first else False, f)):
+        lines += [f'### `{folder}/`', '', *folders[folder], '']
+    return '\n'.join(lines)

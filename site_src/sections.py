@@ -18,23 +18,37 @@ where one section ends and the next begins. It knows nothing about HTML.
 * Every `def` and `class` starts a section. Its docstring is the prose, beside the signature.
   The body after the docstring starts another section, so the docstring sits next to the
   signature it describes rather than next to fifty lines of body.
-* A run of full-line `#` comments is prose for the code below it, and leaves the code column.
-  Comments at the end of a line of code stay where they are: they are about that line.
+* A run of full-line `#` comments directly above code is prose for that code, and leaves the
+  code column. Comments at the end of a line of code stay where they are: they are about that
+  line.
+* A run of comments followed by a blank line is a note of its own (an introduction, a
+  heading, a remark), not the explanation of whatever comes after the blank line: it is a
+  section with an empty code column. One exception: a run that ends an indented block (the
+  code after the blank line is less indented, as after a commented-out last line of a
+  function) belongs to the code above it and stays in the code column, as written.
 * Every line of code keeps its line number in the source, for the links to the repository.
 * Sections with neither prose nor code are dropped, and a section that has prose but no code
-  is joined to a following section that has code but no prose.
+  (comments directly above a `def`) is joined to the section that follows it.
+
+Docstrings are shown as they are *written*, not as the string Python makes of them. In a
+docstring that is not a raw string, Python turns `\theta` into a tab and "heta", `\frac` into
+a form feed and "rac" and `\\` into one backslash, and a `\n` adds a line. Authors write TeX in
+docstrings that are not raw all the time, so the prose is cut from the source text between the
+quotes: the formula reaches KaTeX as it was typed, and every line keeps its line number.
 
 A `readme.md` is one section whose code column is empty.
 
-We find docstrings and definitions with `ast`, which knows exactly where each statement
-starts and ends, and comments with `tokenize`, the only reliable way to tell a `#` that starts
-a comment from a `#` inside a string.
+We find docstrings and definitions with `ast`, which knows exactly where each statement and
+each string starts and ends. A line whose first character after its indentation is `#` is a
+full-line comment, unless it lies inside a string that spans lines: `ast` tells those apart,
+from the same walk of the tree that finds the definitions.
 """
 
 import ast
 import io
 import re
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +70,8 @@ class Section:
     docs_lines: list[int] = field(default_factory=list)
     # Line numbers (1-based) of the source lines shown in the code column
     code_lines: list[int] = field(default_factory=list)
+    # A note of its own (comments followed by a blank line): never joined to the code after it
+    note: bool = False
 
     @property
     def markdown(self) -> str:
@@ -78,6 +94,9 @@ class SourceFile:
     title: str
     summary: str
     sections: list[Section]
+    # The HTML of each line, and the names in the code, once the renderer has highlighted it
+    highlighted: list[str] | None = None
+    names: set[str] = field(default_factory=set)
 
     def line_range(self, section: Section) -> tuple[int, int]:
         """The first and last source line of a section (prose and code), for its link to the
@@ -100,8 +119,17 @@ def read_source(path: Path, rel: str) -> str:
         line = data[:e.start].count(b'\n') + 1
         raise SiteError(f'{rel}:{line}: not valid UTF-8 (byte 0x{data[e.start]:02x}); '
                         f'save the file as UTF-8') from None
-    # A byte order mark is allowed by Python but would show up as a stray character
-    return text.removeprefix('\ufeff')
+    # A byte order mark is allowed by Python but would show up as a stray character. Python
+    # ends a line at `\r\n`, `\r` or `\n`; from here on, only `\n` does.
+    return text.removeprefix('\ufeff').replace('\r\n', '\n').replace('\r', '\n')
+
+
+# The lines of a file as Python counts them. (`str.splitlines` would also break at a form
+# feed or a vertical tab, which old sources use as page breaks, and every line number after
+# one would be off.)
+def split_lines(text: str) -> list[str]:
+    lines = text.split('\n')
+    return lines[:-1] if lines and lines[-1] == '' else lines
 
 
 def parse_file(path: Path, rel: str) -> SourceFile:
@@ -158,7 +186,7 @@ def page_title(meta: dict, sections: list[Section], rel: str) -> str:
 #
 # A `readme.md` has no code: it is a single section, with its front matter (if any) taken out.
 def parse_markdown(text: str, rel: str) -> SourceFile:
-    lines = text.splitlines()
+    lines = split_lines(text)
     meta, docs, numbers = split_front_matter(lines, list(range(1, len(lines) + 1)), rel)
     sections = tidy([Section(docs=docs, docs_lines=numbers)], lines)
     return SourceFile(path=rel, text=text, lines=lines, kind='markdown',
@@ -187,11 +215,42 @@ def docstring_node(body: list[ast.stmt], lines: list[str], header_end: int):
     return node
 
 
-# The value of a docstring keeps the indentation of the source. We remove the indentation
-# common to its lines (but not the lines themselves, unlike `inspect.cleandoc`), so that
-# line $i$ of the prose is still line $\text{start} + i$ of the file.
-def docstring_lines(node: ast.Expr) -> tuple[list[str], list[int]]:
-    text = node.value.value.expandtabs()
+# ### The text as written
+#
+# `ast` gives the position of the string: from its first quote (or prefix letter) to its last
+# quote, in bytes of UTF-8. The text between the quotes is the docstring as written. A
+# docstring made of several strings side by side (`"a" "b"`) has no single text: that rare
+# case falls back to the value Python computed.
+STRING_START = re.compile(r'([A-Za-z]*)("""|\'\'\'|"|\')')
+
+
+def literal_as_written(node: ast.expr, lines: list[str]) -> str | None:
+    """The text between the quotes of a string literal, or `None` if it is not one literal."""
+    first, last = node.lineno - 1, node.end_lineno - 1
+    if first == last:
+        segment = lines[first].encode()[node.col_offset:node.end_col_offset].decode()
+    else:
+        segment = '\n'.join([lines[first].encode()[node.col_offset:].decode(), *lines[first + 1:last],
+                             lines[last].encode()[:node.end_col_offset].decode()])
+    m = STRING_START.match(segment)
+    if not m or not segment.endswith(m.group(2)) or len(segment) < m.end() + len(m.group(2)):
+        return None
+    try:
+        strings = [t for t in tokenize.generate_tokens(io.StringIO(segment).readline)
+                   if t.type == tokenize.STRING]
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    if len(strings) != 1:
+        return None
+    return segment[m.end():len(segment) - len(m.group(2))]
+
+
+# A docstring keeps the indentation of the source. We remove the indentation common to its
+# lines (but not the lines themselves, unlike `inspect.cleandoc`), so that line $i$ of the
+# prose is still line $\text{start} + i$ of the file.
+def docstring_lines(node: ast.Expr, lines: list[str]) -> tuple[list[str], list[int]]:
+    written = literal_as_written(node.value, lines)
+    text = (node.value.value if written is None else written).expandtabs()
     lines = text.split('\n')
     indents = [len(s) - len(s.lstrip()) for s in lines[1:] if s.strip()]
     cut = min(indents, default=0)
@@ -206,21 +265,15 @@ def docstring_lines(node: ast.Expr) -> tuple[list[str], list[int]]:
 TOOL_COMMENT = re.compile(r'#\s*(!|-\*-|vim:|noqa|type:|pragma|fmt:|pylint:|isort:|ruff:|mypy:)')
 
 
-def full_line_comments(text: str, rel: str) -> dict[int, str]:
-    """Map the line number of each full-line prose comment to its text without `# `."""
+def full_line_comments(lines: list[str], in_strings: set[int]) -> dict[int, str]:
+    """Map the line number of each full-line prose comment to its text without `# `;
+    `in_strings` are the lines inside strings that span lines."""
     comments = {}
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type != tokenize.COMMENT:
-                continue
-            row, col = tok.start
-            # Full-line: nothing but indentation before the `#`
-            if tok.line[:col].strip() or TOOL_COMMENT.match(tok.string):
-                continue
-            body = tok.string[1:]
-            comments[row] = body[1:] if body.startswith(' ') else body
-    except (tokenize.TokenError, SyntaxError) as e:
-        raise SiteError(f'{rel}: not valid Python: {e}') from None
+    for number, line in enumerate(lines, 1):
+        text = line.lstrip()
+        if text.startswith('#') and number not in in_strings and not TOOL_COMMENT.match(text):
+            body = text[1:]
+            comments[number] = body[1:] if body.startswith(' ') else body
     return comments
 
 
@@ -230,11 +283,24 @@ def full_line_comments(text: str, rel: str) -> dict[int, str]:
 # lines (docstrings and comments, which are prose and not code), then walks the file once.
 def parse_python(text: str, rel: str) -> SourceFile:
     try:
-        tree = ast.parse(text, filename=rel)
+        # Python warns about escapes like `\s` in strings that are not raw; the prose of such
+        # a docstring is taken as written (below), so the warning has nothing to say here
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            tree = ast.parse(text, filename=rel)
     except SyntaxError as e:
         raise SiteError(f'{rel}:{e.lineno}: not valid Python: {e.msg}') from None
-    lines = text.splitlines()
-    comments = full_line_comments(text, rel)
+    lines = split_lines(text)
+    # One walk of the tree: the definitions, and the lines inside strings that span lines
+    # (a line there that starts with `#` is part of the string, not a comment)
+    definitions, in_strings = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            definitions.append(node)
+        elif (isinstance(node, (ast.Constant, ast.JoinedStr)) and node.end_lineno > node.lineno
+              and not isinstance(getattr(node, 'value', ''), (int, float, complex, type(None)))):
+            in_strings.update(range(node.lineno + 1, node.end_lineno + 1))
+    comments = full_line_comments(lines, in_strings)
 
     starts: dict[int, Section] = {}
     skipped: set[int] = set()
@@ -249,7 +315,7 @@ def parse_python(text: str, rel: str) -> SourceFile:
     meta = {}
     doc = docstring_node(tree.body, lines, 0)
     if doc:
-        docs, numbers = docstring_lines(doc)
+        docs, numbers = docstring_lines(doc, lines)
         meta, docs, numbers = split_front_matter(docs, numbers, rel)
         skipped.update(range(doc.lineno, doc.end_lineno + 1))
         start(1, Section(docs=docs, docs_lines=numbers))
@@ -257,15 +323,13 @@ def parse_python(text: str, rel: str) -> SourceFile:
         start(1, Section())
 
     # Every definition, nested or not, in methods and in functions
-    for node in ast.walk(tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
+    for node in definitions:
         first = min([d.lineno for d in node.decorator_list] + [node.lineno])
         # The header ends on the line before the body starts, unless it is a one-liner
         header_end = node.body[0].lineno - 1 if node.body[0].lineno > node.lineno else node.lineno
         doc = docstring_node(node.body, lines, header_end)
         if doc:
-            docs, numbers = docstring_lines(doc)
+            docs, numbers = docstring_lines(doc, lines)
             start(first, Section(docs=docs, docs_lines=numbers))
             skipped.update(range(doc.lineno, doc.end_lineno + 1))
             # The body after the docstring is a section of its own
@@ -273,21 +337,33 @@ def parse_python(text: str, rel: str) -> SourceFile:
         else:
             start(first, Section())
 
-    # Runs of comments: blank lines between two comment lines keep the run together and
-    # become paragraph breaks in the prose
-    run = None
+    # Runs of comments: consecutive full-line comments. (A `#` line with nothing after it
+    # keeps a run going, and is a paragraph break in its prose.)
+    runs: list[list[int]] = []
     for number in sorted(comments):
-        if run and all(not lines[i - 1].strip() for i in range(run.docs_lines[-1] + 1, number)):
-            for i in range(run.docs_lines[-1] + 1, number):
-                run.docs.append('')
-                run.docs_lines.append(i)
-                skipped.add(i)
+        if runs and runs[-1][-1] == number - 1:
+            runs[-1].append(number)
         else:
-            run = Section()
-            start(number, run)
-        run.docs.append(comments[number])
-        run.docs_lines.append(number)
-        skipped.add(number)
+            runs.append([number])
+
+    def indent(line: str) -> int:
+        return len(line.expandtabs()) - len(line.expandtabs().lstrip())
+
+    for run in runs:
+        after = run[-1] + 1
+        followed_by_blank = after > len(lines) or not lines[after - 1].strip()
+        if followed_by_blank:
+            # The next line of code, past the blank lines
+            code = next((n for n in range(after, len(lines) + 1) if lines[n - 1].strip()), None)
+            depth = indent(lines[run[0] - 1])
+            if depth and (code is None or indent(lines[code - 1]) < depth):
+                # The last lines of an indented block (often commented-out code): code as written
+                continue
+            # A note of its own; what follows the blank line starts afresh
+            start(after, Section())
+        start(run[0], Section(docs=[comments[n] for n in run], docs_lines=list(run),
+                              note=followed_by_blank))
+        skipped.update(run)
 
     # The walk: every line that is not prose is code of the current section
     sections: list[Section] = []
@@ -308,10 +384,11 @@ def parse_python(text: str, rel: str) -> SourceFile:
 # Blank lines at either end of a code column only push the code away from its prose, and
 # blank lines at either end of the prose are noise. Empty sections go.
 #
-# Prose with no code of its own (comments above a `def`) joins the next section: it is about
-# that code, and its reader should see it beside that signature. When the next section has
-# prose too (the docstring), the two are joined with a blank line, which Markdown reads as a
-# paragraph break. The module docstring is left alone: it introduces the whole page.
+# Prose with no code of its own (comments directly above a `def`) joins the next section: it
+# is about that code, and its reader should see it beside that signature. When the next
+# section has prose too (the docstring), the two are joined with a blank line, which Markdown
+# reads as a paragraph break. The module docstring and notes are left alone: the one
+# introduces the whole page, the others are about no code in particular.
 def tidy(sections: list[Section], lines: list[str]) -> list[Section]:
     for s in sections:
         while s.code_lines and not lines[s.code_lines[0] - 1].strip():
@@ -330,7 +407,7 @@ def tidy(sections: list[Section], lines: list[str]) -> list[Section]:
     for s in sections:
         previous = merged[-1] if merged else None
         if (previous is not None and previous is not first and previous.has_docs()
-                and not previous.code_lines and s.code_lines):
+                and not previous.code_lines and not previous.note and s.code_lines):
             if s.has_docs():
                 previous.docs += [''] + s.docs
                 previous.docs_lines += [s.docs_lines[0]] + s.docs_lines

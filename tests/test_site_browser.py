@@ -148,6 +148,48 @@ def test_text_contrast_meets_wcag_aa(browser, origin, scheme, path, least):
     context.close()
 
 
+# The same for what the site adds on top of the text: a name highlighted in the code and the
+# prose, the lines a source view marks, the copy buttons and the chart's tip and slider.
+MARKED_JS = r'''
+() => {
+  const parse = c => c.match(/[\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const c = parse(getComputedStyle(el).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c;
+    }
+    return [255, 255, 255];
+  };
+  const ratio = (fg, bg) => { const a = lum(fg), b = lum(bg); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
+  return [...document.querySelectorAll('.hl, .hl *, .line.marked span[class], .copy-button, .chart-tip, .chart-step')]
+    .filter(el => el.textContent.trim())
+    .map(el => [el.tagName + '.' + el.className, ratio(parse(getComputedStyle(el).color), background(el))]);
+}
+'''
+
+
+@pytest.mark.parametrize('scheme', ['light', 'dark'])
+def test_marks_buttons_and_tips_meet_wcag_aa(browser, origin, scheme):
+    context, page = open_page(browser, f'{origin}/transformers/mha.html', scheme=scheme)
+    page.locator('code.ref[data-ref="d_model"]').first.focus()
+    page.evaluate("document.querySelectorAll('.copy-button').forEach(b => b.style.opacity = 1)")
+    results = page.evaluate(MARKED_JS)
+    page.goto(f'{origin}/source/labml_nn/transformers/mha.py.html?lines=40-80#L40')
+    results += page.evaluate(MARKED_JS)
+    page.goto(f'{origin}/transformers/mlm/experiment.html')
+    page.locator('#run-loss input[type=range]').focus()
+    results += page.evaluate(MARKED_JS)
+    kinds = {label.split('.')[0] for label, _ in results}
+    assert {'CODE', 'SPAN', 'BUTTON', 'DIV', 'LABEL'} <= kinds, kinds
+    low = sorted({(label, round(r, 2)) for label, r in results if r < 4.5})
+    assert not low, f'below 4.5:1 in {scheme} mode: {low}'
+    context.close()
+
+
 # ## No request leaves the site
 #
 # Every request of a few pages, search included, must go to the site's own origin.
@@ -156,7 +198,7 @@ def test_no_request_outside_the_origin(browser, origin):
     requests = []
     context.on('request', lambda r: requests.append(r.url))
     page = context.new_page()
-    for path in ('index.html', MLM, 'transformers/mlm/readme.html',
+    for path in ('index.html', MLM, 'transformers/mlm/readme.html', 'source/labml_nn/transformers/mha.py.html',
                  'transformers/mlm/experiment.html', 'site_src/katex.html', 'api/labml_nn/transformers/mlm.html'):
         page.goto(f'{origin}/{path}')
         page.wait_for_load_state('networkidle')
@@ -169,14 +211,24 @@ def test_no_request_outside_the_origin(browser, origin):
 
 
 # ## Identifier highlighting from the keyboard
+#
+# Each block of code is one Tab stop; Enter moves into its names.
+def tab_to(page, test, most=200):
+    for _ in range(most):
+        page.keyboard.press('Tab')
+        if page.evaluate(test):
+            return
+    pytest.fail(f'Tab never reached {test}')
+
+
 def test_identifier_highlighting_from_the_keyboard(browser, origin):
     context, page = open_page(browser, f'{origin}/{MLM}')
-    for _ in range(80):
-        page.keyboard.press('Tab')
-        if page.evaluate("!!(document.activeElement.dataset && document.activeElement.dataset.id)"):
-            break
-    else:
-        pytest.fail('Tab never reached a name in the code')
+    tab_to(page, "document.activeElement.matches('.code pre[tabindex=\"0\"]') && "
+                 "!!document.activeElement.querySelector('[data-id]')")
+    # The block has a name, says which lines it holds
+    assert re.match(r'Code, lines? \d+', page.evaluate("document.activeElement.getAttribute('aria-label')"))
+    page.keyboard.press('Enter')
+    assert page.evaluate("!!(document.activeElement.dataset && document.activeElement.dataset.id)")
     # Move along the names of the block until one that is used more than once
     for _ in range(40):
         name = page.evaluate('document.activeElement.dataset.id')
@@ -194,8 +246,183 @@ def test_identifier_highlighting_from_the_keyboard(browser, origin):
     after = page.evaluate('[...document.querySelectorAll(".code [data-id]")].indexOf(document.activeElement)')
     assert after != before and page.evaluate('document.activeElement.dataset.id') == name
     page.screenshot(path=str(ARTIFACTS / 'site-highlight.png'))
+    # Escape goes back to the block and clears the marks
     page.keyboard.press('Escape')
     assert page.locator('.code .hl').count() == 0
+    assert page.evaluate("document.activeElement.matches('pre')")
+    context.close()
+
+
+# ## Prose tied to code
+#
+# A code span in the prose that names something in the code lights up its uses in the code,
+# and the other way round; so does a symbol written \code{…} in a formula.
+def test_prose_and_code_light_each_other_up(browser, origin):
+    context, page = open_page(browser, f'{origin}/transformers/mha.html')
+    ref = page.locator('code.ref[data-ref="d_model"]').first
+    ref.scroll_into_view_if_needed()
+    ref.hover()
+    uses = page.locator('.code [data-id="d_model"]').count()
+    assert uses > 1
+    assert page.locator('.code [data-id="d_model"].hl').count() == uses
+    assert page.locator('code.ref[data-ref="d_model"].hl').count() == page.locator('code.ref[data-ref="d_model"]').count()
+    # … and from the code back to the prose
+    page.mouse.move(0, 0)
+    assert page.locator('.hl').count() == 0
+    page.locator('.code [data-id="n_heads"]').first.hover()
+    assert page.locator('code.ref[data-ref="n_heads"].hl').count() >= 1
+    page.screenshot(path=str(ARTIFACTS / 'site-prose-code-hover.png'))
+    page.mouse.move(0, 0)
+    # From the keyboard: each tied code span is a Tab stop, with a focus ring
+    tab_to(page, "document.activeElement.matches('code.ref')")
+    name = page.evaluate('document.activeElement.dataset.ref')
+    assert page.locator(f'.code [data-id="{name}"].hl').count() >= 1
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == 'solid'
+    assert re.match(rf'{re.escape(name)}: \d+ uses? in the code', page.text_content('#highlight-status'))
+    context.close()
+
+
+@pytest.mark.parametrize('scheme', ['light', 'dark'])
+def test_a_formula_symbol_lights_up_its_name(browser, origin, scheme):
+    context, page = open_page(browser, f'{origin}/site_src/chart.html', scheme=scheme)
+    symbol = page.locator('.katex [data-code="plot_w"]').first
+    symbol.scroll_into_view_if_needed()
+    symbol.hover()
+    assert page.locator('.code [data-id="plot_w"].hl').count() >= 2
+    page.mouse.move(0, 0)
+    # The formula with tied symbols takes the focus and lights up all of them
+    formula = page.locator('.math-ref[data-refs="px LEFT"]')
+    formula.focus()
+    assert page.locator('.code [data-id="LEFT"].hl').count() >= 2
+    assert page.locator('.code [data-id="px"].hl').count() >= 1
+    page.screenshot(path=str(ARTIFACTS / f'site-formula-focus-{scheme}.png'))
+    context.close()
+
+
+# ## Copying
+def test_copy_buttons_copy_the_code_without_line_numbers(browser, origin):
+    context = browser.new_context(viewport={'width': 1280, 'height': 900})
+    context.grant_permissions(['clipboard-read', 'clipboard-write'], origin=origin)
+    page = context.new_page()
+    page.goto(f'{origin}/transformers/feed_forward.html')
+    section = page.locator('.annotated .section').filter(has=page.locator('.code pre')).nth(1)
+    button = section.locator('.code .copy-button')
+    assert button.count() == 1
+    # A real button, named by its visible word and what it copies
+    name = button.evaluate('b => b.textContent')
+    assert name.startswith('Copy') and 'the code of this section' in name
+    section.hover()
+    button.click()
+    copied = page.evaluate('navigator.clipboard.readText()')
+    lines = [int(n) for n in section.locator('.line').evaluate_all('els => els.map(e => e.dataset.ln)')]
+    source = (ROOT / 'labml_nn/transformers/feed_forward.py').read_text(encoding='utf-8').split('\n')
+    assert copied.split('\n') == [source[n - 1] for n in lines]
+    assert page.text_content('#highlight-status') == 'Copied to the clipboard'
+    # Keyboard: the button is a Tab stop and visible when focused
+    button.focus()
+    assert float(button.evaluate('b => getComputedStyle(b).opacity')) == 1
+    page.screenshot(path=str(ARTIFACTS / 'site-copy.png'))
+    # A block of code in the prose of a hand-written page has its own button
+    page.goto(f'{origin}/run.html')
+    block = page.locator('.prose .copy-wrap').first
+    # Markdown's blocks on hand-written pages can take the focus and have a name, too
+    assert block.locator('pre').get_attribute('tabindex') == '0'
+    assert block.locator('pre').get_attribute('aria-label') == 'Code'
+    block.locator('.copy-button').click()
+    assert page.evaluate('navigator.clipboard.readText()') == block.locator('pre').text_content().rstrip('\n')
+    context.close()
+
+
+# ## The source view
+#
+# Without a repository, a section's line numbers open the whole file in the site, scrolled
+# to the section's first line with its lines marked.
+def test_line_numbers_open_the_source_view(browser, origin):
+    context, page = open_page(browser, f'{origin}/transformers/mlm/model.html')
+    link = page.locator('.section .source-link').nth(2)
+    label = link.get_attribute('data-label')
+    first, last = (int(n) for n in re.findall(r'\d+', label)[:2])
+    link.click()
+    page.wait_for_load_state()
+    assert re.search(rf'/source/labml_nn/transformers/mlm/model.py.html\?lines={first}-{last}#L{first}$', page.url)
+    marked = page.eval_on_selector_all('.source-view .line.marked', 'els => els.map(e => +e.dataset.ln)')
+    assert marked == list(range(first, last + 1))
+    assert page.evaluate('document.querySelector(":target").id') == f'L{first}'
+    # The target line is on screen
+    box = page.locator(f'#L{first}').bounding_box()
+    assert 0 <= box['y'] <= 900
+    source = (ROOT / 'labml_nn/transformers/mlm/model.py').read_text(encoding='utf-8').split('\n')
+    assert page.locator(f'#L{first}').text_content() == source[first - 1]
+    page.screenshot(path=str(ARTIFACTS / 'site-source-view.png'))
+    # A way back to the annotated page
+    page.click('text=The annotated page')
+    assert page.url.endswith('/transformers/mlm/model.html')
+    context.close()
+
+
+# ## Printing
+#
+# On paper: the prose beside the code, and nothing to press or type.
+def test_print_keeps_prose_beside_code_without_controls(browser, origin):
+    context, page = open_page(browser, f'{origin}/{MLM}', width=800)
+    page.emulate_media(media='print')
+    for selector in ('.topbar', '#mkdocs-search-query', '#theme-toggle', '.copy-button'):
+        assert not page.locator(selector).first.is_visible(), selector
+    section = page.locator('.annotated .section').filter(has=page.locator('.code pre')).nth(1)
+    d, c = section.locator('.docs').bounding_box(), section.locator('.code').bounding_box()
+    assert c['x'] >= d['x'] + d['width'] - 1 and abs(c['y'] - d['y']) < 2
+    # Printed in the light colours even when the reader chose dark
+    page.evaluate("document.documentElement.dataset.theme = 'dark'")
+    assert page.evaluate('getComputedStyle(document.body).backgroundColor') == 'rgb(255, 255, 255)'
+    # No line of code is cut at the edge of the paper
+    assert page.evaluate("[...document.querySelectorAll('.code pre')].every(p => p.scrollWidth <= p.clientWidth + 1)")
+    page.screenshot(path=str(ARTIFACTS / 'site-print.png'), full_page=False)
+    pdf = page.pdf(format='A4')
+    assert pdf.startswith(b'%PDF') and len(pdf) > 50_000
+    (ARTIFACTS / 'site-print.pdf').write_bytes(pdf)
+    context.close()
+
+
+# ## Charts
+def test_chart_points_show_their_step_and_value(browser, origin):
+    context, page = open_page(browser, f'{origin}/transformers/mlm/experiment.html')
+    box = page.locator('#run-accuracy')
+    box.scroll_into_view_if_needed()
+    svg = box.locator('svg')
+    dot = svg.locator('.points.valid circle[data-step="5"]')
+    dot.hover()
+    tip = box.locator('.chart-tip')
+    assert tip.is_visible()
+    assert re.match(r'step \d+: training \d+\.\d%, validation \d+\.\d%', tip.text_content())
+    assert svg.locator('circle.active').count() == 2
+    page.mouse.move(0, 0)
+    assert not tip.is_visible()
+    # From the keyboard: the slider under the chart, named, read out through aria-valuetext
+    slider = box.locator('input[type=range]')
+    assert box.locator('label.chart-step').is_visible()
+    slider.focus()
+    assert tip.is_visible()
+    last = slider.get_attribute('aria-valuetext')
+    page.keyboard.press('ArrowLeft')
+    assert slider.get_attribute('aria-valuetext') != last
+    assert slider.get_attribute('aria-valuetext') == tip.text_content()
+    assert tip.text_content().startswith('step ')
+    page.screenshot(path=str(ARTIFACTS / 'site-chart-slider.png'))
+    context.close()
+
+
+# ## Every page at two widths, in both modes
+#
+# Screenshots for a person to look at, and checks that nothing is wider than the screen.
+@pytest.mark.parametrize('path', ['index.html', MLM, 'transformers/mlm/experiment.html', 'site_src/readme.html',
+                                  'source/labml_nn/transformers/mha.py.html', 'run.html'])
+@pytest.mark.parametrize('width', [1280, 390])
+@pytest.mark.parametrize('scheme', ['light', 'dark'])
+def test_pages_at_two_widths_in_both_modes(browser, origin, path, width, scheme):
+    context, page = open_page(browser, f'{origin}/{path}', width=width, scheme=scheme)
+    assert page.evaluate('document.documentElement.scrollWidth') <= width
+    name = path.replace('/', '_').removesuffix('.html')
+    page.screenshot(path=str(ARTIFACTS / f'page-{name}-{width}-{scheme}.png'))
     context.close()
 
 

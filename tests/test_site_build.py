@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import xml.etree.ElementTree as ET
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -78,7 +79,7 @@ def parse_site(site: Path) -> dict[Path, PageParser]:
 
 
 EXPECTED = [
-    'index.html', 'run.html', '404.html', 'sitemap.xml',
+    'index.html', 'run.html', '404.html', 'source/labml_nn/transformers/mlm/experiment.py.html',
     'transformers/mlm/readme.html', 'transformers/mlm/index.html',
     'transformers/mlm/experiment.html', 'transformers/index.html',
     'site_src/index.html', 'site_src/sections.html', 'site_src/plugin.html',
@@ -142,10 +143,12 @@ def test_every_internal_link_and_anchor_resolves(site):
 
 def test_pages_have_meta_and_sections(site):
     page = (site / 'transformers/mlm/experiment.html').read_text(encoding='utf-8')
-    for meta in ('og:title', 'og:description', 'og:url', 'twitter:card', 'twitter:title'):
+    for meta in ('og:title', 'og:description', 'twitter:card', 'twitter:title'):
         assert f'"{meta}"' in page
     assert re.search(r'<div class="section" id="section-0">\s*<div class="docs">', page)
-    assert 'class="source-link" href="https://github.com/' in page
+    # No repository configured: line numbers open the site's own source view
+    assert re.search(r'class="source-link" href="../../source/labml_nn/transformers/mlm/experiment.py.html'
+                     r'\?lines=\d+-\d+#L\d+"', page)
     # The measured run, drawn at build time
     assert page.count('<svg class="chart"') == 2
     # Nothing from elsewhere: no script, stylesheet or image with an absolute URL
@@ -156,12 +159,63 @@ def test_pages_have_meta_and_sections(site):
     assert not loads, loads
 
 
-def test_sitemap_is_valid_xml(site):
+# ## Addresses
+#
+# mkdocs.yml names no site_url and no repository: no page may name a made-up domain, and
+# there are no canonical links and no sitemap, which need a real address.
+MADE_UP = re.compile(r'example\.(org|com|net)|labml-nn-mlm\.|github\.com/labml-nn-mlm')
+
+
+def test_no_made_up_address_anywhere(site):
+    for path in sorted(site.rglob('*')):
+        if path.suffix in ('.html', '.xml', '.json', '.js', '.css', '.txt'):
+            text = path.read_text(encoding='utf-8')
+            assert not MADE_UP.search(text), path.relative_to(site)
+            if path.suffix == '.html':
+                assert 'rel="canonical"' not in text and 'og:url' not in text, path.relative_to(site)
+    assert not (site / 'sitemap.xml').exists()
+
+
+def test_source_view_has_every_line_with_an_anchor(site):
+    path = ROOT / 'labml_nn/transformers/mlm/experiment.py'
+    lines = path.read_text(encoding='utf-8').split('\n')
+    page = (site / 'source/labml_nn/transformers/mlm/experiment.py.html').read_text(encoding='utf-8')
+    ids = re.findall(r'<span class="line" id="L(\d+)" data-ln="\d+">(.*?)</span>(?=\n|</code>)', page)
+    assert [int(n) for n, _ in ids] == list(range(1, len(ids) + 1))
+    assert len(ids) in (len(lines), len(lines) - 1)
+    # Line 120 of the view is line 120 of the file, highlighted
+    text = re.sub(r'<[^>]+>', '', dict(ids)['120'])
+    assert html_unescape(text) == lines[119].expandtabs(4)
+    # It is keyboard-scrollable and named, links back to its page, and stays out of search
+    assert re.search(r'<pre class="highlight source-view" tabindex="0" role="group" aria-label="labml_nn/', page)
+    assert 'href="../../../../transformers/mlm/experiment.html"' in page
+    index = (site / 'search/search_index.json').read_text(encoding='utf-8')
+    assert '"location":"source/' not in index and '"location":"transformers/mlm/experiment.html' in index
+
+
+# With a real address and repository configured, the pages get canonical links and a
+# sitemap, the line numbers link to the repository, and there are no source views.
+def test_with_a_repository_links_go_there(tmp_path):
+    config = ROOT / f'.mkdocs-test-{os.getpid()}.yml'
+    config.write_text('INHERIT: mkdocs.yml\nsite_url: https://site.test/\n'
+                      'repo_url: https://code.test/group/project\n')
+    try:
+        result = mkdocs_build(tmp_path / 'site', config=config.name)
+    finally:
+        config.unlink()
+    assert result.returncode == 0, result.stderr
+    site = tmp_path / 'site'
+    page = (site / 'transformers/mlm/experiment.html').read_text(encoding='utf-8')
+    assert re.search(r'class="source-link" href="https://code.test/group/project/blob/main/'
+                     r'labml_nn/transformers/mlm/experiment.py#L\d+-L\d+"', page)
+    assert '<link rel="canonical" href="https://site.test/transformers/mlm/experiment.html">' in page
+    assert not (site / 'source').exists()
     data = (site / 'sitemap.xml').read_bytes()
     assert data.startswith(b'<?xml')
     root = ET.fromstring(data)
     locs = [el.text for el in root.iter('{http://www.sitemaps.org/schemas/sitemap/0.9}loc')]
-    assert any(loc.endswith('/transformers/mlm/index.html') for loc in locs)
+    assert 'https://site.test/transformers/mlm/index.html' in locs
+    assert all(loc.startswith('https://site.test/') for loc in locs)
 
 
 def test_two_builds_are_byte_identical(site, tmp_path):
@@ -211,3 +265,125 @@ def test_invalid_python_fails_the_build_naming_file_and_line(tmp_path):
     assert result.returncode == 1
     assert 'pkg/mod.py:2: not valid Python' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+# ## Someone else's project
+#
+# The generator as a stranger gets it: `site_src` built into a wheel and installed on its
+# own (no `labml_nn`, no checkout on the path), used by the `annotated` plugin and theme of a
+# project in a temporary folder with its own mkdocs.yml: a package in a src/ layout with a
+# nested package, a readme, docstrings that are not raw, LaTeX environments, a module with no
+# docstring, and a folder of scripts at a deeper URL prefix.
+STRANGER = ROOT / 'tests/fixtures/site/stranger'
+
+
+@pytest.fixture(scope='module')
+def stranger(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('stranger')
+    shutil.copytree(ROOT / 'site_src', tmp / 'generator',
+                    ignore=shutil.ignore_patterns('node_modules', '__pycache__', 'build', '*.egg-info'))
+    pip = [sys.executable, '-m', 'pip', '--disable-pip-version-check', '-q']
+    built = subprocess.run([*pip, 'wheel', '--no-deps', '--no-build-isolation', '--no-index',
+                            '-w', str(tmp / 'wheels'), str(tmp / 'generator')], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    wheel = next((tmp / 'wheels').glob('annotated_site-*.whl'))
+    installed = subprocess.run([*pip, 'install', '--no-deps', '--no-index', '--target', str(tmp / 'lib'),
+                                str(wheel)], capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr
+    # KaTeX as the first build would have fetched it with npm ci
+    (tmp / 'lib/site_src/node_modules').symlink_to(ROOT / 'site_src/node_modules')
+    project = tmp / 'project'
+    shutil.copytree(STRANGER, project)
+    (project / 'docs').mkdir()
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    result = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-d', str(tmp / 'site')],
+                            cwd=project, capture_output=True, text=True, env={**env, 'PYTHONPATH': str(tmp / 'lib')})
+    assert result.returncode == 0, result.stderr
+    return {'site': tmp / 'site', 'wheel': wheel}
+
+
+def test_the_wheel_holds_the_generator_and_registers_plugin_and_theme(stranger):
+    import zipfile
+    with zipfile.ZipFile(stranger['wheel']) as wheel:
+        names = set(wheel.namelist())
+        entry_points = next(wheel.read(n).decode() for n in names if n.endswith('entry_points.txt'))
+    for name in ('site_src/plugin.py', 'site_src/katex_batch.js', 'site_src/package-lock.json',
+                 'site_src/theme/main.html', 'site_src/theme/mkdocs_theme.yml', 'site_src/theme/assets/site.js'):
+        assert name in names
+    assert not any('node_modules' in n for n in names)
+    assert 'annotated = site_src.plugin:AnnotatedSourcePlugin' in entry_points
+    assert 'annotated = site_src.theme' in entry_points
+
+
+def test_a_strangers_project_gets_its_pages(stranger):
+    site = stranger['site']
+    for page in ('index.html', 'stargaze.html', 'readme.html', 'optics/index.html', 'optics/lens.html',
+                 'optics/plain.html', 'reference/tools/fit.html', 'source/src/stargaze/optics/lens.py.html',
+                 'api/stargaze/optics/lens.html', 'api/tools/fit.html'):
+        assert (site / page).is_file(), page
+    # Titles from front matter, from the first heading, or from the file's name
+    titles = {p: re.search(r'<title>(.*?)</title>', (site / p).read_text()).group(1)
+              for p in ('optics/lens.html', 'reference/tools/fit.html', 'optics/plain.html', 'readme.html')}
+    assert titles == {'optics/lens.html': 'A thin lens · Stargaze, annotated',
+                      'reference/tools/fit.html': 'Fitting a focal length · Stargaze, annotated',
+                      'optics/plain.html': 'plain · Stargaze, annotated',
+                      'readme.html': 'Reading the stargaze sources · Stargaze, annotated'}
+    # Without docs/index.md the home page is the map of the pages
+    home = (site / 'index.html').read_text()
+    for link in ('optics/lens.html', 'optics/plain.html', 'reference/tools/fit.html', 'readme.html'):
+        assert f'href="{link}"' in home
+    # Nothing of this project leaks into someone else's site
+    for path in site.rglob('*.html'):
+        assert 'labml' not in path.read_text(encoding='utf-8').lower(), path
+
+
+def test_a_strangers_math_is_typeset(stranger):
+    site = stranger['site']
+    control = re.compile('[\x00-\x08\x0b-\x1f\x7f]')
+    for path in site.rglob('*.html'):
+        text = path.read_text(encoding='utf-8')
+        assert not control.search(text), path
+    pages = parse_site(site)
+    lens = site / 'optics/lens.html'
+    text = ''.join(pages[lens].text)
+    assert '$' not in text and '\\begin' not in text and '\\frac' not in text
+    html = lens.read_text(encoding='utf-8')
+    # The equation and align environments (in docstrings that are not raw) and the aligned one
+    # in a comment: display math, whose TeX reached KaTeX as written
+    annotations = [html_unescape(a) for a in re.findall(r'<annotation encoding="application/x-tex">(.*?)</annotation>',
+                                                        html, flags=re.DOTALL)]
+    assert any(a.startswith('\\begin{equation}\n\\frac{1}{f}') for a in annotations)
+    assert any('\\theta_{\\text{out}} &= \\theta_{\\text{in}} - \\frac{h}{f} \\\\' in a for a in annotations)
+    assert any(a.startswith('\\begin{aligned}') for a in annotations)
+    # A symbol tied to code with \code{…} carries the name, and its formula takes the focus;
+    # a code span naming a name of the code is tied to it
+    assert 'data-code="magnification"' in html and 'data-refs="magnification"' in html
+    assert '<code class="ref" data-ref="focal_length" tabindex="0">focal_length</code>' in html
+    # The API reference got the docstrings as written too, typeset by KaTeX
+    api = (site / 'api/stargaze/optics/lens.html').read_text(encoding='utf-8')
+    assert 'class="katex' in api and '\\theta_{\\text{out}}' in html_unescape(api)
+    fit = (site / 'api/tools/fit.html').read_text(encoding='utf-8')
+    assert '\\hat f = \\arg\\min_f' in html_unescape(fit)
+
+
+def test_a_strangers_links_resolve(stranger):
+    site = stranger['site']
+    pages = parse_site(site)
+    broken = []
+    for path, page in pages.items():
+        for link in page.links:
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or link.startswith(('mailto:', 'data:', 'javascript:')):
+                continue
+            target = (site / unquote(parts.path).lstrip('/') if parts.path.startswith('/')
+                      else (path.parent / unquote(parts.path)).resolve() if parts.path else path)
+            if not target.is_file():
+                broken.append(f'{path.relative_to(site)} → {link}')
+            elif parts.fragment and target.suffix == '.html' and parts.fragment not in pages[target].ids:
+                broken.append(f'{path.relative_to(site)} → {link} (no such anchor)')
+    assert not broken, '\n'.join(broken[:20])
+    # The readme's link written for the sources' layout, and a section's line numbers
+    readme = (site / 'readme.html').read_text()
+    assert 'href="optics/lens.html"' in readme
+    lens = (site / 'optics/lens.html').read_text()
+    assert re.search(r'href="../source/src/stargaze/optics/lens.py.html\?lines=\d+-\d+#L\d+"', lens)

@@ -3,8 +3,10 @@
 The fixtures are small files under tests/fixtures/site/, each written to exercise some rules;
 the expected line numbers below are the fixture's own (see `cat -n`).
 """
+import ast
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
@@ -53,8 +55,10 @@ def test_module_docstring_is_section_zero_with_the_imports(annotated):
 def test_every_rule_on_the_fixture(annotated):
     assert summary(annotated) == [
         ('# Fixture', [16, 17]),
-        # A run of comments, with a blank line inside, is prose for the code below
-        ('A run of comments is prose', [24]),
+        # A run of comments followed by a blank line is a note with no code; the comment
+        # directly above `CONSTANT` is its prose
+        ('A run of comments followed by a blank line', []),
+        ('A comment directly above code is prose for that code.', [24]),
         # A def without a docstring: one section, no prose
         ('', [27, 28]),
         # Decorators belong to the signature; the raw docstring is prose beside it
@@ -77,11 +81,11 @@ def test_every_rule_on_the_fixture(annotated):
     ]
 
 
-def test_comment_runs_join_across_blank_lines_as_paragraphs(annotated):
-    run = annotated.sections[1]
-    assert run.docs == ['A run of comments is prose', 'for the code below it.', '',
-                        'A blank line inside the run keeps it together.']
-    assert run.docs_lines == [20, 21, 22, 23]
+def test_a_blank_line_ends_a_comment_run(annotated):
+    note, explained = annotated.sections[1:3]
+    assert note.docs == ['A run of comments followed by a blank line', 'is a note of its own.']
+    assert note.docs_lines == [20, 21] and note.note and note.code_lines == []
+    assert explained.docs_lines == [23] and explained.code_lines == [24]
 
 
 def test_end_of_line_comments_stay_in_the_code(annotated):
@@ -210,3 +214,202 @@ def test_nice_ticks_are_round():
     assert nice_ticks(0, 1000) == [0, 200, 400, 600, 800, 1000]
     assert nice_ticks(1.23, 3.61) == [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
     assert nice_ticks(0, 0.51) == [0, 0.2, 0.4, 0.6]
+
+
+# ## Real-world sources
+#
+# Docstrings that are not raw strings, LaTeX environments without dollars, and comments
+# separated from code by blank lines: sources written by others do all three.
+CONTROL = re.compile('[\x00-\x08\x0b-\x1f\x7f]')
+
+
+def rendered(source):
+    """The page body with its math rendered by KaTeX."""
+    batch = MathBatch()
+    body = page_body(source, batch)
+    batch.render()
+    return batch, batch.substitute(body)
+
+
+def test_docstrings_are_taken_as_written_not_as_python_computes_them():
+    source = parse('escapes.py')
+    prose = source.sections[0].markdown
+    # Python's value of this docstring holds a tab, a form feed, a bell, a backspace …
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        computed = ast.get_docstring(ast.parse(source.text), clean=False)
+    assert '\t' in computed and '\x0c' in computed and '\\frac' not in computed
+    # … the prose holds the TeX that was typed
+    assert r'$\theta_t = \theta_{t-1} - \eta \nabla_\theta L$' in prose
+    assert r'\frac{1}{n} \sum_i \vec{x}_i \\' in prose
+    assert r'\left(\alpha \cdot \beta \ne 0\right) \bigg|_b' in prose
+    assert not CONTROL.search(prose) and '\t' not in prose
+    # Every prose line keeps its line number: "line 12" is line 12 of the file
+    first = source.sections[0]
+    assert first.docs_lines[first.docs.index('and line 12 still knows its number: $\\lambda_{12}$.')] == 12
+    step = next(s for s in source.sections if s.docs and s.docs[0].startswith('One step'))
+    assert step.docs_lines[step.docs.index('Line 22 holds this formula: $\\frac{a}{b}$.')] == 22
+    assert step.code_lines == [18]
+
+
+def test_escaped_formulas_reach_katex_as_typed_with_their_lines():
+    source = parse('escapes.py')
+    batch = MathBatch()
+    page_body(source, batch)
+    formulas = dict(zip([tex for tex, _ in batch.formulas], batch.places))
+    assert formulas[r'\theta_t = \theta_{t-1} - \eta \nabla_\theta L'] == 'tests/fixtures/site/escapes.py:5'
+    assert formulas[r'\lambda_{12}'] == 'tests/fixtures/site/escapes.py:12'
+    assert formulas[r'\frac{a}{b}'] == 'tests/fixtures/site/escapes.py:22'
+    assert r'\frac{1}{n} \sum_i \vec{x}_i \\' + '\n' + r'\left(\alpha \cdot \beta \ne 0\right) \bigg|_b' in formulas
+
+
+@needs_katex
+@pytest.mark.parametrize('name', ['escapes.py', 'environments.py'])
+def test_no_control_character_reaches_the_html(name):
+    _, html = rendered(parse(name))
+    assert not CONTROL.search(html) and '\t' not in html
+    assert 'class="katex' in html
+
+
+def test_control_characters_in_code_are_shown_as_pictures(tmp_path):
+    (tmp_path / 'ff.py').write_text('x = 1\n\x0c\ny = "\x07"\n')
+    source = parse_file(tmp_path / 'ff.py', 'ff.py')
+    html = page_body(source, MathBatch())
+    assert not CONTROL.search(html)
+    assert '\u240c' in html and '\u2407' in html
+    # A form feed is not a line break: y is still on line 3
+    assert '<span class="line" data-ln="3"><span class="n" data-id="y">' in html
+
+
+ENVIRONMENTS = ['align', 'align*', 'equation', 'gather', 'aligned']
+
+
+def test_environments_without_dollars_are_display_math():
+    source = parse('environments.py')
+    batch = MathBatch()
+    html = page_body(source, batch)
+    lines = {tex: int(place.rpartition(':')[2]) for (tex, _), place in zip(batch.formulas, batch.places)}
+    assert all(display for _, display in batch.formulas)
+    # Each environment as a paragraph of its own, once in the docstring (lines 1-36) and once
+    # in the comment block (lines 39-70), each found on the line where it begins
+    for env in ENVIRONMENTS:
+        found = sorted(line for tex, line in lines.items() if tex.startswith(f'\\begin{{{env}}}\n'))
+        assert [line for line in found if line <= 36] and [line for line in found if 39 <= line <= 70], env
+        for line in found:
+            assert f'\\begin{{{env}}}' in source.lines[line - 1] or source.lines[line - 1] == '$$'
+    # Right after a line of text; and LaTeX's \[ … \]
+    assert lines['\\begin{multline}\n\\alpha + \\beta \\\\\n= \\gamma\n\\end{multline}'] == 63
+    assert lines['\\delta = \\epsilon'] == 70
+    # The one already inside $$ keeps its dollars' meaning
+    assert '\\begin{aligned}\np &= q\n\\end{aligned}' in lines
+    # Nothing of it is left as text: no raw TeX, no <br> in the prose
+    text = re.sub(r'<pre.*?</pre>', '', html, flags=re.DOTALL)
+    assert '\\begin' not in text and '<br' not in text
+    # The rows' `\\` survive, in a docstring that is not raw as well
+    assert '\\begin{align}\n\\theta &= \\theta - \\eta \\nabla L \\\\\n\\lambda &= 2\n\\end{align}' in lines
+
+
+@needs_katex
+def test_environments_render_with_katex_including_ones_it_lacks():
+    batch, html = rendered(parse('environments.py'))
+    assert html.count('class="katex-display"') == len([f for f in batch.formulas if f[1]])
+    # align and equation are numbered, as in LaTeX
+    assert 'eqn-num' in html
+
+
+def test_an_environment_needs_its_end_to_be_math():
+    batch = MathBatch()
+    html = render_markdown(['\\begin{align}', 'a &= b', '', 'text', '\\begin{unknown}', 'x',
+                            '\\end{unknown}'], list(range(1, 8)), 'f.py', batch)
+    assert batch.formulas == [] and '\\begin{align}' in html and '\\begin{unknown}' in html
+
+
+def test_blank_lines_end_comment_runs():
+    source = parse('blank_lines.py')
+    assert summary(source) == [
+        ('# Blank lines between comments and code', [5]),
+        # A heading comment before a class, then blank lines: a note, not the class's prose
+        ('## A heading comment before a class', []),
+        ("The class's own docstring.", [12]),
+        ('', [15]),
+        # The commented-out last line of a method stays code, with the method
+        ('Directly above a line: explains that line', [17, 18, 19]),
+        ('', [21, 22]),
+        ('A note at the top level, then a blank line', []),
+        ('', [27]),
+        ('Directly above: explains this constant', [29]),
+        # Undocumented decorated functions are sections of their own
+        ('', [32, 33, 34]),
+        ('', [37, 38, 39]),
+        ('Directly above a decorated function: explains it', [43, 44, 45]),
+        ('A last note at the end of the file', []),
+    ]
+    notes = [s.docs[0] for s in source.sections if s.note]
+    assert notes == ['## A heading comment before a class', 'A note at the top level, then a blank line',
+                     'A last note at the end of the file']
+
+
+# ## Prose tied to code
+def test_code_spans_naming_code_are_tied_to_it():
+    # The names of a page are those of its code, collected while it is highlighted
+    source = parse('blank_lines.py')
+    page_body(source, MathBatch())
+    assert {'forward', 'LIMIT', 'SCALE', 'functools', 'Model', 'self'} <= source.names
+    assert 'return' not in source.names and 'def' not in source.names
+    batch = MathBatch()
+    prose = render_markdown(['Set `batch_size`, call `Model.forward()`, not `unknown` or `x + 1`.'],
+                            [1], 'f.py', batch, {'batch_size', 'forward'})
+    assert '<code class="ref" data-ref="batch_size" tabindex="0">batch_size</code>' in prose
+    assert '<code class="ref" data-ref="forward" tabindex="0">Model.forward()</code>' in prose
+    assert '<code>unknown</code>' in prose and '<code>x + 1</code>' in prose
+
+
+def test_formula_symbols_tied_to_code_make_a_focusable_formula():
+    batch = MathBatch()
+    html = render_markdown([r'Scale by $\sqrt{\code{d_k}}$ and $\codeas{batch_size}{B}$ and $x$.', '',
+                            r'$$\code{W_{q}} x$$'], [1, 2, 3], 'f.py', batch)
+    assert '<span class="math-ref" tabindex="0" data-refs="d_k">' in html
+    assert '<span class="math-ref" tabindex="0" data-refs="batch_size">' in html
+    assert '<div class="math-block" tabindex="0" data-refs="W_q">' in html
+    # A formula without tied symbols is plain
+    assert html.count('math-ref') == 2
+
+
+@needs_katex
+def test_katex_puts_the_name_on_the_symbol_and_refuses_outside_links():
+    batch = MathBatch()
+    render_markdown([r'$\code{d_k} + \codeas{batch_size}{B}$ and $a \label{eq:a}$ and $\mbox{ok}$'],
+                    [1], 'f.py', batch)
+    batch.render()
+    html = batch.substitute(''.join(batch.html))
+    assert 'data-code="d_k"' in html and 'data-code="batch_size"' in html
+    batch = MathBatch()
+    render_markdown(['', r'A link: $\href{https://example.org}{x}$'], [1, 2], 'f.py', batch)
+    with pytest.raises(SiteError, match=r'^f.py:2: KaTeX cannot render \$\\href.*not allowed'):
+        batch.render()
+
+
+def test_code_blocks_and_source_view_are_focusable_and_named(annotated):
+    html = page_body(annotated, MathBatch())
+    assert re.search(r'<pre class="highlight" tabindex="0" role="group" aria-label="Code, lines 43–44">', html)
+    from site_src.render import source_view
+    view = source_view(annotated)
+    assert view.startswith('<pre class="highlight source-view" tabindex="0" role="group" '
+                           'aria-label="tests/fixtures/site/annotated.py, 59 lines">')
+    assert view.count('<span class="line" id="L') == 59 and 'id="L59"' in view
+    fenced = render_markdown(['```sh', 'pip install x', '```'], [1, 2, 3], 'f.py', MathBatch())
+    assert fenced.startswith('<pre class="highlight" tabindex="0" role="group" aria-label="Code">')
+
+
+def test_links_to_source_files_point_at_their_pages():
+    html = render_markdown(['[lens](optics/lens.py), [pkg](pkg/__init__.py#x), [guide](../readme.md), '
+                            '[web](https://x.org/a.md), [page](model.html#top)'], [1], 'f.py', MathBatch())
+    for href in ('optics/lens.html', 'pkg/index.html#x', '../readme.html', 'https://x.org/a.md', 'model.html#top'):
+        assert f'href="{href}"' in html
+
+
+def test_line_links_go_to_the_repository_or_the_source_view(annotated):
+    from site_src.render import SourceLinks
+    in_site = page_body(annotated, MathBatch(), SourceLinks('../source/annotated.py.html', in_repository=False))
+    assert 'href="../source/annotated.py.html?lines=43-45#L43"' in in_site
+    assert 'annotated.py, lines 43–45, in the source view' in in_site
