@@ -24,6 +24,7 @@ It is registered as the `annotated` entry point of `mkdocs.plugins` (in this pro
 `labml_nn_site`). [Use the generator on your project](readme.html) shows how to configure it.
 """
 
+import re
 import json
 from pathlib import Path, PurePosixPath
 
@@ -40,6 +41,9 @@ from .render import MAP_MARKER, page_map
 
 # How often `mkdocs serve` looks for edited files (mkdocs' own default is 0.5 s)
 POLL_SECONDS = 0.1
+
+# An element's id in the core's HTML
+ANCHOR_ID = re.compile(r'\sid="([^"]+)"')
 
 
 class PluginConfig(Config):
@@ -121,9 +125,14 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
     # search has read it, a page's content is the core's version for search (a source view's
     # is empty: its file is on its annotated page); after that, the page's HTML.
     def on_page_content(self, html, *, page, config, files):
-        """What search reads of a page made by the core."""
+        """What search reads of a page made by the core, and the anchors that links may name."""
         annotated = self.page(page.url)
-        return annotated.search_html if annotated else html
+        if annotated is None:
+            return html
+        # mkdocs checks `page.html#anchor` links against the ids it saw in the page's Markdown;
+        # the core's page has ids of its own (sections, headings, charts)
+        page.present_anchor_ids = (page.present_anchor_ids or set()) | set(ANCHOR_ID.findall(annotated.html))
+        return annotated.search_html
 
     @event_priority(-100)
     def on_page_context(self, context, *, page, config, nav):

@@ -26,18 +26,29 @@ pytestmark = pytest.mark.skipif(shutil.which('node') is None or shutil.which('np
                                 reason='node and npm are needed to build the site (KaTeX)')
 
 
-def mkdocs_build(site_dir: Path, cwd: Path = ROOT, config: str = 'mkdocs.yml'):
+def mkdocs_build(site_dir: Path, cwd: Path = ROOT, config: str = 'mkdocs.yml', quiet: bool = True):
     env = {**os.environ, 'PYTHONPATH': str(ROOT)}
-    return subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-f', config, '-d', str(site_dir)],
-                          cwd=cwd, capture_output=True, text=True, env=env)
+    return subprocess.run([sys.executable, '-m', 'mkdocs', 'build', *(['-q'] if quiet else []), '-f', config,
+                           '-d', str(site_dir)], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+BUILD_LOG = []
 
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
     site_dir = tmp_path_factory.mktemp('site')
-    result = mkdocs_build(site_dir)
+    result = mkdocs_build(site_dir, quiet=False)
     assert result.returncode == 0, result.stderr
+    BUILD_LOG.append(result.stderr)
     return site_dir
+
+
+def test_build_says_nothing_about_links(site):
+    # mkdocs reports (at INFO level, so `strict` lets it pass) links to anchors it can't find
+    messages = [line for line in BUILD_LOG[0].splitlines()
+                if 'WARNING' in line or 'link' in line or 'anchor' in line]
+    assert messages == []
 
 
 # ## Reading the built HTML
