@@ -194,9 +194,10 @@ def add_math(pages: dict[str, str], batch: MathBatch) -> dict[str, str]:
     return done
 
 
-# pdoc's pages get KaTeX's stylesheet and a way back to the annotated pages. A relative link
-# in a docstring was written for the module's annotated page (`[the model](model.html)`);
-# `docstring_html` marked those links, and here they are pointed at that page's neighbours.
+# pdoc's pages get the site's icon and colours, KaTeX's stylesheet, named permalinks and a
+# way back to the annotated pages. A relative link in a docstring was written for the
+# module's annotated page (`[the model](model.html)`); `docstring_html` marked those links,
+# and here they are pointed at that page's neighbours.
 # `annotated` is the URL of the module's annotated page, if it has one.
 def dress_page(path: str, page: str, annotated: str | None) -> str:
     if not path.endswith('.html'):
@@ -214,8 +215,17 @@ def dress_page(path: str, page: str, annotated: str | None) -> str:
         return f'href="{posixpath.relpath(target, api_dir)}{fragment}"'
 
     page = re.sub(r'href="annotated-rel:([^"#]*)(#[^"]*)?"', relink, page)
+    # A permalink beside each name is a link with no text (pdoc draws its "#" with CSS): give it a name
+    page = re.sub(r'<a class="headerlink" href="#([^"]+)"></a>',
+                  lambda m: f'<a class="headerlink" href="#{m.group(1)}" aria-label="Permalink to {m.group(1)}"></a>', page)
     up = '../' * (path.count('/') + 1)
-    head = f'<link rel="stylesheet" href="{up}assets/katex/katex.min.css">\n</head>'
+    # The site's icon, colours and theme choice, then KaTeX's stylesheet
+    head = (f'<link rel="icon" href="{up}assets/favicon.svg" type="image/svg+xml">\n'
+            f'<meta name="color-scheme" content="light dark">\n'
+            f'<script src="{up}assets/theme-choice.js"></script>\n'
+            f'<link rel="stylesheet" href="{up}assets/palette.css">\n'
+            f'<link rel="stylesheet" href="{up}assets/api.css">\n'
+            f'<link rel="stylesheet" href="{up}assets/katex/katex.min.css">\n</head>')
     back = (f'<nav class="annotated-back" style="padding:.5rem 1rem;font-size:.9rem">'
             f'<a href="{up}index.html">← the annotated site</a></nav>')
     page = page.replace('</head>', head, 1)

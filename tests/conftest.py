@@ -1,5 +1,11 @@
-"""Shared fixtures: the corpus the tests train on and a small, fast model configuration."""
+"""Shared fixtures: the corpus the tests train on, a small and fast model configuration, and
+the built site served on 127.0.0.1 with a browser to open it (one build for all site tests)."""
+import functools
+import http.server
 import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -39,3 +45,52 @@ def run_in_process(argv, stop_at=None):
     from labml_nn.helpers import cli
     from labml_nn.transformers.mlm import experiment
     return experiment.train(cli.parse(experiment.Configs, argv), stop_at=stop_at)
+
+
+# ## The built site and a browser
+
+CHROMIUM = Path('/usr/bin/chromium')
+ARTIFACTS = ROOT / 'test-artifacts'
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope='session')
+def site_dir(tmp_path_factory) -> Path:
+    r"""`mkdocs build` of the project, once per test session."""
+    site = tmp_path_factory.mktemp('site')
+    result = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-d', str(site)],
+                            cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, 'PYTHONPATH': str(ROOT)})
+    assert result.returncode == 0, result.stderr
+    return site
+
+
+@pytest.fixture(scope='session')
+def origin(site_dir):
+    r"""The built site served from 127.0.0.1 on a free port."""
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                             functools.partial(QuietHandler, directory=str(site_dir)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{server.server_address[1]}'
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope='session')
+def browser():
+    r"""Debian's chromium driven by Playwright (it never downloads a browser of its own)."""
+    if not CHROMIUM.exists():
+        pytest.skip('Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)')
+    playwright = pytest.importorskip('playwright.sync_api', reason='the PyPI package playwright is not installed')
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+            '--disable-component-update', '--disable-sync'])
+        yield browser
+        browser.close()

@@ -1,25 +1,17 @@
 """Browser tests of the built site, with Playwright driving Debian's chromium.
 
-The site is built once, served from 127.0.0.1 on a free port, and opened as a reader would:
+The site is built once (the `site_dir` and `origin` fixtures of conftest.py), served from
+127.0.0.1 on a free port, and opened as a reader would:
 at desktop and phone widths, in light and dark mode, with the keyboard. Screenshots go to
 test-artifacts/ (ignored by git) for a person to look at.
 
 Chromium comes from Debian (`apt-get install chromium`), never from `playwright install`.
 """
-import functools
-import http.server
-import os
 import re
-import subprocess
-import sys
-import threading
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path('/usr/bin/chromium')
-ARTIFACTS = ROOT / 'test-artifacts'
+from conftest import ARTIFACTS, CHROMIUM, ROOT
 
 if not CHROMIUM.exists():
     pytest.skip('Debian chromium is not installed at /usr/bin/chromium (apt-get install chromium)',
@@ -27,38 +19,6 @@ if not CHROMIUM.exists():
 playwright = pytest.importorskip('playwright.sync_api', reason='the PyPI package playwright is not installed')
 
 MLM = 'transformers/mlm/index.html'
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope='module')
-def origin(tmp_path_factory):
-    site = tmp_path_factory.mktemp('site')
-    result = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-d', str(site)],
-                            cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, 'PYTHONPATH': str(ROOT)})
-    assert result.returncode == 0, result.stderr
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                             functools.partial(QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f'http://127.0.0.1:{server.server_address[1]}'
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture(scope='module')
-def browser():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-            '--disable-component-update', '--disable-sync'])
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url, width=1280, height=900, scheme='light'):

@@ -13,7 +13,7 @@ function announce(text) {
 // ---- Colour theme ----
 //
 // Three states, in a cycle: follow the system (the default), light, dark. The choice is kept
-// in localStorage; the inline script in <head> applies it before the first paint.
+// in localStorage; theme-choice.js, loaded in <head>, applies it before the first paint.
 (function () {
   var button = document.getElementById('theme-toggle');
   if (!button) return;

@@ -1,0 +1,164 @@
+"""
+Accessibility of the built site, checked by axe-core (the engine behind most accessibility
+checkers) against the WCAG 2.1 A and AA rules: every page of the site (annotated pages,
+hand-written pages, source views, the API reference, the 404 page and whatever pages are
+added later, since the test lists the built files) in light and dark, at desktop and phone
+widths. Then a keyboard-only walk through a page: every control reachable with Tab, each with
+a focus ring that can be seen in both themes.
+
+axe-core comes from npm, pinned by tests/a11y/package-lock.json, and is installed on first use
+like KaTeX (`npm ci --prefix tests/a11y`).
+"""
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ARTIFACTS, ROOT
+
+AXE_DIR = ROOT / 'tests' / 'a11y'
+WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']
+MLM = 'transformers/mlm/index.html'
+
+
+@pytest.fixture(scope='session')
+def axe_source() -> str:
+    script = AXE_DIR / 'node_modules' / 'axe-core' / 'axe.min.js'
+    if not script.exists():
+        if shutil.which('npm') is None:
+            pytest.skip('npm is needed to install axe-core')
+        subprocess.run(['npm', 'ci', '--prefix', str(AXE_DIR), '--no-audit', '--no-fund', '--loglevel=error'],
+                       check=True, capture_output=True, timeout=300)
+    return script.read_text(encoding='utf-8')
+
+
+def every_page(site_dir: Path):
+    return sorted(p.relative_to(site_dir).as_posix() for p in site_dir.rglob('*.html'))
+
+
+def test_the_site_has_every_kind_of_page(site_dir):
+    pages = every_page(site_dir)
+    for kind in ('index.html', '404.html', 'run.html', MLM, 'transformers/mlm/experiment.html',
+                 'source/labml_nn/transformers/mha.py.html', 'api/labml_nn/transformers/mlm.html'):
+        assert kind in pages, kind
+
+
+@pytest.mark.parametrize('scheme,width', [('light', 1280), ('dark', 1280), ('light', 390), ('dark', 390)])
+def test_no_wcag_violations_on_any_page(browser, origin, site_dir, axe_source, scheme, width):
+    context = browser.new_context(viewport={'width': width, 'height': 900}, color_scheme=scheme)
+    failed_requests = []
+    context.on('response', lambda r: failed_requests.append(f'{r.status} {r.url}') if r.status >= 400 else None)
+    page = context.new_page()
+    problems = []
+    for path in every_page(site_dir):
+        failed_requests.clear()
+        page.goto(f'{origin}/{path}')
+        page.add_script_tag(content=axe_source)
+        violations = page.evaluate(
+            """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+                .then(r => r.violations.map(v => ({rule: v.id, impact: v.impact,
+                    nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))""", WCAG_TAGS)
+        for v in violations:
+            problems.append(f"{v['rule']} ({v['impact']}) on {path}: {', '.join(v['nodes'])}")
+        # Not even the favicon may be missing
+        problems += [f'{path} asked for {r}' for r in failed_requests]
+    context.close()
+    assert problems == [], f'{len(problems)} problems:\n' + '\n'.join(problems)
+
+
+# ## Keyboard only
+#
+# From the top of the MLM page, Tab alone must reach the search box, the theme button, the
+# section permalinks, the code blocks (which then scroll with the arrow keys), the copy buttons
+# and the code names in the prose, and every one of them must show a focus ring: an outline
+# (or shadow) of at least 2 px whose colour stands out from the page by at least 3:1, the
+# contrast WCAG asks of the parts of a control.
+DESCRIBE_FOCUS = """() => {
+  const e = document.activeElement, s = getComputedStyle(e);
+  const bg = getComputedStyle(document.body).backgroundColor;
+  return {tag: e.tagName.toLowerCase(), cls: e.className && e.className.baseVal === undefined ? e.className : '',
+          id: e.id, label: e.getAttribute('aria-label') || '', text: (e.textContent || '').trim().slice(0, 30),
+          href: e.getAttribute('href') || '', outline: s.outlineStyle, outlineWidth: parseFloat(s.outlineWidth),
+          outlineColor: s.outlineColor, shadow: s.boxShadow, bg: bg,
+          scrollable: e.scrollWidth > e.clientWidth + 1}
+}"""
+
+
+def luminance(rgb: str) -> float:
+    parts = [float(x) for x in rgb[rgb.index('(') + 1:rgb.index(')')].replace('/', ',').split(',')[:3]]
+    linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in parts]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def kind(stop: dict) -> str:
+    classes = stop['cls'].split()
+    if stop['tag'] == 'input' and stop['id'] == 'mkdocs-search-query':
+        return 'search box'
+    if 'theme-toggle' in classes:
+        return 'theme button'
+    if stop['tag'] == 'a' and stop['href'].startswith('#section-'):
+        return 'section permalink'
+    if stop['tag'] == 'pre':
+        return 'code block'
+    if 'copy-button' in classes:
+        return 'copy button'
+    if stop['tag'] == 'code':
+        return 'code name in the prose'
+    return stop['tag']
+
+
+@pytest.mark.parametrize('scheme', ['light', 'dark'])
+def test_keyboard_walk_through_the_mlm_page(browser, origin, scheme):
+    context = browser.new_context(viewport={'width': 1280, 'height': 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(f'{origin}/{MLM}')
+    stops, scrolled = [], False
+    for _ in range(400):
+        page.keyboard.press('Tab')
+        stop = page.evaluate(DESCRIBE_FOCUS)
+        if stop['tag'] == 'body':
+            break
+        stops.append(stop)
+        # A code block that is wider than its column scrolls with the arrow keys
+        if stop['tag'] == 'pre' and stop['scrollable'] and not scrolled:
+            before = page.evaluate('document.activeElement.scrollLeft')
+            for _ in range(5):
+                page.keyboard.press('ArrowRight')
+            page.wait_for_timeout(400)  # the browser scrolls smoothly
+            scrolled = page.evaluate('document.activeElement.scrollLeft') > before
+            page.screenshot(path=str(ARTIFACTS / f'site-keyboard-code-{scheme}.png'))
+    context.close()
+    kinds = {kind(s) for s in stops}
+    for wanted in ('search box', 'theme button', 'section permalink', 'code block', 'copy button',
+                   'code name in the prose'):
+        assert wanted in kinds, (wanted, sorted(kinds))
+    assert scrolled, 'no code block scrolled sideways with the arrow keys'
+    for stop in stops:
+        ring = stop['outline'] != 'none' and stop['outlineWidth'] >= 2
+        assert ring or stop['shadow'] != 'none', f'no focus ring on {kind(stop)}: {stop}'
+        if ring:
+            assert contrast(stop['outlineColor'], stop['bg']) >= 3, f'faint focus ring on {kind(stop)}: {stop}'
+
+
+def test_keyboard_reaches_the_chart_slider_and_the_source_view_links(browser, origin):
+    context = browser.new_context(viewport={'width': 1280, 'height': 900})
+    page = context.new_page()
+    page.goto(f'{origin}/transformers/mlm/experiment.html')
+    reached = set()
+    for _ in range(600):
+        page.keyboard.press('Tab')
+        stop = page.evaluate(DESCRIBE_FOCUS)
+        if stop['tag'] == 'body':
+            break
+        if stop['tag'] == 'input' and 'range' in page.evaluate('document.activeElement.type'):
+            reached.add('chart slider')
+        if stop['tag'] == 'a' and 'source/' in stop['href']:
+            reached.add('source view link')
+    context.close()
+    assert reached == {'chart slider', 'source view link'}
