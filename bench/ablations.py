@@ -94,8 +94,16 @@ VARIANTS = {
     'dropout_0': ('no dropout (outside the reference size)', ref(model__dropout=0.0), {}, False, 'ours'),
     'hf-bert': ('Hugging Face BertForMaskedLM (reference)', ref(), {}, False, 'hf-bert'),
 }
-# The combination of the winners is added after the screening (see `report`)
-COMBINATIONS = {}
+# Pairs that the screening suggested, and the combination of the winners
+COMBINATIONS = {
+    'tie_scaled': ('tied embeddings + scaled init', ref(), {'tie_embeddings': True, 'init': 'scaled'}, False, 'ours'),
+    'tie_norm': ('tied embeddings + embedding norm', ref(), {'tie_embeddings': True, 'embedding_norm': True},
+                 False, 'ours'),
+    'bert_head_embedding_norm': ('BERT\'s MLM head + embedding norm', ref(),
+                                 {'tie_embeddings': True, 'head_transform': True, 'embedding_norm': True}, False,
+                                 'ours'),
+    'winners': ('PyTorch init + scoring only masked positions', ref(), {'init': 'torch'}, True, 'ours'),
+}
 
 
 def all_variants():
@@ -150,6 +158,43 @@ def timing(names, rounds: int, block: int) -> None:
     (CACHE / 'timing.json').write_text(json.dumps(result, indent=1) + '\n')
     for name, ms in result['ms_per_step'].items():
         print(f"{name:26s} {ms:6.1f} ms/step")
+
+
+def stream_scales(names=('baseline', 'embedding_norm', 'init_scaled', 'post_norm')):
+    r"""
+    ## The residual stream at initialization
+
+    The standard deviation of the embeddings, of what each layer's attention and feed-forward
+    branch adds, and of the stream after the last layer, for a batch of random characters (eval
+    mode, seed 0). It shows how much of the stream is the input's own signal when training starts.
+    """
+    from labml_nn.transformers.mlm.model import TransformerMLM
+    rows = []
+    for name in names:
+        _, overrides, options, _, _ = VARIANTS[name]
+        torch.manual_seed(0)
+        model = TransformerMLM(n_tokens=67, max_len=32, d_model=128, n_layers=6, n_heads=8, d_ff=256, dropout=0.1,
+                               **options).eval()
+        x = torch.randint(2, 67, (64, 32), generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            h = model.embeddings(x)
+            embeddings, attention, ff = float(h.std()), [], []
+            for layer in model.encoder.layers:
+                if layer.post_norm:
+                    a = layer.attention(h)
+                    h = layer.norm_attention(h + a)
+                    f = layer.feed_forward(h)
+                    h = layer.norm_ff(h + f)
+                else:
+                    a = layer.attention(layer.norm_attention(h))
+                    h = h + a
+                    f = layer.feed_forward(layer.norm_ff(h))
+                    h = h + f
+                attention.append(float(a.std()))
+                ff.append(float(f.std()))
+        rows.append({'name': name, 'embeddings': embeddings, 'attention_branches': attention,
+                     'feed_forward_branches': ff, 'stream_after_last_layer': float(h.std())})
+    return rows
 
 
 def report(at_steps=(300, 600, 1000), at_seconds=(40, 80), targets=(0.35, 0.40)) -> None:
@@ -213,8 +258,16 @@ def report(at_steps=(300, 600, 1000), at_seconds=(40, 80), targets=(0.35, 0.40))
             cells.append('—' if v is None else f'{v:.0f}')
         rows.append('| ' + ' | '.join(cells) + ' |')
     machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+    scales = stream_scales()
+    scale_rows = ['| variant | embeddings | attention branches | feed-forward branches | stream after layer 6 |',
+                  '|---|---|---|---|---|']
+    for r in scales:
+        scale_rows.append(f"| {r['name']} | {r['embeddings']:.3f} | {min(r['attention_branches']):.3f}–"
+                          f"{max(r['attention_branches']):.3f} | {min(r['feed_forward_branches']):.3f}–"
+                          f"{max(r['feed_forward_branches']):.3f} | {r['stream_after_last_layer']:.3f} |")
     (ROOT / 'bench/results/ablations.json').write_text(json.dumps(
-        {'machine': machine, 'steps': STEPS, 'timing': timed, 'variants': record}, indent=1) + '\n')
+        {'machine': machine, 'steps': STEPS, 'timing': timed, 'variants': record, 'stream_at_init': scales},
+        indent=1) + '\n')
     load = timed['load_average_before_after']
     (ROOT / 'bench/results/ablations.md').write_text(
         '# Ablations: one change at a time\n\n'
@@ -226,7 +279,11 @@ def report(at_steps=(300, 600, 1000), at_seconds=(40, 80), targets=(0.35, 0.40))
         f"({timed['rounds']} rounds of {timed['block']} steps, median, {timed['threads']} threads, load average "
         f"{load[0]} before, {load[1]} after; {machine}). Accuracy at a fixed time is the curve read at "
         "the step reached after that many seconds at the measured speed; seconds to a target likewise. "
-        "Written by [`bench/ablations.py`](../ablations.html).\n\n" + '\n'.join(rows) + '\n')
+        "Written by [`bench/ablations.py`](../ablations.html).\n\n" + '\n'.join(rows) + '\n\n'
+        '## The residual stream at initialization\n\n'
+        'Standard deviation of the embeddings, of what each attention and feed-forward branch adds (range '
+        'over the 6 layers), and of the stream after the last layer; random characters, eval mode, seed 0.\n\n'
+        + '\n'.join(scale_rows) + '\n')
     print('\n'.join(rows))
 
 
