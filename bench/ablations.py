@@ -28,9 +28,13 @@ variant reaches after that many seconds at its measured speed.
 
 ```bash
 python bench/ablations.py curves --seed 0 --variants baseline tie_embeddings   # cached per seed
-python bench/ablations.py timing                                               # all variants, interleaved
+OMP_WAIT_POLICY=PASSIVE python bench/ablations.py timing --rounds 4 --block 15 # interleaved
 python bench/ablations.py report                                               # ablations.json and .md
 ```
+
+(The recorded table: seeds 0 and 1 for the baseline and PyTorch's initialization, seed 0 for
+the rest; timing with the variants that have curves. Runs stopped part-way are read back
+from their progress logs with `report --stopped label=log`.)
 """
 
 import argparse
@@ -39,7 +43,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -47,7 +50,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.training import REFERENCE, Corpus, Run, configs, interpolate, median, first_reaching  # noqa: E402
+from bench.training import REFERENCE, Corpus, Run, configs, first_reaching, interpolate, median  # noqa: E402
 
 CACHE = ROOT / 'bench/results/tmp/ablations'
 STEPS = 1000
@@ -106,6 +109,12 @@ COMBINATIONS = {
 }
 
 
+# Scoring only the masked positions computes the same function (a test checks it), so where there
+# was no time to train a variant that adds only that, its accuracy per step is read from the
+# variant without it; its speed is always its own. The table marks such rows.
+CURVES_FROM = {'scored_only': 'baseline', 'winners': 'init_torch'}
+
+
 def all_variants():
     return {**VARIANTS, **COMBINATIONS}
 
@@ -160,7 +169,7 @@ def timing(names, rounds: int, block: int) -> None:
         print(f"{name:26s} {ms:6.1f} ms/step")
 
 
-def stream_scales(names=('baseline', 'embedding_norm', 'init_scaled', 'post_norm')):
+def stream_scales(names=('baseline', 'embedding_norm', 'init_scaled', 'init_torch', 'post_norm')):
     r"""
     ## The residual stream at initialization
 
@@ -179,6 +188,15 @@ def stream_scales(names=('baseline', 'embedding_norm', 'init_scaled', 'post_norm
         with torch.no_grad():
             h = model.embeddings(x)
             embeddings, attention, ff = float(h.std()), [], []
+            # The first layer's attention scores $q \cdot k / \sqrt{d_k}$, and how far its weights are
+            # from a plain average (the largest weight of each row; uniform is 1/32)
+            first = model.encoder.layers[0]
+            a_in = h if first.post_norm else first.norm_attention(h)
+            q, k, _ = first.attention.qkv(a_in).split(128, dim=-1)
+            q, k = (t.view(64, 32, 8, 16).transpose(1, 2) for t in (q, k))
+            scores = q @ k.transpose(-2, -1) / 4  # [64, 8, 32, 32]
+            score_std = float(scores.std())
+            top_weight = float(scores.softmax(-1).max(-1).values.mean())
             for layer in model.encoder.layers:
                 if layer.post_norm:
                     a = layer.attention(h)
@@ -192,25 +210,48 @@ def stream_scales(names=('baseline', 'embedding_norm', 'init_scaled', 'post_norm
                     h = h + f
                 attention.append(float(a.std()))
                 ff.append(float(f.std()))
-        rows.append({'name': name, 'embeddings': embeddings, 'attention_branches': attention,
+        rows.append({'name': name, 'embeddings': embeddings, 'attention_score_std': score_std,
+                     'mean_top_attention_weight': top_weight, 'attention_branches': attention,
                      'feed_forward_branches': ff, 'stream_after_last_layer': float(h.std())})
     return rows
 
 
-def report(at_steps=(300, 600, 1000), at_seconds=(40, 80), targets=(0.35, 0.40)) -> None:
+def stopped_runs(pairs) -> list:
+    r"""
+    Runs stopped part-way, as `label=log` pairs: their validation points read back from the
+    progress lines that `curves` prints (the label names what the run was, in case the variant's
+    name has since been given to something else).
+    """
+    runs = []
+    for pair in pairs:
+        label, log = pair.split('=', 1)
+        points = []
+        for line in Path(log).read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 8 and parts[1] == 'seed' and parts[3] == 'step':
+                seed = int(parts[2])
+                points.append({'step': int(parts[4]), 'valid_accuracy': float(parts[7].rstrip('%')) / 100})
+        runs.append({'label': label, 'seed': seed, 'curve': points})
+    return runs
+
+
+def report(at_steps=(300, 600, 1000), at_seconds=(40, 80), targets=(0.35, 0.40), stopped=()) -> None:
     r"""Merges the cached curves and the timing into `ablations.json` and `ablations.md`."""
     timed = json.loads((CACHE / 'timing.json').read_text())
     ms = timed['ms_per_step']
     base_tokens = tokens_per_step('baseline')
     rows, record = [], []
     for name, (description, overrides, options, scored_only, implementation) in all_variants().items():
-        seeds = sorted((json.loads(p.read_text()) for p in CACHE.glob(f'{name}.seed*.json')), key=lambda r: r['seed'])
+        # A variant that differs from another only in `scored_only` may borrow its accuracy curves (flagged)
+        source = CURVES_FROM.get(name, name)
+        seeds = sorted((json.loads(p.read_text()) for p in CACHE.glob(f'{source}.seed*.json')), key=lambda r: r['seed'])
         if not seeds or name not in ms:
             continue
         # Steps are counted in baseline steps (same tokens) for the batch-size variants
         scale = tokens_per_step(name) / base_tokens
         seconds_per_step = ms[name] / 1000
-        entry = {'name': name, 'description': description, 'overrides': overrides, 'options': options,
+        entry = {'name': name, 'description': description, 'curves_from': source, 'overrides': overrides,
+                 'options': options,
                  'scored_only': scored_only, 'implementation': implementation,
                  'ms_per_step': ms[name], 'ms_ratio': ms[name] / ms['baseline'] / scale,
                  'parameters': seeds[0]['parameters'], 'seeds': {}}
@@ -232,58 +273,77 @@ def report(at_steps=(300, 600, 1000), at_seconds=(40, 80), targets=(0.35, 0.40))
     def pct(v):
         return '—' if v is None else f'{v:.1%}'
 
-    def delta(v, b):
-        return '' if v is None or b is None else f' ({(v - b) * 100:+.1f})'
-
     base = next(e for e in record if e['name'] == 'baseline')
 
     def means(entry, key, x):
         return mean([seed[key][x] for seed in entry['seeds'].values()])
+
+    def change(entry, key, x):
+        r"""The mean over the entry's seeds of its difference from the baseline *on the same seed*."""
+        diffs = [seed[key][x] - base['seeds'][k][key][x] for k, seed in entry['seeds'].items()
+                 if k in base['seeds'] and seed[key][x] is not None and base['seeds'][k][key][x] is not None]
+        return f' ({mean(diffs) * 100:+.1f})' if diffs else ''
 
     header = ('| variant | seeds | ' + ' | '.join(f'acc. @{n} steps' for n in at_steps) + ' | ms/step | × baseline | '
               + ' | '.join(f'acc. @{t} s' for t in at_seconds) + ' | '
               + ' | '.join(f's to {t:.0%}' for t in targets) + ' |')
     rows = [header, '|' + '---|' * (header.count('|') - 1)]
     for e in record:
-        cells = [f"**{e['name']}**: {e['description']}", ','.join(str(s) for s in e['seeds'])]
+        borrowed = f" (accuracy per step: {CURVES_FROM[e['name']]}'s curves)" if e['name'] in CURVES_FROM else ''
+        cells = [f"**{e['name']}**: {e['description']}{borrowed}", ','.join(str(s) for s in e['seeds'])]
         for n in at_steps:
-            v = means(e, 'at_steps', n)
-            cells.append(pct(v) + ('' if e is base else delta(v, means(base, 'at_steps', n))))
+            cells.append(pct(means(e, 'at_steps', n)) + ('' if e is base else change(e, 'at_steps', n)))
         cells += [f"{e['ms_per_step']:.0f}", f"{e['ms_ratio']:.2f}"]
         for t in at_seconds:
-            v = means(e, 'at_seconds', t)
-            cells.append(pct(v) + ('' if e is base else delta(v, means(base, 'at_seconds', t))))
+            cells.append(pct(means(e, 'at_seconds', t)) + ('' if e is base else change(e, 'at_seconds', t)))
         for t in targets:
             v = means(e, 'seconds_to', f'{t:.2f}')
             cells.append('—' if v is None else f'{v:.0f}')
         rows.append('| ' + ' | '.join(cells) + ' |')
     machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
     scales = stream_scales()
-    scale_rows = ['| variant | embeddings | attention branches | feed-forward branches | stream after layer 6 |',
-                  '|---|---|---|---|---|']
+    scale_rows = ['| variant | embeddings | attention scores (layer 1) | largest attention weight (layer 1) | '
+                  'attention branches | feed-forward branches | stream after layer 6 |',
+                  '|---|---|---|---|---|---|---|']
     for r in scales:
-        scale_rows.append(f"| {r['name']} | {r['embeddings']:.3f} | {min(r['attention_branches']):.3f}–"
+        scale_rows.append(f"| {r['name']} | {r['embeddings']:.3f} | {r['attention_score_std']:.3f} | "
+                          f"{r['mean_top_attention_weight']:.3f} | {min(r['attention_branches']):.3f}–"
                           f"{max(r['attention_branches']):.3f} | {min(r['feed_forward_branches']):.3f}–"
                           f"{max(r['feed_forward_branches']):.3f} | {r['stream_after_last_layer']:.3f} |")
+    not_run = [name for name in all_variants() if name not in {e['name'] for e in record}]
+    stopped = stopped_runs(stopped)
+    baseline_curves = {int(k): {p['step']: p['valid_accuracy'] for p in v['curve']} for k, v in base['seeds'].items()}
+    stopped_rows = ['| run | seed | last step | valid acc. there | baseline there (same seed) |', '|---|---|---|---|---|']
+    for r in stopped:
+        last = r['curve'][-1]
+        there = baseline_curves.get(r['seed'], {}).get(last['step'])
+        stopped_rows.append(f"| {r['label']} | {r['seed']} | {last['step']} | {last['valid_accuracy']:.1%} | "
+                            f"{pct(there)} |")
     (ROOT / 'bench/results/ablations.json').write_text(json.dumps(
-        {'machine': machine, 'steps': STEPS, 'timing': timed, 'variants': record, 'stream_at_init': scales},
-        indent=1) + '\n')
+        {'machine': machine, 'steps': STEPS, 'timing': timed, 'variants': record, 'stream_at_init': scales,
+         'stopped': stopped}, indent=1) + '\n')
     load = timed['load_average_before_after']
     (ROOT / 'bench/results/ablations.md').write_text(
         '# Ablations: one change at a time\n\n'
         f"Our model at the reference size (seq 32, batch 64, d_model 128, 6 layers, 8 heads, d_ff 256, "
         f"dropout 0.1), {STEPS} steps of AdamW (peak 2e-3, 100 warm-up steps, cosine to 10%), one change per row. "
         "Accuracy is masked-character validation accuracy (mean over the seeds listed; in brackets the change "
-        "from the baseline in percentage points). The batch-size rows count steps in baseline steps of "
-        "2,048 tokens. ms/step: all variants taking turns in one process "
+        "from the baseline *on the same seeds*, in percentage points; the baseline's two seeds end 1.5 points "
+        "apart, which is the noise to judge a one-seed row by). ms/step: all variants taking turns in one process "
         f"({timed['rounds']} rounds of {timed['block']} steps, median, {timed['threads']} threads, load average "
         f"{load[0]} before, {load[1]} after; {machine}). Accuracy at a fixed time is the curve read at "
         "the step reached after that many seconds at the measured speed; seconds to a target likewise. "
         "Written by [`bench/ablations.py`](../ablations.html).\n\n" + '\n'.join(rows) + '\n\n'
         '## The residual stream at initialization\n\n'
-        'Standard deviation of the embeddings, of what each attention and feed-forward branch adds (range '
-        'over the 6 layers), and of the stream after the last layer; random characters, eval mode, seed 0.\n\n'
-        + '\n'.join(scale_rows) + '\n')
+        'Standard deviation of the embeddings, of the first layer\'s attention scores and the mean of its '
+        'largest attention weight per query (a plain average over 32 positions gives 0.031), of what each '
+        'attention and feed-forward branch adds (range over the 6 layers), and of the stream after the last '
+        'layer; random characters, eval mode, seed 0.\n\n'
+        + '\n'.join(scale_rows) + '\n'
+        + ('\n## Stopped part-way\n\nRuns stopped before step 1,000 to free the (busy) machine; their last '
+           'validation point.\n\n' + '\n'.join(stopped_rows) + '\n' if stopped else '')
+        + (f"\nDefined in the script but not run for lack of machine time: {', '.join(not_run)}.\n"
+           if not_run else ''))
     print('\n'.join(rows))
 
 
@@ -298,14 +358,15 @@ def main():
     t.add_argument('--variants', nargs='*')
     t.add_argument('--rounds', type=int, default=6)
     t.add_argument('--block', type=int, default=20)
-    sub.add_parser('report')
+    rp = sub.add_parser('report')
+    rp.add_argument('--stopped', nargs='*', default=[], help='label=log of runs stopped part-way')
     args = parser.parse_args()
     if args.mode == 'curves':
         curves(args.seed, args.variants or list(all_variants()), args.threads)
     elif args.mode == 'timing':
         timing(args.variants or list(all_variants()), args.rounds, args.block)
     else:
-        report()
+        report(stopped=args.stopped)
 
 
 if __name__ == '__main__':

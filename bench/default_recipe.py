@@ -58,6 +58,9 @@ RECIPES = {
     'tied_128': ({'seq_len': 128, 'batch_size': 16, 'curriculum_steps': 1000, 'curriculum_start_len': 16},
                  {'tie_embeddings': True}, True),
     'tied_relu_torch': ({}, {'tie_embeddings': True, 'activation': 'relu', 'init': 'torch'}, True),
+    'trt_4_layers': ({'model.n_layers': 4, 'steps': 7000},
+                     {'tie_embeddings': True, 'activation': 'relu', 'init': 'torch'}, True),
+    'torch_relu_5400': ({'steps': 5400}, {'activation': 'relu', 'init': 'torch'}, True),
     'tied_norm_128': ({'seq_len': 128, 'batch_size': 16, 'curriculum_steps': 1000, 'curriculum_start_len': 16},
                       {'tie_embeddings': True, 'embedding_norm': True}, True),
 }
@@ -172,7 +175,26 @@ def full_run(name: str) -> None:
     print(f"{name}: {wall / 60:.2f} min, valid accuracy {final['valid_accuracy']:.1%}")
 
 
-def report(names) -> None:
+def stopped_runs(logs) -> list:
+    r"""
+    Candidates stopped part-way (they were clearly behind, and the machine had no time to spare):
+    their validation points, read back from the progress lines that `curve` prints.
+    """
+    runs = []
+    for log in logs:
+        points = []
+        for line in Path(log).read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 10 and parts[1] == 'step' and parts[5] == 'valid':
+                points.append({'step': int(parts[2]), 'seq_len': int(parts[4]),
+                               'valid_accuracy': float(parts[7].rstrip('%')) / 100, 'valid_loss': float(parts[9])})
+        name = line.split()[0] if points else None
+        if points and points[-1]['step'] < configs(**RECIPES[name][0])['steps']:
+            runs.append({'name': name, 'recipe': RECIPES[name], 'curve': points})
+    return runs
+
+
+def report(names, logs=()) -> None:
     r"""
     Accuracy curves (cached by `curve`) and speeds (from `timing`, which must have timed `today`
     with them) in one table. The wall time of a recipe is *estimated* from the recorded default
@@ -203,9 +225,20 @@ def report(names) -> None:
         record.append({'name': name, 'recipe': RECIPES[name], 'curve': curve, 'train_time_ratio': ratio,
                        'estimated_wall_minutes': wall, 'timing': timed['recipes'][name]})
     load = timed['load_average_before_after']
+    stopped = stopped_runs(logs)
+    today_at = {p['step']: p['valid_accuracy'] for p in recorded['curve']}
+    stopped_rows = ['| recipe | settings | stopped at step | valid acc. there | the default run there |',
+                    '|---|---|---|---|---|']
+    for r in stopped:
+        overrides, options, scored_only = r['recipe']
+        settings = ', '.join([f'{k}={v}' for k, v in overrides.items()] + [f'{k}={v}' for k, v in options.items()]
+                             + (['scored only'] if scored_only else []))
+        last = r['curve'][-1]
+        stopped_rows.append(f"| {r['name']} | {settings} | {last['step']} | {last['valid_accuracy']:.1%} | "
+                            f"{today_at.get(last['step'], float('nan')):.1%} |")
     (ROOT / 'bench/results/default_recipe.json').write_text(json.dumps(
-        {'timing': timed, 'recorded_default_run_minutes': recorded['wall_time_s'] / 60, 'recipes': record},
-        indent=1) + '\n')
+        {'timing': timed, 'recorded_default_run_minutes': recorded['wall_time_s'] / 60, 'recipes': record,
+         'stopped': stopped}, indent=1) + '\n')
     (ROOT / 'bench/results/default_recipe.md').write_text(
         '# Candidate default runs\n\n'
         "Masked validation accuracy of each recipe (deterministic curves from `bench/default_recipe.py curve`; "
@@ -213,7 +246,11 @@ def report(names) -> None:
         f"({timed['threads']} threads, load average {load[0]:.1f} before, {load[1]:.1f} after; a busy machine, "
         "so read the ratios). Estimated wall time: the recorded default run's "
         f"{recorded['wall_time_s'] / 60:.1f} minutes times the ratio of training times. "
-        "Written by [`bench/default_recipe.py`](../default_recipe.html).\n\n" + '\n'.join(rows) + '\n')
+        "Written by [`bench/default_recipe.py`](../default_recipe.html).\n\n" + '\n'.join(rows) + '\n'
+        + ('\n## Stopped part-way\n\nCandidates stopped to save machine time on a busy machine: all but the last '
+           'were behind the default run at that step; `trt_4_layers` was stopped only because there was no time '
+           'left to finish it. Validation is on windows of each run\'s own `seq_len`.\n\n' + '\n'.join(stopped_rows) + '\n'
+           if stopped else ''))
     print('\n'.join(rows))
 
 
@@ -229,6 +266,7 @@ def main():
     t.add_argument('--block', type=int, default=15)
     rp = sub.add_parser('report')
     rp.add_argument('--recipes', nargs='+', required=True)
+    rp.add_argument('--stopped', nargs='*', default=[], help='progress logs of candidates stopped part-way')
     r = sub.add_parser('run')
     r.add_argument('--recipe', required=True, choices=RECIPES)
     args = parser.parse_args()
@@ -237,7 +275,7 @@ def main():
     elif args.mode == 'timing':
         timing(args.recipes, args.rounds, args.block)
     elif args.mode == 'report':
-        report(args.recipes)
+        report(args.recipes, args.stopped)
     else:
         full_run(args.recipe)
 

@@ -17,9 +17,10 @@ $d_\text{ff} = 256$, dropout 0.1) with the same data, masking, optimizer (AdamW,
 learning rate $2 \cdot 10^{-3}$, 100 warm-up steps, a cosine over `--steps` steps down to 10%)
 and seeds, using the [shared harness](training.html):
 
-* **ours**: our model with the options that the [ablations](ablations.html) adopted,
-* **ours-today**: our model as it was before them,
-* **hf-bert**: Hugging Face's `BertForMaskedLM` with its `sdpa` attention.
+* **ours**: our model with the options that the [ablations](ablations.html) adopted
+  (PyTorch's initialization, and the output computed only at the masked positions),
+* **hf-bert**: Hugging Face's `BertForMaskedLM` with its `sdpa` attention,
+* optionally **ours-today** (our model before the ablations) and **torch-encoder**.
 
 **They take turns** in one process: every run of every seed trains a block of steps, then the
 next one does, so all of them see the same machine (other work on it slows them all alike).
@@ -28,8 +29,11 @@ reached the last target *and* trained for the longest fixed time, or at `--steps
 Seconds to a target are interpolated linearly between the validation points around it.
 
 ```bash
-python bench/time_to_accuracy.py --seeds 0 1 2
+OMP_WAIT_POLICY=PASSIVE python bench/time_to_accuracy.py --seeds 0 1
 ```
+
+(`OMP_WAIT_POLICY=PASSIVE`: on a machine that other work shares, a thread that waits for its
+partner doesn't spin on a core someone else needs; the recorded run used it.)
 
 Writes `bench/results/time_to_accuracy.json` and `.md`, with one chart per seed.
 """
@@ -38,7 +42,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -86,7 +89,11 @@ def main():
     parser.add_argument('--steps', type=int, default=1500, help='step limit and the length of the cosine schedule')
     parser.add_argument('--every', type=int, default=50)
     parser.add_argument('--block', type=int, default=25)
+    parser.add_argument('--markdown-only', action='store_true', help='rewrite the .md from the recorded .json')
     args = parser.parse_args()
+    if args.markdown_only:
+        write_markdown(json.loads((ROOT / 'bench/results/time_to_accuracy.json').read_text()))
+        return
 
     corpus = Corpus()
     size = {k.replace('.', '__'): v for k, v in REFERENCE.items()}
@@ -131,6 +138,19 @@ def main():
             'accuracy_at': {str(t): interpolate(run.curve, 'train_seconds', t) for t in AT_SECONDS},
             'curve': run.curve})
 
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    record = {'machine': machine, 'size': REFERENCE, 'steps': args.steps, 'every': args.every, 'block': args.block,
+              'seeds': args.seeds, 'implementations': args.implementations,
+              'omp_wait_policy': os.environ.get('OMP_WAIT_POLICY'),
+              'ours': OURS, 'load_average_before_after': [round(load_before, 2), round(load_after, 2)],
+              'wall_minutes': (time.time() - started) / 60, 'results': results}
+    (ROOT / 'bench/results/time_to_accuracy.json').write_text(json.dumps(record, indent=1) + '\n')
+    write_markdown(record)
+
+
+def write_markdown(record) -> None:
+    r"""`time_to_accuracy.md` from the recorded JSON (`--markdown-only` rewrites it without training)."""
+    results, seeds, names = record['results'], record['seeds'], record['implementations']
     rows = ['| seed | implementation | ms/step | tokens/s | s to 40% | s to 45% | steps to 40% | steps to 45% | '
             'acc. @60 s | acc. @120 s |', '|---|---|---|---|---|---|---|---|---|---|']
     for r in results:
@@ -142,10 +162,10 @@ def main():
 
     # Ratios to HF, per seed: the targets are ≤ 0.7× HF's time and ≥ 1.25× its tokens/s
     ratio_rows = []
-    if 'hf-bert' in args.implementations:
+    if 'hf-bert' in names:
         ratio_rows = ['| seed | implementation | time to 40% / HF | time to 45% / HF | tokens/s / HF |',
                       '|---|---|---|---|---|']
-        for seed in args.seeds:
+        for seed in seeds:
             hf = next(r for r in results if r['seed'] == seed and r['name'] == 'hf-bert')
             for r in results:
                 if r['seed'] != seed or r['name'] == 'hf-bert':
@@ -157,23 +177,24 @@ def main():
                 ratio_rows.append(f"| {seed} | {r['name']} | {cells[0]} | {cells[1]} | "
                                   f"{r['tokens_per_s'] / hf['tokens_per_s']:.2f} |")
 
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
-    record = {'machine': machine, 'size': REFERENCE, 'steps': args.steps, 'every': args.every, 'block': args.block,
-              'ours': OURS, 'load_average_before_after': [round(load_before, 2), round(load_after, 2)],
-              'wall_minutes': (time.time() - started) / 60, 'results': results}
-    (ROOT / 'bench/results/time_to_accuracy.json').write_text(json.dumps(record, indent=1) + '\n')
-    options = ', '.join(f'`{k}={v!r}`' for k, v in OURS['options'].items()) or 'none'
-    charts = '\n\n'.join(chart(seed, [r for r in results if r['seed'] == seed]) for seed in args.seeds)
+    ours = record['ours']
+    options = ', '.join(f'`{k}={v!r}`' for k, v in ours['options'].items()) or 'no options'
+    load = record['load_average_before_after']
+    charts = '\n\n'.join(chart(seed, [r for r in results if r['seed'] == seed]) for seed in seeds)
+    described = [f"**ours** = our model with {options}"
+                 f"{', scoring only the masked positions' if ours['scored_only'] else ''}"]
+    if 'ours-today' in names:
+        described.append('**ours-today** = our model before the ablations')
     (ROOT / 'bench/results/time_to_accuracy.md').write_text(
         '# Time to accuracy: ours against Hugging Face BERT\n\n'
         "Reference size (seq 32, batch 64, d_model 128, 6 layers, 8 heads, d_ff 256, dropout 0.1), AdamW "
-        f"(peak 2e-3, 100 warm-up steps, cosine over {args.steps} steps to 10%), the same data, masking and seeds. "
-        f"All runs took turns in one process in blocks of {args.block} steps ({machine}; load average "
-        f"{load_before:.2f} before, {load_after:.2f} after; {record['wall_minutes']:.0f} minutes in all). "
-        f"Seconds count training steps only; validation every {args.every} steps. "
-        f"**ours** = our model with {options}"
-        f"{', scoring only the masked positions' if OURS['scored_only'] else ''}; "
-        "**ours-today** = our model before the ablations. "
+        f"(peak 2e-3, 100 warm-up steps, cosine over {record['steps']} steps to 10%), the same data, masking and "
+        f"seeds. All runs took turns in one process in blocks of {record['block']} steps ({record['machine']}; "
+        f"load average {load[0]:.2f} before, {load[1]:.2f} after, from other work on the machine: a busy machine, "
+        f"so read the ratios, not the seconds; {record['wall_minutes']:.0f} minutes in all; OMP_WAIT_POLICY="
+        f"{record.get('omp_wait_policy')}). Seconds count "
+        f"training steps only; validation every {record['every']} steps; a run stopped once it had reached 45% "
+        f"and trained {max(AT_SECONDS)} s. " + '; '.join(described) + '. '
         "Written by [`bench/time_to_accuracy.py`](../time_to_accuracy.html).\n\n"
         + '\n'.join(rows) + '\n\n' + ('## Ratios to HF\n\n' + '\n'.join(ratio_rows) + '\n\n' if ratio_rows else '')
         + charts + '\n')

@@ -38,7 +38,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -242,28 +242,6 @@ class Run:
     @property
     def done(self) -> bool:
         return self.step >= self.values['steps']
-
-
-def take_turns(runs: List[Run], block: int, every: int, stop: Callable[[Run], bool] = lambda r: r.done,
-               log: Callable[[str], None] = print) -> None:
-    r"""
-    ## Runs taking turns
-
-    Each run in turn trains `block` steps; every `every` steps it validates (the validation is
-    not counted as training time). A run leaves the rotation when `stop(run)` says so or it has
-    done its `steps`. `every` must be a multiple of `block`.
-    """
-    assert every % block == 0
-    active = list(runs)
-    while active:
-        for run in list(active):
-            seconds = run.train(block)
-            if run.step % every == 0 or run.done:
-                p = run.validate()
-                log(f"{run.name:28s} step {run.step:5d} {run.train_seconds:7.1f} s "
-                    f"{seconds / block * 1000:6.1f} ms/step valid acc {p['valid_accuracy']:.1%}")
-            if run.done or stop(run):
-                active.remove(run)
 
 
 def median(xs: List[float]) -> float:

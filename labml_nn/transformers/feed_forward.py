@@ -16,8 +16,9 @@ $W_1$ widens the vector from $d_\text{model}$ to $d_\text{ff}$ (usually $4 d_\te
 the activation decides which of those features fire, and $W_2$ projects back. BERT uses the
 GELU activation, $x\,\Phi(x)$ with $\Phi$ the standard normal distribution function: a
 smooth ReLU that lets small negative values through a little. `activation='relu'` swaps
-in the original transformer's $\max(0, x)$ for comparison: the
-[ablations](../bench/results/ablations.html) measure both.
+in the original transformer's $\max(0, x)$. At our sizes the smoothness buys nothing: in the
+[ablations](../bench/results/ablations.html) ReLU was as accurate per step (45.4% against
+43.5% after 1,000 steps, one seed, within the noise between seeds) and is cheaper to compute.
 """
 
 import torch

@@ -28,7 +28,10 @@ layer normalization.
 
 `post_norm=True` builds BERT's arrangement instead, for the
 [ablations](../bench/results/ablations.html): the same modules, the normalization moved
-after the addition, and no final norm (the last layer's output is already normalized).
+after the addition, and no final norm (the last layer's output is already normalized). With
+six layers, our short warm-up and dropout 0.1 it trained well (47.3% masked accuracy after
+1,000 steps against 43.5%, one seed), though slowly at first (25.5% against 28.4% after 300
+steps): at this depth the instability that pre-norm avoids has not set in yet.
 
 ## Only the positions that are scored
 
@@ -142,9 +145,10 @@ class OutputProjection(nn.Module):
     $$\mathrm{logits} = W_\text{out}\, \mathrm{LN}\big(\mathrm{GELU}(W_t h + b_t)\big) + b_\text{out}$$
 
     It gives the last layer's output a private non-linear map into the space the output
-    matrix reads, so the encoder's final vectors need not *be* token scores. That matters
-    most when $W_\text{out}$ is [tied](mlm/model.html) to the token embeddings, which must
-    also serve as the encoder's input.
+    matrix reads, so the encoder's final vectors need not *be* token scores; BERT pairs it with
+    an output matrix [tied](mlm/model.html) to the token embeddings. In our pre-norm model it
+    cost accuracy: 39.9% after 1,000 steps against 43.5% without it, and 34.5% together with
+    tied embeddings ([measured](../bench/results/ablations.html), one seed).
     """
 
     def __init__(self, d_model: int, n_tokens: int, transform: bool = False):
