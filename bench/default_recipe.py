@@ -204,8 +204,8 @@ def report(names, logs=()) -> None:
     recorded = json.loads((ROOT / 'labml_nn/transformers/mlm/default_run.json').read_text())
     timed = json.loads((CACHE / 'timing.json').read_text())
     today = timed['recipes']['today']['predicted_train_minutes']
-    rows = ['| recipe | settings | acc. @1000 | @2500 | @5000 (final) | ms/step (by length) | training time / today\'s '
-            '| estimated wall time |', '|---|---|---|---|---|---|---|---|']
+    rows = ['| recipe | settings | acc. @1000 | @2500 | @5000 | final (step) | ms/step (by length) | '
+            'training time / today\'s | estimated wall time |', '|---|---|---|---|---|---|---|---|---|']
     record = []
     for name in names:
         if name == 'today':
@@ -220,8 +220,8 @@ def report(names, logs=()) -> None:
         settings = ', '.join([f'{k}={v}' for k, v in overrides.items()] + [f'{k}={v}' for k, v in options.items()]
                              + (['scored only'] if scored_only else [])) or 'the defaults'
         ms = ' / '.join(f'{m:.0f}' for m in timed['recipes'][name]['ms_per_step_by_seq_len'].values())
-        rows.append(f"| {name} | {settings} | {at.get(1000, 0):.1%} | {at.get(2500, 0):.1%} | "
-                    f"{curve[-1]['valid_accuracy']:.1%} | {ms} | {ratio:.3f} | {wall:.2f} min |")
+        rows.append(f"| {name} | {settings} | {at.get(1000, 0):.1%} | {at.get(2500, 0):.1%} | {at.get(5000, 0):.1%} | "
+                    f"**{curve[-1]['valid_accuracy']:.1%}** ({curve[-1]['step']}) | {ms} | {ratio:.3f} | {wall:.2f} min |")
         record.append({'name': name, 'recipe': RECIPES[name], 'curve': curve, 'train_time_ratio': ratio,
                        'estimated_wall_minutes': wall, 'timing': timed['recipes'][name]})
     load = timed['load_average_before_after']
