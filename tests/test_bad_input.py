@@ -91,6 +91,8 @@ def test_wrong_type(capsys, item, words):
     (['model.dropout=1.0'], 'model.dropout'),
     (['model.n_heads=3'], 'not divisible'),
     (['batch_size=0'], 'positive'),
+    (['model.init=xavier'], 'model.init=xavier: must be one of normal, scaled, torch'),
+    (['model.activation=tanh'], 'must be one of gelu, relu'),
 ])
 def test_invalid_values(capsys, items, words):
     fails_cleanly(capsys, exp.main, items, words)

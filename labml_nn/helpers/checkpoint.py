@@ -63,7 +63,9 @@ FORMAT = 'labml_nn.mlm.checkpoint/1'
 RESUMABLE = {'steps', 'valid_every', 'sample_every', 'checkpoint_every'}
 # Configs added after checkpoints of this format were first written, with the value that
 # reproduces what the older runs did (a newer default may differ)
-ADDED_SINCE_FORMAT: Dict[str, Any] = {}
+ADDED_SINCE_FORMAT: Dict[str, Any] = {'model.init': 'normal', 'model.activation': 'gelu', 'model.tie_embeddings': False,
+                                      'model.head_transform': False, 'model.embedding_norm': False,
+                                      'model.post_norm': False}
 
 
 class CheckpointError(UserError):

@@ -93,7 +93,7 @@ class Configs:
     # Sequences per training step
     batch_size: PositiveInt = 32
     # Training steps in the run (also sets the length of the learning-rate schedule)
-    steps: PositiveInt = 5000
+    steps: PositiveInt = 5400
     # Peak learning rate of AdamW
     learning_rate: PositiveFloat = 2e-3
     # Steps of linear learning-rate warm-up
@@ -205,10 +205,12 @@ class Trainer:
         # This rank's rows of the global batch
         masked, labels = (distributed.shard(self.processes, t).to(self.device) for t in (masked, labels))
 
+        # The loss counts the masked positions only, so the model [scores only those](model.html)
+        target = labels != self.vocabulary.padding_token  # [rows, seq_len]
         self.forward_model.train()
         with device.autocast(self.device, self.c.bf16):
-            logits = self.forward_model(masked)  # [rows, seq_len, n_tokens]
-        loss, correct, total = masked_loss_and_accuracy(logits.float(), labels, self.vocabulary.padding_token)
+            logits = self.forward_model(masked, positions=target)  # [masked positions, n_tokens]
+        loss, correct, total = masked_loss_and_accuracy(logits.float(), labels[target], self.vocabulary.padding_token)
         self.optimizer.zero_grad(set_to_none=True)
         # Scaled so that the ranks' gradients average to the gradient of the global mean
         # ([why](distributed.html)); with one process the factor is 1
