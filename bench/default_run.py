@@ -31,6 +31,7 @@ python bench/default_run.py --data ../shared/data/tiny_shakespeare.txt
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,10 @@ def main():
         subprocess.run([sys.executable, '-m', 'labml_nn.transformers.mlm.experiment', '--data', args.data,
                         '--summary', str(summary_path), *args.overrides], cwd=work, check=True)
         summary = json.loads(summary_path.read_text())
+        # Keep the trained model (an ignored folder) for the export that ships with the project
+        kept = ROOT / 'bench/results/tmp/default_run_checkpoint.pt'
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(summary['checkpoint'], kept)
     load_after = os.getloadavg()
 
     # Paths inside the temporary folder mean nothing once it is gone

@@ -37,7 +37,7 @@ from mkdocs.structure.files import File
 from . import SiteError
 from .katex import copy_assets
 from .project import Caches, Project
-from .render import MAP_MARKER, page_map
+from .render import INCLUDE, MAP_MARKER, include_files, page_map
 
 # How often `mkdocs serve` looks for edited files (mkdocs' own default is 0.5 s)
 POLL_SECONDS = 0.1
@@ -110,11 +110,16 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
         return files
 
     def on_page_markdown(self, markdown, *, page, config, files):
-        """Replace the map marker of a hand-written page with the list of annotated pages."""
-        if MAP_MARKER not in markdown:
-            return markdown
+        """Replace the markers of a hand-written page: the map of pages, and included results."""
         sources = {url: p.source for url, p in self.project.pages.items()}
         here = str(PurePosixPath(page.file.src_uri).parent)
+        if INCLUDE.search(markdown):
+            try:
+                markdown = include_files(markdown, here, self.root, {s.path: url for url, s in sources.items()})
+            except SiteError as e:
+                raise PluginError(f"{page.file.src_uri}: {e}") from None
+        if MAP_MARKER not in markdown:
+            return markdown
         return markdown.replace(MAP_MARKER, page_map(sources, here, tuple(self.config.map_first)))
 
     def page(self, url):

@@ -41,13 +41,15 @@ import posixpath
 import re
 from dataclasses import dataclass
 from itertools import groupby
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from pygments.lexers import PythonLexer
 from pygments.token import STANDARD_TYPES
+
+from . import SiteError
 
 from .katex import MathBatch
 from .sections import SourceFile
@@ -441,6 +443,35 @@ def source_view(source: SourceFile) -> str:
                      for n, line in enumerate(lines, 1))
     return (f'<pre class="highlight source-view" {focusable(f"{source.path}, {len(lines)} lines")}>'
             f'<code>{body}</code></pre>\n')
+
+
+# ## Including a recorded result in a hand-written page
+#
+# `<!-- include bench/results/compare.md -->` on a line of its own, in a hand-written page,
+# is replaced by that file (a source of the site, named by its path from the project's root)
+# without its title, so that a page about results shows the recorded tables and charts
+# themselves and can never disagree with them. The included file's relative links were
+# written for its own page; they are re-based to the page that includes it.
+INCLUDE = re.compile(r'^<!-- include (\S+) -->$', re.M)
+RELATIVE_LINK = re.compile(r'\]\((?![a-z]+:|/|#)([^)\s]+)\)')
+
+
+def include_files(markdown: str, here: str, root: Path, page_urls: dict[str, str]) -> str:
+    """Replaces each include marker of `markdown` (a page in the folder `here`); `page_urls`
+    maps a source's path to its page's URL."""
+    def include(marker):
+        path = marker.group(1)
+        if path not in page_urls:
+            raise SiteError(f"{marker.group(0)}: {path} is not one of the site's sources")
+        text = (root / path).read_text(encoding='utf-8')
+        text = re.sub(r'\A# [^\n]*\n', '', text)
+        base = posixpath.dirname(page_urls[path])
+
+        def rebase(link):
+            target = posixpath.normpath(posixpath.join(base, link.group(1)))
+            return f']({posixpath.relpath(target, here or ".")})'
+        return RELATIVE_LINK.sub(rebase, text)
+    return INCLUDE.sub(include, markdown)
 
 
 # ## The map of the pages

@@ -62,12 +62,12 @@ class TransformerLayer(nn.Module):
     feed-forward network and to each sub-layer's output before it joins the residual path;
     `attention_dropout` to the attention weights ([why it defaults to 0](mha.html)).
     `make_dropout` builds the dropout modules ([ours](dropout.html) unless told otherwise).
-    `activation` is the feed-forward network's (`'gelu'` or `'relu'`); `post_norm` moves the
+    `activation` is the feed-forward network's (`'relu'`, the default, or `'gelu'`); `post_norm` moves the
     normalizations after the additions, as in BERT.
     """
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float, attention_dropout: float = 0.0,
-                 make_dropout: DropoutFactory = Dropout, activation: str = 'gelu', post_norm: bool = False):
+                 make_dropout: DropoutFactory = Dropout, activation: str = 'relu', post_norm: bool = False):
         super().__init__()
         # The same modules either way; `post_norm` only changes where the norms are applied
         self.norm_attention = nn.LayerNorm(d_model)
@@ -112,7 +112,7 @@ class Encoder(nn.Module):
 
     def __init__(self, n_layers: int, d_model: int, n_heads: int, d_ff: int, dropout: float,
                  attention_dropout: float = 0.0, make_dropout: DropoutFactory = Dropout,
-                 activation: str = 'gelu', post_norm: bool = False):
+                 activation: str = 'relu', post_norm: bool = False):
         super().__init__()
         self.layers = nn.ModuleList(TransformerLayer(d_model, n_heads, d_ff, dropout, attention_dropout, make_dropout,
                                                      activation, post_norm)

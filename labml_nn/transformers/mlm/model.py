@@ -41,9 +41,11 @@ rounding of sums in a different order.
 
 ## Options that make it more like BERT
 
-The constructor's keyword options switch on, one at a time, the ways Hugging Face's
-`BertForMaskedLM` differs from our model. Their defaults keep the model as described above;
-the [ablations](../../bench/results/ablations.html) measure each one.
+The constructor's keyword options (and the experiment's `model.*` configs of the same names)
+switch on, one at a time, the ways Hugging Face's `BertForMaskedLM` differs from our model;
+the [ablations](../../bench/results/ablations.html) measure each one. Their defaults are what
+the ablations taught us to keep: PyTorch's initialization, the ReLU, and none of BERT's other
+differences.
 
 * `tie_embeddings`: the output projection uses the token embedding table as its matrix,
   $\mathrm{logits} = E\,h + b$. A character's input vector and the vector that scores it
@@ -51,14 +53,14 @@ the [ablations](../../bench/results/ablations.html) measure each one.
   $n_\text{tokens} \times d_\text{model}$ fewer parameters.
 * `head_transform`: BERT's dense → GELU → LayerNorm before the output projection.
 * `embedding_norm`: a layer normalization of the embeddings ([why BERT has one](../embeddings.html)).
-* `activation`: `'gelu'` or `'relu'` in the feed-forward networks.
+* `activation`: `'relu'` (the default) or BERT's `'gelu'` in the feed-forward networks.
 * `post_norm`: BERT's post-norm layers ([pre-norm or post-norm](../models.html)).
 * `init`: the initial weights of the linear layers. `'normal'` draws them from
   $\mathcal{N}(0, 0.02^2)$ with zero biases (BERT's and GPT-2's choice); `'scaled'` also
   divides the standard deviation of the two projections that write into the residual stream
   (attention output and the second feed-forward layer) by $\sqrt{2 n_\text{layers}}$, as
   GPT-2 does, so that the stream's variance at initialization doesn't grow with depth;
-  `'torch'` keeps PyTorch's own initialization, uniform in
+  `'torch'`, the default, keeps PyTorch's own initialization, uniform in
   $\pm 1/\sqrt{\text{fan-in}}$ (a standard deviation of 0.051 for a 128-wide input).
 
 ## What they are worth
@@ -192,8 +194,10 @@ class TransformerMLM(nn.Module):
         self.encoder = Encoder(n_layers, d_model, n_heads, d_ff, dropout, attention_dropout, make_dropout,
                                activation, post_norm)
         self.output = OutputProjection(d_model, n_tokens, transform=head_transform)
-        # Linear layers start small (normal, $\sigma = 0.02$, zero bias) as in BERT and GPT-2,
-        # so that at initialization each residual branch adds only a little to its input.
+        # By default the linear layers keep PyTorch's initialization (uniform in
+        # $\pm 1/\sqrt{\text{fan-in}}$). BERT and GPT-2 start them small instead (normal,
+        # $\sigma = 0.02$, zero bias), so that each residual branch adds only a little to its
+        # input; here that left attention a plain average for longer (see above).
         if init != 'torch':
             for module in self.modules():
                 if isinstance(module, nn.Linear):
