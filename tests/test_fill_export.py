@@ -248,28 +248,35 @@ import json, sys
 sys.modules['labml_nn'] = None  # the folder must not need our package
 import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
-folder, texts = sys.argv[1], json.loads(sys.argv[2])
-fill = pipeline('fill-mask', model=folder, trust_remote_code=True)
-tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
-model = AutoModelForMaskedLM.from_pretrained(folder, trust_remote_code=True)
-ids = tokenizer(texts[0], return_tensors='pt')['input_ids']
-with torch.no_grad():
-    logits, out = model(ids).logits, model(ids, output_attentions=True)
-print(json.dumps({
-    'one': fill(texts[0], top_k=5), 'several': fill(texts[1], top_k=3),
-    'texts': fill(texts[:2], top_k=2), 'targets': fill(texts[0], targets=['e', 'a', ' ']),
-    'ids': ids[0].tolist(), 'decoded': tokenizer.decode(ids[0]),
-    'logits': logits[0].tolist(), 'attentions': torch.stack(out.attentions, 1)[0].tolist(),
-    'module': type(model).__module__,
-}))
+folders, texts = sys.argv[1:-1], json.loads(sys.argv[-1])
+results = {}
+for folder in folders:
+    fill = pipeline('fill-mask', model=folder, trust_remote_code=True)
+    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
+    model = AutoModelForMaskedLM.from_pretrained(folder, trust_remote_code=True)
+    ids = tokenizer(texts[0], return_tensors='pt')['input_ids']
+    with torch.no_grad():
+        logits, out = model(ids).logits, model(ids, output_attentions=True)
+    results[folder] = {
+        'one': fill(texts[0], top_k=5), 'several': fill(texts[1], top_k=3),
+        'texts': fill(texts[:2], top_k=2), 'targets': fill(texts[0], targets=['e', 'a', ' ']),
+        'ids': ids[0].tolist(), 'decoded': tokenizer.decode(ids[0]),
+        'logits': logits[0].tolist(), 'attentions': torch.stack(out.attentions, 1)[0].tolist(),
+        'module': type(model).__module__,
+    }
+print(json.dumps(results))
 '''
+TEXTS = ['To be or not to b[MASK]', 'T[MASK] be or n[MASK]t']
 
 
-def run_hf(folder: Path, texts, tmp_path: Path):
+@pytest.fixture(scope='module')
+def hugging_face(exported, exported_fp16, tmp_path_factory):
+    r"""What transformers makes of both folders, in one process: offline, with a cache of its own, without labml_nn."""
+    cwd = tmp_path_factory.mktemp('hf')
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    env.update(HF_HUB_OFFLINE='1', HF_HOME=str(tmp_path / 'hf'), TRANSFORMERS_VERBOSITY='error')
-    result = subprocess.run([sys.executable, '-c', HF_SCRIPT, str(folder), json.dumps(texts)], cwd=tmp_path,
-                            capture_output=True, text=True, env=env, timeout=300)
+    env.update(HF_HUB_OFFLINE='1', HF_HOME=str(cwd / 'hf'), TRANSFORMERS_VERBOSITY='error')
+    result = subprocess.run([sys.executable, '-c', HF_SCRIPT, str(exported), str(exported_fp16), json.dumps(TEXTS)],
+                            cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -286,10 +293,10 @@ def assert_same(ours, theirs):
 
 
 @pytest.mark.parametrize('which', ['fp32', 'fp16'])
-def test_hugging_face_pipeline_agrees(capsys, tmp_path, run, exported, exported_fp16, which):
+def test_hugging_face_pipeline_agrees(capsys, tmp_path, hugging_face, exported, exported_fp16, which):
     folder = exported if which == 'fp32' else exported_fp16
-    texts = ['To be or not to b[MASK]', 'T[MASK] be or n[MASK]t']
-    hf = run_hf(folder, texts, tmp_path)
+    texts = TEXTS
+    hf = hugging_face[str(folder)]
     assert hf['module'].startswith('transformers_modules.')
     ck = ['--checkpoint', str(folder)]
     assert_same(fill_json(capsys, *ck, texts[0]), hf['one'])

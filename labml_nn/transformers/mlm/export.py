@@ -362,6 +362,7 @@ def export(checkpoint_path: Path, out: Path, *, fp16: bool = False, force: bool 
 
     Loads the checkpoint, rebuilds its model, and writes the folder. Returns `out`.
     """
+    require(('safetensors', 'huggingface_hub'), 'exporting')
     state = checkpoint.load(checkpoint_path, '--checkpoint')
     flat = checkpoint.configs_of(state)
     vocabulary = CharVocabulary(state['vocabulary'])
@@ -475,13 +476,18 @@ class LogitsAndAttention(torch.nn.Module):
         return logits, torch.stack(kept, dim=1)  # [batch_size, n_layers, heads, seq_len, seq_len]
 
 
-def check_onnx_installed() -> None:
-    r"""ONNX export needs `onnx` and `onnxscript`: a clear line when they are missing."""
-    for package in ('onnx', 'onnxscript'):
+def require(packages: Tuple[str, ...], what: str) -> None:
+    r"""A clear line, not an `ImportError`, when a package of the `export` extra is missing."""
+    for package in packages:
         try:
             __import__(package)
         except ImportError:
-            raise ExportError(f"--onnx needs the package {package}; pip install -e \".[export]\"") from None
+            raise ExportError(f"{what} needs the package {package}; pip install -e \".[export]\"") from None
+
+
+def check_onnx_installed() -> None:
+    r"""ONNX export needs `onnx` and `onnxscript`."""
+    require(('onnx', 'onnxscript'), '--onnx')
 
 
 def export_onnx(model: TransformerMLM, path: Path) -> None:
