@@ -124,10 +124,10 @@ class LabmlMLMForMaskedLM(PreTrainedModel):
             output_attentions = self.config.output_attentions
         if output_attentions:
             with keeping_attention_weights(self.mlm) as kept:
-                logits = self.mlm(input_ids, mask)  # [batch_size, seq_len, vocab_size]
+                logits = self.mlm(input_ids, mask=mask)  # [batch_size, seq_len, vocab_size]
             attentions = tuple(kept)  # each [batch_size, heads, seq_len, seq_len]
         else:
-            logits, attentions = self.mlm(input_ids, mask), None
+            logits, attentions = self.mlm(input_ids, mask=mask), None
         # [PAD] and [MASK] are never an answer (see above)
         logits = logits.index_fill(-1, torch.tensor([self.config.pad_token_id, self.config.mask_token_id],
                                                     device=logits.device), float('-inf'))
