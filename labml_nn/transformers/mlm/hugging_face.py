@@ -28,7 +28,7 @@ imports between the files of the folder work, so the [exporter](export.html) cop
 ## Three classes
 
 * `LabmlMLMConfig` is the `config.json`: the vocabulary size, the longest sequence and
-  `model_configs`, the model's [configs](model.html#section-1) as the experiment recorded
+  `model_configs`, the model's [configs](model.html) as the experiment recorded
   them (`d_model`, `n_layers`, …). The model is built by the same `TransformerMLM.from_configs`
   that the experiment calls, so a config added to the model travels through `config.json`
   without being named here.
@@ -106,6 +106,7 @@ class LabmlMLMForMaskedLM(PreTrainedModel):
         self.post_init()
 
     def get_input_embeddings(self) -> torch.nn.Module:
+        r"""The token embedding table, `[vocab_size, d_model]`."""
         return self.mlm.embeddings.tokens
 
     def forward(self, input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor] = None,
@@ -161,9 +162,11 @@ class CharTokenizer(PreTrainedTokenizer):
 
     @property
     def vocab_size(self) -> int:
+        r"""The number of tokens, `[PAD]` and `[MASK]` included."""
         return len(self.vocab)
 
     def get_vocab(self) -> Dict[str, int]:
+        r"""`{token: id}`, a copy."""
         return dict(self.vocab)
 
     def _tokenize(self, text: str, **kwargs) -> List[str]:
@@ -180,13 +183,16 @@ class CharTokenizer(PreTrainedTokenizer):
         return self.ids_to_tokens[index]
 
     def convert_tokens_to_string(self, tokens: List[str]) -> str:
+        r"""The characters joined as they are: a space is a token like any other."""
         return ''.join(tokens)
 
     def build_inputs_with_special_tokens(self, token_ids_0: List[int],
                                          token_ids_1: Optional[List[int]] = None) -> List[int]:
+        r"""The ids as they are: our model was trained without `[CLS]` or `[SEP]`."""
         return token_ids_0 + (token_ids_1 or [])
 
     def save_vocabulary(self, save_directory: str, filename_prefix: Optional[str] = None) -> Tuple[str]:
+        r"""Writes `vocab.json` into `save_directory`; returns its path."""
         path = os.path.join(save_directory, (filename_prefix + '-' if filename_prefix else '') + VOCAB_FILE)
         with open(path, 'w', encoding='utf-8') as f:
             json.dump(self.vocab, f, ensure_ascii=False, indent=1)
