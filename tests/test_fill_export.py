@@ -264,6 +264,11 @@ for folder in folders:
         'logits': logits[0].tolist(), 'attentions': torch.stack(out.attentions, 1)[0].tolist(),
         'module': type(model).__module__,
     }
+    # What transformers saves is a folder we read too
+    resaved = folder + '-resaved'
+    model.save_pretrained(resaved)
+    tokenizer.save_pretrained(resaved)
+    results[folder]['resaved'] = resaved
 print(json.dumps(results))
 '''
 TEXTS = ['To be or not to b[MASK]', 'T[MASK] be or n[MASK]t']
@@ -316,6 +321,10 @@ def test_hugging_face_pipeline_agrees(capsys, tmp_path, hugging_face, exported, 
     theirs = torch.tensor(hf['logits'])
     assert torch.equal(theirs[:, 2:], logits[:, 2:]) and bool((theirs[:, :2] == float('-inf')).all())
     assert torch.allclose(torch.tensor(hf['attentions']), attention_maps.attention_maps(model, ids), atol=1e-6)
+    # transformers' save_pretrained writes a folder that from_pretrained reads back, equal
+    ids = torch.randint(0, len(vocabulary), (2, 32), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        assert torch.equal(TransformerMLM.from_pretrained(hf['resaved'])(ids), model(ids))
 
 
 # ## ONNX

@@ -48,6 +48,19 @@ only the characters compete in the softmax. `transformers`' pipeline takes the s
 the whole vocabulary. So that both give the same probabilities, the wrapper hands out
 logits of $-\infty$ for the two special tokens; every other logit is our model's own, bit for
 bit (a test checks both, and that the pipeline agrees with `fill --json`).
+
+## What works, and what does not
+
+Tested: `AutoConfig`, `AutoModelForMaskedLM`, `AutoTokenizer` and `pipeline('fill-mask')` with
+`top_k`, `targets`, lists of texts and padded batches (`batch_size`), offline
+(`HF_HUB_OFFLINE=1`) and without this package installed; `output_attentions=True`; and
+`save_pretrained`, whose folder (it copies these source files too) our
+`TransformerMLM.from_pretrained` reads back. Not there: a *fast* tokenizer (`AutoTokenizer`
+gives this Python one), an `[UNK]` token (a character the model never saw is an error),
+`[CLS]`/`[SEP]` and `token_type_ids`, texts longer than `max_position_embeddings` (an error;
+`tokenizer_kwargs={'truncation': True}` cuts them), `output_hidden_states` (ignored),
+`resize_token_embeddings`, gradient checkpointing and `attn_implementation` (our attention
+is PyTorch's fused kernel, always).
 """
 
 import json
