@@ -2,6 +2,7 @@
 Fill-mask as Hugging Face's pipeline prints it, the export folder and its three readers (fill,
 from_pretrained, transformers' pipeline), ONNX, and the attention weights behind it all.
 """
+import dataclasses
 import io
 import json
 import os
@@ -96,13 +97,14 @@ def test_iterative(capsys, run):
     independent = fill.fill_mask(model, vocabulary, text, 3)
     iterative = fill.fill_mask(model, vocabulary, text, 3, iterative=True)
     first = max(range(3), key=lambda n: independent[n][0].score)
-    assert iterative[first] == independent[first]
+    assert iterative[first] == [dataclasses.replace(g, step=1) for g in independent[first]]
     pieces = text.split('[MASK]')
     filled = ''.join(p + (independent[first][0].token_str if n == first else '[MASK]' if n < 3 else '')
                      for n, p in enumerate(pieces))
     again = fill.fill_mask(model, vocabulary, filled, 3)
     second = max((n for n in range(3) if n != first), key=lambda n: again[n - (n > first)][0].score)
-    assert iterative[second] == again[second - (second > first)]
+    assert iterative[second] == [dataclasses.replace(g, step=2) for g in again[second - (second > first)]]
+    assert sorted(row[0].step for row in iterative) == [1, 2, 3]
     # On the command line: text blocks and the filled text, or the JSON
     fill.main(['--checkpoint', str(run), '--iterative', text])
     assert capsys.readouterr().out.splitlines()[-1].startswith('filled: T')

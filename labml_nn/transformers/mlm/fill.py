@@ -59,6 +59,7 @@ can run code. The model's vocabulary tells which characters it knows; any other 
 in the text is an error, since the model has no vector for it.
 """
 
+import dataclasses
 import json
 import re
 import sys
@@ -141,11 +142,15 @@ def target_ids(targets: Sequence[str], vocabulary: CharVocabulary) -> List[int]:
 
 @dataclass
 class Guess:
-    r"""One candidate for one `[MASK]`: its token id, character, probability, and the text with it in place."""
+    r"""
+    One candidate for one `[MASK]`: its token id, character, probability, and the text with it
+    in place; when gaps are filled one after the other, also the step that filled its gap (from 1).
+    """
     token: int
     token_str: str
     score: float
     sequence: str
+    step: Optional[int] = None
 
     def as_pipeline(self) -> Dict[str, Any]:
         return {'score': self.score, 'token': self.token, 'token_str': self.token_str, 'sequence': self.sequence}
@@ -206,7 +211,7 @@ def fill_mask(model: TransformerMLM, vocabulary: CharVocabulary, text: str, top_
         # Every open gap's guesses; the gap whose best guess is the most probable is filled
         open_gaps = {i: top_guesses(p[i], ids, i, vocabulary, top_k, targets) for i in masks if i not in found}
         best = max(open_gaps, key=lambda i: open_gaps[i][0].score)
-        found[best] = open_gaps[best]
+        found[best] = [dataclasses.replace(g, step=len(found) + 1) for g in open_gaps[best]]
         ids = ids.clone()
         ids[best] = found[best][0].token
     return [found[i] for i in masks]
@@ -301,7 +306,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                 print(text)
             # One block per [MASK]: where it is, then its candidates, most likely first
             for n, candidates in enumerate(guesses, 1):
-                print(f"[MASK] {n}:")
+                print(f"[MASK] {n}:" if candidates[0].step is None else f"[MASK] {n} (filled in step {candidates[0].step}):")
                 for g in candidates:
                     print(f"  {g.token_str!r:8} {g.score:7.2%}")
             if args.iterative:
