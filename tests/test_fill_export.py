@@ -241,7 +241,12 @@ def test_bad_export_folders(capsys, in_tmp, exported, damage, words):
 def test_export_bad_checkpoint(capsys, in_tmp, run):
     Path('checkpoint.pt').write_bytes(run.read_bytes()[:1000])
     fails_cleanly(capsys, export.main, ['--checkpoint', 'checkpoint.pt', '--out', 'out'], 'not a readable checkpoint')
+    fails_cleanly(capsys, export.main, ['--checkpoint', 'nope.pt', '--out', 'out'], 'no run folder or checkpoint')
     assert not Path('out').exists()
+    # --force never replaces the folder of the run it exports
+    fails_cleanly(capsys, export.main, ['--checkpoint', str(run), '--out', str(run.parent), '--force'],
+                  'holds the checkpoint')
+    assert run.is_file()
 
 
 # ## Hugging Face's pipeline, in a process of its own: offline, and without labml_nn

@@ -373,6 +373,9 @@ def export(checkpoint_path: Path, out: Path, *, fp16: bool = False, force: bool 
     if onnx:
         check_onnx_installed()
     check_out(out, force)
+    # `--force` replaces the folder whole: never the one that holds the run being exported
+    if out.resolve() in checkpoint_path.resolve().parents:
+        raise ExportError(f"--out {out}: holds the checkpoint being exported; give another folder")
 
     # The run: its uuid is its folder's name; its last validation is its measured accuracy
     last = state['curve'][-1] if state['curve'] else {}
