@@ -153,6 +153,11 @@ def test_export_folder(exported, run):
     assert export.TUTORIAL_URL in card.text and '| `model.d_model` | `32` |' in card.text
     config = json.loads((exported / 'config.json').read_text())
     assert config['model_configs']['d_model'] == 32 and config['training']['configs']['seq_len'] == 32
+    # The exporter names what the wrappers define (it can't import them: they need transformers)
+    from labml_nn.transformers.mlm import hugging_face
+    assert (hugging_face.MODEL_TYPE, hugging_face.VOCAB_FILE) == (export.MODEL_TYPE, export.VOCAB)
+    for name in (export.CONFIG_CLASS, export.MODEL_CLASS, export.TOKENIZER_CLASS):
+        assert hasattr(hugging_face, name)
 
 
 def test_copied_source_is_ours(exported):
