@@ -137,7 +137,7 @@ def test_fill_bad_files(capsys, in_tmp, run, content, words):
 
 
 # ## The export folder
-def test_export_folder(exported, run):
+def test_export_folder(exported, run, corpus):
     names = sorted(p.name for p in exported.iterdir())
     assert names == sorted(['config.json', 'model.safetensors', 'vocab.json', 'tokenizer_config.json',
                             'special_tokens_map.json', 'README.md', 'hugging_face.py', 'model.py', 'mha.py',
@@ -153,6 +153,9 @@ def test_export_folder(exported, run):
     assert export.TUTORIAL_URL in card.text and '| `model.d_model` | `32` |' in card.text
     config = json.loads((exported / 'config.json').read_text())
     assert config['model_configs']['d_model'] == 32 and config['training']['configs']['seq_len'] == 32
+    # The corpus by its name, never the path it was read from on the training machine
+    assert config['training']['data'] in ('tiny_shakespeare', 'stdlib.txt')
+    assert str(corpus.parent) not in (exported / 'README.md').read_text() + json.dumps(config)
     # The exporter names what the wrappers define (it can't import them: they need transformers)
     from labml_nn.transformers.mlm import hugging_face
     assert (hugging_face.MODEL_TYPE, hugging_face.VOCAB_FILE) == (export.MODEL_TYPE, export.VOCAB)

@@ -99,7 +99,8 @@ import labml_nn
 from labml_nn.helpers import checkpoint, cli
 from labml_nn.helpers.cli import UserError
 from labml_nn.transformers.mha import keeping_attention_weights
-from labml_nn.transformers.mlm.data import MASK, PAD, CharVocabulary
+from labml_nn.transformers.mlm.data import (MASK, PAD, STDLIB_DOCSTRINGS, TINY_SHAKESPEARE, TINY_SHAKESPEARE_SHA256,
+                                            CharVocabulary, sha256_of)
 from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
 
 # The files of an export folder
@@ -226,6 +227,20 @@ def weights_of(model: TransformerMLM, fp16: bool) -> Dict[str, torch.Tensor]:
         t = t.detach().to('cpu')
         tensors[PREFIX + name] = (t.half() if fp16 and t.is_floating_point() else t).clone().contiguous()
     return tensors
+
+
+def data_name(data: str) -> str:
+    r"""
+    How the card names the training text: a built-in corpus by its name, also when the run
+    read it from a file (`--data PATH` to a copy of Tiny Shakespeare); another file by its
+    name alone, since the folders of the machine that trained it mean nothing elsewhere.
+    """
+    if data in (TINY_SHAKESPEARE, STDLIB_DOCSTRINGS) or not data:
+        return data
+    path = Path(data)
+    if path.is_file() and sha256_of(path.read_bytes()) == TINY_SHAKESPEARE_SHA256:
+        return TINY_SHAKESPEARE
+    return path.name
 
 
 def widget_text(vocabulary: CharVocabulary, max_len: int) -> str:
@@ -380,7 +395,7 @@ def export(checkpoint_path: Path, out: Path, *, fp16: bool = False, force: bool 
     # The run: its uuid is its folder's name; its last validation is its measured accuracy
     last = state['curve'][-1] if state['curve'] else {}
     run_uuid = checkpoint_path.parent.name if re.fullmatch(r'[0-9a-f]{32}(\.\d+)?', checkpoint_path.parent.name) else None
-    training = {'run_uuid': run_uuid, 'data': state['data'], 'step': state['step'],
+    training = {'run_uuid': run_uuid, 'data': data_name(state['data']), 'step': state['step'],
                 'valid_loss': last.get('valid_loss'), 'valid_accuracy': last.get('valid_accuracy'),
                 'configs': flat}
     config = hf_config(vocabulary, flat['seq_len'], model_configs, training)
