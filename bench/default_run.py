@@ -83,7 +83,9 @@ def top_k_agreement(checkpoint: Path, data: str, k: int = 5, windows: int = 256)
             tops[name] = logits[selected].topk(k).indices  # [masked positions, k]
     same_order = (tops['float32'] == tops['float16']).all(dim=-1)
     same_set = (tops['float32'].sort(dim=-1).values == tops['float16'].sort(dim=-1).values).all(dim=-1)
+    same_top1 = tops['float32'][:, 0] == tops['float16'][:, 0]
     return {'k': k, 'positions': int(selected.sum()), 'same_order': int(same_order.sum()),
+            'same_top1': int(same_top1.sum()),
             'same_set': int(same_set.sum()), 'sizes': sizes,
             'valid_accuracy': state['curve'][-1]['valid_accuracy'] if state['curve'] else None}
 
@@ -108,7 +110,9 @@ def export_bundled(checkpoint: Path, data: str) -> None:
         + f"\nAt {n:,} masked positions of 256 validation windows, the float16 model's top {k} characters "
         f"were those of the float32 model in the same order at {agreement['same_order']:,} "
         f"({agreement['same_order'] / n:.2%}), as a set at {agreement['same_set']:,} "
-        f"({agreement['same_set'] / n:.2%}).\n")
+        f"({agreement['same_set'] / n:.2%}); its top character was the same at {agreement['same_top1']:,} "
+        f"({agreement['same_top1'] / n:.2%}). Float16 is used only when the top {k} is the same, in order, "
+        f"everywhere.\n")
     print(f"exported to {BUNDLED} as {'float16' if fp16 else 'float32'} ({size / 1e6:.2f} MB); "
           f"top-{k} the same at {agreement['same_order']} of {n} masked positions")
 

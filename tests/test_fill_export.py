@@ -6,6 +6,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -259,7 +260,7 @@ def test_export_bad_checkpoint(capsys, in_tmp, run):
 
 # ## Hugging Face's pipeline, in a process of its own: offline, and without labml_nn
 HF_SCRIPT = r'''
-import json, sys
+import json, os, sys
 sys.modules['labml_nn'] = None  # the folder must not need our package
 import torch
 from transformers import AutoModelForMaskedLM, AutoTokenizer, pipeline
@@ -280,10 +281,10 @@ for folder in folders:
         'module': type(model).__module__,
     }
     # What transformers saves is a folder we read too
-    resaved = folder + '-resaved'
+    resaved = f'resaved-{len(results)}'
     model.save_pretrained(resaved)
     tokenizer.save_pretrained(resaved)
-    results[folder]['resaved'] = resaved
+    results[folder]['resaved'] = os.path.abspath(resaved)
 print(json.dumps(results))
 '''
 TEXTS = ['To be or not to b[MASK]', 'T[MASK] be or n[MASK]t']
@@ -295,7 +296,8 @@ def hugging_face(exported, exported_fp16, tmp_path_factory):
     cwd = tmp_path_factory.mktemp('hf')
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     env.update(HF_HUB_OFFLINE='1', HF_HOME=str(cwd / 'hf'), TRANSFORMERS_VERBOSITY='error')
-    result = subprocess.run([sys.executable, '-c', HF_SCRIPT, str(exported), str(exported_fp16), json.dumps(TEXTS)],
+    result = subprocess.run([sys.executable, '-c', HF_SCRIPT, str(exported), str(exported_fp16),
+                             str(fill.BUNDLED_MODEL), json.dumps(TEXTS)],
                             cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -312,9 +314,9 @@ def assert_same(ours, theirs):
             assert_same(a, b)
 
 
-@pytest.mark.parametrize('which', ['fp32', 'fp16'])
+@pytest.mark.parametrize('which', ['fp32', 'fp16', 'bundled'])
 def test_hugging_face_pipeline_agrees(capsys, tmp_path, hugging_face, exported, exported_fp16, which):
-    folder = exported if which == 'fp32' else exported_fp16
+    folder = {'fp32': exported, 'fp16': exported_fp16, 'bundled': fill.BUNDLED_MODEL}[which]
     texts = TEXTS
     hf = hugging_face[str(folder)]
     assert hf['module'].startswith('transformers_modules.')
@@ -420,3 +422,44 @@ def test_tutorial_url_is_the_sites():
     site_url = next(line.split(': ', 1)[1].strip() for line in (ROOT / 'mkdocs.yml').read_text().splitlines()
                     if line.startswith('site_url:'))
     assert export.TUTORIAL_URL.startswith(site_url)
+
+
+# ## The model that ships with the repository
+def test_bundled_model_works_out_of_the_box(capsys):
+    folder = fill.BUNDLED_MODEL
+    assert sum(f.stat().st_size for f in folder.iterdir()) <= 5_000_000
+    assert {'config.json', 'model.safetensors', 'vocab.json', 'tokenizer_config.json', 'README.md',
+            'hugging_face.py', 'model.py'} <= {f.name for f in folder.iterdir()}
+    # It is the recorded default run
+    config = json.loads((folder / 'config.json').read_text())
+    recorded = json.loads((ROOT / 'labml_nn/transformers/mlm/default_run.json').read_text())
+    assert config['training']['valid_accuracy'] == recorded['final']['valid_accuracy']
+    assert config['training']['step'] == recorded['steps']
+    # No --checkpoint: the bundled model answers
+    fill.main(['To be, or not to b[MASK], that is the question'])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == '[MASK] 1:' and out[1].split()[0] == "'e'"
+
+
+def example_rows(model, vocabulary, text):
+    r"""The fill page's table for `text`: each gap's top guess, independent and one after the other."""
+    rows = []
+    for name, iterative in (('independent', False), ('one after the other', True)):
+        guesses = fill.fill_mask(model, vocabulary, text, 1, iterative=iterative)
+        filled = fill.decode(fill.encode_filled(text, guesses, vocabulary), vocabulary)
+        cells = [f"`{g[0].token_str}` {g[0].score:.0%}" + (f" (step {g[0].step})" if g[0].step else '')
+                 for g in guesses]
+        rows.append(f"| {name} | {' | '.join(cells)} | `{filled}` |")
+    return rows
+
+
+def test_pages_quote_the_bundled_model():
+    r"""The fill page's example and the attention page's heads are what the bundled model says."""
+    model, vocabulary = fill.load_model(None)
+    text = re.search(r'Asked about\s+`"(.+?)"`', fill.__doc__).group(1)
+    for row in example_rows(model, vocabulary, text):
+        assert row in fill.__doc__, row
+    batch = torch.stack([attention_maps.encode(t, vocabulary) for t in attention_maps.SAMPLE])
+    roles = attention_maps.head_roles(attention_maps.attention_maps(model, batch), batch)
+    for line in attention_maps.describe(roles):
+        assert line in attention_maps.__doc__, line

@@ -31,8 +31,25 @@ for four of them, and measure each as the **average weight** a head puts, per qu
   whose character occurs again in the text.
 
 A head that spread its weight evenly would score $1/n$ on the first three. `head_roles`
-returns every head's score for each pattern and the head that scores highest, the numbers
-the page's prose quotes.
+returns every head's score for each pattern and the head that scores highest. On four
+64-character windows of the validation text (`SAMPLE` below), the bundled model's best heads
+are (a test checks these lines against the model):
+
+```
+previous        layer 1, head 8:  59.8% of its weight (uniform attention: 1.6%)
+next            layer 1, head 7:  99.1% of its weight (uniform attention: 1.6%)
+self            layer 1, head 2:   6.7% of its weight (uniform attention: 1.6%)
+same character  layer 1, head 2:  17.8% of its weight (uniform attention: 7.1%)
+```
+
+The first layer already holds a **next-character head**: head 7 puts 99% of each position's
+weight on the character after it, so every position carries a copy of its right neighbour
+from then on. Head 8 does the same for the left neighbour, less strictly (60%). Between them
+a gap sees both its neighbours from layer 2 on, which is what spelling needs. No head looks
+at *itself* much (the best, 6.7%): the residual connection already carries each position's
+own vector past every layer, so a head that copied it would add nothing. Head 2 of layer 1
+leans towards other occurrences of the same character (18%, against 7% for even weights),
+a weak hint of the "look where this character appeared before" heads of larger models.
 """
 
 import sys
