@@ -222,6 +222,7 @@ def test_export_never_overwrites(capsys, in_tmp, run):
     ('other model', "not an export of this model (its model_type is 'bert'"),
     ('bad config', 'config.json is not readable JSON'),
     ('other shapes', "don't fit the model"),
+    ('newer model', 'options this version of labml_nn does not know (activation)'),
 ])
 def test_bad_export_folders(capsys, in_tmp, exported, damage, words):
     folder = in_tmp / 'folder'
@@ -243,6 +244,9 @@ def test_bad_export_folders(capsys, in_tmp, exported, damage, words):
         (folder / 'config.json').write_text('{"model_type": "labml')
     elif damage == 'other shapes':
         config['model_configs']['d_ff'] = 128
+        (folder / 'config.json').write_text(json.dumps(config))
+    elif damage == 'newer model':
+        config['model_configs']['activation'] = 'relu'
         (folder / 'config.json').write_text(json.dumps(config))
     fails_cleanly(capsys, fill.main, ['--checkpoint', str(folder), 'to b[MASK]'], *words)
 

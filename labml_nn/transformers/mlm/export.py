@@ -451,9 +451,15 @@ def load_export(folder: Path, flag: str = '--checkpoint') -> Tuple[TransformerML
         raise ExportError(f"{flag} {folder}: {VOCAB} is not the character vocabulary its {CONFIG} describes")
     vocabulary = CharVocabulary(''.join(t for _, t in by_id[2:]))
 
-    # Configs added to the model since the export keep the values older models had
+    # Configs added to the model since the export keep the values older models had; a config
+    # this version does not know would be silently ignored, so it is an error
+    model_configs = config.get('model_configs', {})
+    unknown = sorted(set(model_configs) - {f.name for f in dataclasses.fields(ModelConfigs)})
+    if unknown:
+        raise ExportError(f"{flag} {folder}: the model has options this version of labml_nn does not know "
+                          f"({', '.join(unknown)}); update labml_nn, or load it with transformers")
     added = {k: v for k, v in checkpoint.ADDED_SINCE_FORMAT.items() if k.startswith('model.')}
-    flat = {**added, **{f'model.{k}': v for k, v in config.get('model_configs', {}).items()}}
+    flat = {**added, **{f'model.{k}': v for k, v in model_configs.items()}}
     model = TransformerMLM.from_configs(cli.build(ModelConfigs, flat, 'model.'), len(vocabulary),
                                         config['max_position_embeddings'])
     weights_path = folder / WEIGHTS
