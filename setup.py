@@ -1,7 +1,8 @@
 """Install the annotated Masked Language Model tutorial.
 
 `pip install -e .` installs the package and its run-time needs; the `test` extra adds what the
-test suite uses, `site` what builds the annotated site and `bench` the benchmark-only baselines.
+test suite uses, `site` what builds the annotated site, `export` what exports a model (model card,
+ONNX) and `bench` the benchmark-only baselines.
 """
 from setuptools import find_packages, setup
 
@@ -22,13 +23,20 @@ setup(
         'labml==0.5.3',
         'numpy',
         'PyYAML',
+        # Reading export folders, the bundled model's among them
+        'safetensors==0.8.0',
     ],
     extras_require={
-        # The test suite: pytest, and Playwright to drive Debian's chromium (never its own browser)
-        'test': ['pytest>=8', 'playwright==1.65.2'],
-        # Building the annotated site (KaTeX itself comes from npm, see site_src/package.json)
+        # The test suite: pytest, and Playwright to drive Debian's chromium (never its own browser);
+        # everything the exporter uses, and the readers it is tested against (transformers, onnxruntime)
+        'test': ['pytest>=8', 'playwright==1.65.2', 'huggingface_hub==2.4.0', 'onnx==1.23.2', 'onnxscript==0.7.2',
+                 'transformers==5.23.0', 'onnxruntime==1.32.0'],
+        # Exporting a model (`python -m labml_nn.transformers.mlm.export`): the model card, and ONNX
+        'export': ['huggingface_hub==2.4.0', 'onnx==1.23.2', 'onnxscript==0.7.2'],
+        # Building the annotated site (KaTeX itself comes from npm, see site_src/package.json); pdoc
+        # imports every module, the Hugging Face wrappers (transformers) among them
         'site': ['mkdocs==1.6.1', 'markdown-it-py==4.3.0', 'mdit-py-plugins==0.7.0', 'Pygments==2.20.0',
-                 'pdoc==16.0.0'],
+                 'pdoc==16.0.0', 'transformers==5.23.0'],
         # The labml app server (`python -m labml_nn.app`) with its file store
         'app': ['labml-app==0.5.14', 'labml-db==0.0.15', 'fastapi==0.165.0', 'starlette==1.10.0',
                 'uvicorn==0.54.0', 'pymongo==4.20.1'],
@@ -39,6 +47,7 @@ setup(
         'console_scripts': [
             'labml-nn-mlm=labml_nn.transformers.mlm.experiment:main',
             'labml-nn-fill=labml_nn.transformers.mlm.fill:main',
+            'labml-nn-export=labml_nn.transformers.mlm.export:main',
             'labml-nn-app=labml_nn.app.server:main',
         ],
         # The site generator; `site_src/pyproject.toml` installs it on its own, as `annotated`

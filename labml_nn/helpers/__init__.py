@@ -13,6 +13,9 @@ about a masked language model lives here, one concern per module:
 * [`cli`](cli.html): configs declared once as dataclasses become the `key=value` command line,
   its range checks and its `--help` (the comment above a config is its help text); and every
   user error becomes one line on stderr and exit status 2, in one place.
+* [`ranges`](ranges.html): the config types that carry their allowed range (`PositiveInt`,
+  `Probability`, …), with nothing but the standard library, so the model's source can use them
+  and still travel alone into an export folder.
 * [`checkpoint`](checkpoint.html): what a checkpoint holds so that a resumed run continues
   exactly, finding one by run uuid, folder or file, loading it without running code, saving it
   atomically, what may change on resume, and Ctrl-C or SIGTERM turned into "save and stop".

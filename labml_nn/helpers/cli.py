@@ -25,8 +25,8 @@ Everything a user sees of them is derived from that declaration:
 * **`--help`**, one row per config with its default, where the help text *is the comment* a
   reader of the experiment sees above the config (read from the source with `ast`, because
   comments exist nowhere else);
-* **range checks**: the types `PositiveInt`, `Count`, `Fraction`, … carry their allowed range,
-  so `seq_len=0` is refused before anything runs;
+* **range checks**: the types `PositiveInt`, `Count`, `Fraction`, … carry their allowed range
+  ([their module](ranges.html)), so `seq_len=0` is refused before anything runs;
 * the **flat view** `{'seq_len': 64, 'model.d_model': 128, …}` that checkpoints, the run
   summary and the labml app use. The training code itself only reads typed attributes,
   `c.model.d_model`.
@@ -44,7 +44,6 @@ import argparse
 import ast
 import dataclasses
 import inspect
-import math
 import os
 import sys
 import textwrap
@@ -52,6 +51,12 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Callable, Dict, List, Optional, Type
+
+# The types that carry their range live in a module of their own, which needs nothing but the
+# standard library: the model's configs use them, and the model's source travels alone into
+# [export folders](../transformers/mlm/export.html). Imported here too, for the parser.
+from labml_nn.helpers.ranges import (Count, Fraction, OpenFraction, PositiveFloat, PositiveInt,  # noqa: F401
+                                     Probability, Range)
 
 
 class UserError(Exception):
@@ -79,34 +84,6 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         raise UserError(f"{message}; run with --help to see the options")
-
-
-# ## Types that carry their range
-#
-# `Annotated[int, Range(...)]` is an `int` to Python and to a reader; the `Range` tells the
-# parser which values to refuse and how to say so.
-@dataclass(frozen=True)
-class Range:
-    low: float = -math.inf
-    high: float = math.inf
-    low_open: bool = False
-    high_open: bool = False
-    # How the error message describes the allowed values: "must be <words>"
-    words: str = ''
-
-    def check(self, key: str, value: Any) -> None:
-        too_low = value <= self.low if self.low_open else value < self.low
-        too_high = value >= self.high if self.high_open else value > self.high
-        if too_low or too_high or value != value:  # `value != value` catches NaN
-            raise UserError(f"{key}={value}: must be {self.words}")
-
-
-PositiveInt = Annotated[int, Range(1, words='a positive integer')]
-Count = Annotated[int, Range(0, words='0 or more')]
-PositiveFloat = Annotated[float, Range(0, low_open=True, words='positive')]
-Fraction = Annotated[float, Range(0, 1, words='between 0 and 1')]
-OpenFraction = Annotated[float, Range(0, 1, low_open=True, high_open=True, words='between 0 and 1')]
-Probability = Annotated[float, Range(0, 1, high_open=True, words='in [0, 1)')]
 
 
 @dataclass(frozen=True)
@@ -207,7 +184,10 @@ def check_ranges(table: Dict[str, Config], flat: Dict[str, Any]) -> None:
     r"""Every value against the range its type declares."""
     for key, value in flat.items():
         if key in table and table[key].range is not None:
-            table[key].range.check(key, value)
+            try:
+                table[key].range.check(key, value)
+            except ValueError as e:
+                raise UserError(str(e)) from None
 
 
 def check_output_path(path: Optional[str], flag: str) -> None:

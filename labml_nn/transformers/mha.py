@@ -37,24 +37,33 @@ The code below writes the formula out once in `attention`, for reading and for t
 and runs PyTorch's `scaled_dot_product_attention` in the model: the same mathematics in a
 fused kernel that never stores the full weight matrix, and picks flash attention on GPUs.
 A test checks that the two agree.
+
+## Looking at the weights
+
+The fused kernel never hands out the weights $a_{ij}$. To see what a trained model attends
+to, a module can be asked to *keep* them: give it a list in `keep_weights` and each call runs
+the written-out formula instead, appending its weights, `[batch_size, heads, seq_len, seq_len]`,
+to the list. [What the heads attend to](mlm/attention_maps.html) uses it for every layer at
+once, and a test checks that the output is the fused kernel's.
 """
 
 import math
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, List, Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 
-def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-              mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+def attention_weights(q: torch.Tensor, k: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
     r"""
-    ## Attention, written out
+    ## The weights, written out
 
-    `q`, `k` and `v` are `[batch_size, heads, seq_len, d_k]`. `mask`, when given, is a
-    boolean tensor that broadcasts to `[batch_size, heads, seq_len, seq_len]`: `True` where
-    query $i$ may look at key $j$.
+    $a = \mathrm{softmax}(QK^\top / \sqrt{d_k})$. `q` and `k` are `[batch_size, heads, seq_len, d_k]`.
+    `mask`, when given, is a boolean tensor that broadcasts to
+    `[batch_size, heads, seq_len, seq_len]`: `True` where query $i$ may look at key $j$.
+    Returns `[batch_size, heads, seq_len, seq_len]`, row $i$ holding the weights of query $i$.
     """
     d_k = q.shape[-1]
     # $QK^\top / \sqrt{d_k}$: every query against every key
@@ -63,9 +72,18 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     if mask is not None:
         scores = scores.masked_fill(~mask, float('-inf'))
     # Softmax over the keys $j$: each row of weights sums to 1
-    weights = scores.softmax(dim=-1)  # [batch_size, heads, seq_len, seq_len]
-    # Weighted sum of the values
-    return weights @ v  # [batch_size, heads, seq_len, d_k]
+    return scores.softmax(dim=-1)  # [batch_size, heads, seq_len, seq_len]
+
+
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+              mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    r"""
+    ## Attention, written out
+
+    $\mathrm{softmax}(QK^\top / \sqrt{d_k})V$: the weights above, then the weighted sum of the
+    values. `v` is `[batch_size, heads, seq_len, d_k]` like `q` and `k`; so is the result.
+    """
+    return attention_weights(q, k, mask) @ v  # [batch_size, heads, seq_len, d_k]
 
 
 class MultiHeadAttention(nn.Module):
@@ -96,6 +114,8 @@ class MultiHeadAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         # The output projection mixes the concatenated heads
         self.output = nn.Linear(d_model, d_model)
+        # `None`: the fused kernel. A list: the written-out formula, each call's weights appended to it
+        self.keep_weights: Optional[List[torch.Tensor]] = None
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         r"""
@@ -109,11 +129,42 @@ class MultiHeadAttention(nn.Module):
         # `[batch_size, heads, seq_len, d_k]`, the layout the attention kernel expects
         q, k, v = (t.view(batch_size, seq_len, self.n_heads, self.d_k).transpose(1, 2)
                    for t in (q, k, v))
-        # $\mathrm{softmax}(QK^\top/\sqrt{d_k})V$ in PyTorch's fused kernel; dropout on the
-        # weights only while training
-        o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
-                                           dropout_p=self.dropout if self.training else 0.0)
+        if self.keep_weights is None:
+            # $\mathrm{softmax}(QK^\top/\sqrt{d_k})V$ in PyTorch's fused kernel; dropout on the
+            # weights only while training
+            o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                               dropout_p=self.dropout if self.training else 0.0)
+        else:
+            # The same, written out, to keep the weights for whoever asked
+            weights = attention_weights(q, k, mask)  # [batch_size, heads, seq_len, seq_len]
+            self.keep_weights.append(weights)
+            o = F.dropout(weights, self.dropout, self.training) @ v  # [batch_size, heads, seq_len, d_k]
         # Put the heads side by side again, `[batch_size, seq_len, d_model]`
         o = o.transpose(1, 2).reshape(batch_size, seq_len, d_model)
         # Mix the heads
         return self.output(o)
+
+
+@contextmanager
+def keeping_attention_weights(model: nn.Module) -> Iterator[List[torch.Tensor]]:
+    r"""
+    ## Keeping the weights of a whole model
+
+    ```python
+    with keeping_attention_weights(model) as weights:
+        model(x)
+    ```
+
+    Inside the block every `MultiHeadAttention` of `model` keeps its weights; `weights` gets
+    one `[batch_size, heads, seq_len, seq_len]` tensor per layer, in the order the layers ran.
+    Afterwards the modules are back on the fused kernel.
+    """
+    kept: List[torch.Tensor] = []
+    modules = [m for m in model.modules() if isinstance(m, MultiHeadAttention)]
+    for m in modules:
+        m.keep_weights = kept
+    try:
+        yield kept
+    finally:
+        for m in modules:
+            m.keep_weights = None

@@ -112,7 +112,7 @@ from torch import nn
 from labml_nn.transformers.dropout import Dropout, DropoutFactory
 from labml_nn.transformers.embeddings import Embeddings
 from labml_nn.transformers.feed_forward import ACTIVATIONS
-from labml_nn.helpers.cli import PositiveInt, Probability
+from labml_nn.helpers.ranges import PositiveInt, Probability
 from labml_nn.transformers.models import Encoder, OutputProjection
 
 # The initializations `init` can name
@@ -241,6 +241,15 @@ class TransformerMLM(nn.Module):
         h = self.embeddings(x)  # [batch_size, seq_len, d_model]
         h = self.encoder(h, mask, positions)  # [batch_size, seq_len, d_model] or [n_selected, d_model]
         return self.output(h)  # [batch_size, seq_len, n_tokens] or [n_selected, n_tokens]
+
+    @classmethod
+    def from_pretrained(cls, folder) -> 'TransformerMLM':
+        r"""
+        The model of an [export folder](export.html), in eval mode, with the outputs it had when
+        it was exported (its vocabulary: `export.load_export`).
+        """
+        from . import export
+        return export.load_export(folder, 'from_pretrained')[0]
 
 
 def masked_loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor,
