@@ -13,9 +13,11 @@ python bench/compare.py --data ../shared/data/tiny_shakespeare.txt
 
 Three models of the *same size*, trained the *same way*:
 
-* **ours**: [`TransformerMLM`](../transformers/mlm/model.html), pre-norm layers with
-  `scaled_dot_product_attention` and no dropout on the attention weights (our default, see
-  [attention](../transformers/mha.html)), and **ours+attention-dropout** with BERT's 0.1 there;
+* **ours**: [`TransformerMLM`](../transformers/mlm/model.html) with its defaults (pre-norm
+  layers, `scaled_dot_product_attention`, ReLU, PyTorch's initialization, no dropout on the
+  attention weights, see [attention](../transformers/mha.html)), scoring only the masked
+  positions as the experiment's step does; and **ours+attention-dropout** with BERT's 0.1 on
+  the attention weights;
 * **hf-bert**: Hugging Face's `BertForMaskedLM` with its `sdpa` attention, configured to the
   same dimensions (post-norm, as BERT is, and with its tied output layer);
 * **torch-encoder**: `torch.nn.TransformerEncoder` with pre-norm layers, our embeddings and
@@ -139,13 +141,21 @@ def worker(name: str, data: str, steps: int, every: int) -> dict:
     valid_inputs, valid_labels = masking(random_windows(valid_ids, 512, SIZE['seq_len'], valid_generator),
                                          generator=valid_generator)
 
+    def forward_loss(masked, labels):
+        model.train()
+        if name.startswith('ours'):
+            # Ours scores only the masked positions, as the experiment's training step does
+            target = labels != vocabulary.padding_token
+            return masked_loss_and_accuracy(model(masked, positions=target), labels[target],
+                                            vocabulary.padding_token)[0]
+        return masked_loss_and_accuracy(model(masked), labels, vocabulary.padding_token)[0]
+
     def step(i):
         for group in optimizer.param_groups:
             group['lr'] = learning_rate(c, i)
         masked, labels = masking(random_windows(train_ids, SIZE['batch_size'], SIZE['seq_len'], data_generator),
                                  generator=mask_generator)
-        model.train()
-        loss, _, _ = masked_loss_and_accuracy(model(masked), labels, vocabulary.padding_token)
+        loss = forward_loss(masked, labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), c.grad_clip)
@@ -163,8 +173,9 @@ def worker(name: str, data: str, steps: int, every: int) -> dict:
     # FLOPs of one training step (forward and backward), counted on a copy of the batch shape
     from torch.utils.flop_counter import FlopCounterMode
     x = torch.randint(2, len(vocabulary), (SIZE['batch_size'], SIZE['seq_len']))
+    x_masked, x_labels = masking(x, generator=torch.Generator().manual_seed(4))
     with FlopCounterMode(display=False) as counter:
-        model(x).sum().backward()
+        forward_loss(x_masked, x_labels).backward()
     optimizer.zero_grad(set_to_none=True)
     flops_per_step = counter.get_total_flops()
 

@@ -9,8 +9,7 @@ summary: The experiment, top to bottom - the configs, the model, optimizer and d
 ```bash
 python -m labml_nn.transformers.mlm.experiment
 python -m labml_nn.transformers.mlm.experiment --help
-python -m labml_nn.transformers.mlm.experiment seq_len=128 \
-    model.n_layers=4 --steps 2000
+python -m labml_nn.transformers.mlm.experiment seq_len=128 model.n_layers=4 --steps 2000
 ```
 
 This page trains the [model](model.html) with the [masking procedure](index.html) on the

@@ -112,9 +112,9 @@ MODEL_TYPE = 'labml_nn_mlm'
 CONFIG_CLASS, MODEL_CLASS, TOKENIZER_CLASS = 'LabmlMLMConfig', 'LabmlMLMForMaskedLM', 'CharTokenizer'
 # The weights of the wrapped model are stored under this prefix, as `transformers` names them
 PREFIX = 'mlm.'
-# Where the model card points readers
-TUTORIAL_URL = 'https://labml-nn-mlm.example.org/transformers/mlm/index.html'
-REPOSITORY_URL = 'https://github.com/labml-nn-mlm/labml_nn'
+# Where the model card points readers. The project has no public address yet, so the card names
+# the tutorial's place in the package (`mkdocs serve` renders it) instead of a made-up URL
+TUTORIAL = '`labml_nn/transformers/mlm/` (its pages: `mkdocs serve` in the labml_nn repository)'
 # Texts for the Hub's widget; the first whose characters the model knows is used
 WIDGET_TEXTS = ['To be, or not to b[MASK], that is the question',
                 'Now is the winter of our disc[MASK]ntent', 'the [MASK]uick brown fox']
@@ -282,8 +282,8 @@ def model_card(config: Dict[str, Any], flat_configs: Dict[str, Any], widget: str
 # A character-level masked language model
 
 A BERT-style masked language model over characters: {model['n_layers']} pre-norm transformer layers of
-width {model['d_model']} with {model['n_heads']} heads, trained with [labml_nn]({REPOSITORY_URL})'s
-annotated tutorial, [*Masked Language Model*]({TUTORIAL_URL}), where every line of its code is explained.
+width {model['d_model']} with {model['n_heads']} heads, trained with labml_nn's
+annotated tutorial *Masked Language Model*, {TUTORIAL}, where every line of its code is explained.
 Each `[MASK]` hides **one character**; the model reads at most {config['max_position_embeddings']} characters.
 
 Trained on `{training['data']}` (run `{training['run_uuid'] or 'unknown'}`), it gets {measured}.

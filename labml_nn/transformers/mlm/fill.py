@@ -50,16 +50,16 @@ two gaps may each pick their best letter for a *different* word.
 predict every gap, fill the one the model is most sure of with its top character, predict
 the rest again with that character in place, and repeat. Later gaps see the earlier
 answers; the cost is one run of the model per gap instead of one in all. Asked about
-`"I kn[MASK][MASK] not"`, the bundled model's top guesses are
+`"your gr[MASK][MASK]e"`, the bundled model's top guesses are
 
 | | gap 1 | gap 2 | the text |
 |---|---|---|---|
-| independent | `o` 79% | `t` 14% | `I knot not` |
-| one after the other | `o` 79% (step 1) | `w` 81% (step 2) | `I know not` |
+| independent | `a` 84% | `s` 23% | `your grase` |
+| one after the other | `a` 84% (step 1) | `c` 15% (step 2) | `your grace` |
 
-Both ways the first gap gets `o`. On its own, the second gap has to guess what `kn??` is
-going to be (`knot`, `knit`, `knew`, `know` …): its best is `t`, with 14%. With the `o` in
-place, `kno?` before " not" leaves little doubt, and `w` gets 81%. Independent filling gives
+Both ways the first gap gets `a`. On its own, the second gap must fit `gr??e` without
+knowing the letter before it, and `s` comes out on top. With the `a` in place, `gra?e` makes
+`grace` the likeliest word, though not by much: `c` leads with 15%. Independent filling gives
 the best character for each gap *on its own*; filling one after the other gives a text whose
 gaps fit each other, what a reader would call the answer. (The numbers are checked against
 the bundled model by a test.)
