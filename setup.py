@@ -14,9 +14,12 @@ setup(
     long_description_content_type='text/markdown',
     python_requires='>=3.10',
     packages=find_packages(include=['labml_nn', 'labml_nn.*', 'site_src', 'site_src.*']),
-    package_data={'labml_nn': ['**/*.md', '**/*.json'],
+    # (`**/*.json` takes the fill-mask demo's npm manifest, `web/package*.json`, with its script and style)
+    package_data={'labml_nn': ['**/*.md', '**/*.json', 'transformers/mlm/web/*.js', 'transformers/mlm/web/*.css'],
                   'site_src': ['katex_batch.js', 'package.json', 'package-lock.json'],
                   'site_src.theme': ['*.html', '*.xml', 'mkdocs_theme.yml', 'assets/*']},
+    # …but not what `npm ci` installs beside them
+    exclude_package_data={'labml_nn': ['transformers/mlm/web/node_modules/**']},
     install_requires=[
         # 2.13.0 is the CPU wheel this project is developed on; any later 2.x works.
         'torch>=2.13',
@@ -34,9 +37,11 @@ setup(
         # Exporting a model (`python -m labml_nn.transformers.mlm.export`): the model card, and ONNX
         'export': ['huggingface_hub==2.4.0', 'onnx==1.23.2', 'onnxscript==0.7.2'],
         # Building the annotated site (KaTeX itself comes from npm, see site_src/package.json); pdoc
-        # imports every module, the Hugging Face wrappers (transformers) among them
+        # imports every module, the Hugging Face wrappers (transformers) among them; the fill page's
+        # demo exports the bundled model to ONNX (onnx, onnxscript; ONNX Runtime Web comes from npm,
+        # see labml_nn/transformers/mlm/web/package.json)
         'site': ['mkdocs==1.6.1', 'markdown-it-py==4.3.0', 'mdit-py-plugins==0.7.0', 'Pygments==2.20.0',
-                 'pdoc==16.0.0', 'transformers==5.23.0'],
+                 'pdoc==16.0.0', 'transformers==5.23.0', 'onnx==1.23.2', 'onnxscript==0.7.2'],
         # The labml app server (`python -m labml_nn.app`) with its file store
         'app': ['labml-app==0.5.14', 'labml-db==0.0.15', 'fastapi==0.165.0', 'starlette==1.10.0',
                 'uvicorn==0.54.0', 'pymongo==4.20.1'],

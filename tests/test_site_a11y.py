@@ -162,3 +162,60 @@ def test_keyboard_reaches_the_chart_slider_and_the_source_view_links(browser, or
             reached.add('source view link')
     context.close()
     assert reached == {'chart slider', 'source view link'}
+
+
+# ## The fill-mask demo
+#
+# The box on the fill page (labml_nn/transformers/mlm/browser_demo.py): its text field and its
+# layer and head selects are Tab stops with a focus ring, and Tab goes on past them (no trap).
+# Then axe checks the box while it runs: answers, bars, heatmap and an error message.
+FILL = 'transformers/mlm/fill.html'
+DEMO_CONTROLS = ('mlm-demo-text', 'mlm-demo-layer', 'mlm-demo-head')
+
+
+@pytest.mark.parametrize('scheme', ['light', 'dark'])
+def test_keyboard_walk_through_the_fill_mask_demo(browser, origin, scheme):
+    context = browser.new_context(viewport={'width': 1280, 'height': 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(f'{origin}/{FILL}')
+    reached, past = {}, False
+    for _ in range(600):
+        page.keyboard.press('Tab')
+        stop = page.evaluate(DESCRIBE_FOCUS)
+        if stop['tag'] == 'body':
+            break
+        if stop['id'] in DEMO_CONTROLS:
+            reached[stop['id']] = stop
+            if stop['id'] == 'mlm-demo-text':
+                # Typing in the field keeps Tab working
+                page.keyboard.type(' x')
+                page.screenshot(path=str(ARTIFACTS / f'site-keyboard-demo-{scheme}.png'))
+        elif len(reached) == len(DEMO_CONTROLS):
+            past = True
+    context.close()
+    assert sorted(reached) == sorted(DEMO_CONTROLS), sorted(reached)
+    assert past, 'Tab never left the demo'
+    for stop in reached.values():
+        assert stop['outline'] != 'none' and stop['outlineWidth'] >= 2, f'no focus ring on {stop["id"]}: {stop}'
+        assert contrast(stop['outlineColor'], stop['bg']) >= 3, f'faint focus ring on {stop["id"]}: {stop}'
+
+
+@pytest.mark.parametrize('scheme,width', [('light', 1280), ('dark', 1280), ('light', 390), ('dark', 390)])
+def test_no_wcag_violations_in_the_running_demo(browser, origin, axe_source, scheme, width):
+    context = browser.new_context(viewport={'width': width, 'height': 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(f'{origin}/{FILL}')
+    page.locator('#mlm-demo').scroll_into_view_if_needed()
+    problems = []
+    for text in ('To be, or not to b[MASK], that is the qu[MASK]stion', 'Caf\u00e9 [MASK]'):
+        page.fill('#mlm-demo-text', text)
+        page.wait_for_function("t => document.getElementById('mlm-demo').dataset.answered === t", arg=text,
+                               timeout=120_000)
+        page.add_script_tag(content=axe_source)
+        violations = page.evaluate(
+            """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+                .then(r => r.violations.map(v => ({rule: v.id, impact: v.impact,
+                    nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))""", WCAG_TAGS)
+        problems += [f"{v['rule']} ({v['impact']}) with {text!r}: {', '.join(v['nodes'])}" for v in violations]
+    context.close()
+    assert problems == [], '\n'.join(problems)

@@ -72,6 +72,13 @@ SAMPLE = ['rina, this I know,\nShe is not for your turn, the more my grief.\n',
           ':\nGentlemen, forward to the bridal dinner:\nI see a woman may be ',
           'gin, fair and fresh and sweet,\nWhither away, or where is thy abo',
           'he air with sighs\nIn an odd angle of the isle and sitting,\nHis a']
+# The three lines the experiment shows its guesses for as it trains (`sample_lines` of
+# [the data](data.html), on Tiny Shakespeare with the default `seq_len` of 64), as the model sees
+# them; [the experiment's page](experiment.html) draws their attention. A test checks them
+# against `sample_lines`.
+SAMPLE_LINES = ['?\n\nGREMIO:\nGood m[MASK]r[MASK]ow, neigh[MASK]our Baptista.\n\nBAPT[MASK][MASK]TA:[MASK]Good mor[MASK]',
+                'tch my supper in.[MASK]Where is[MASK]the[MASK]life [MASK][MASK]at late I led[MASK]-\nWhere ar[MASK] ',
+                ' sha[MASK]l not.\n\nPET[MASK][MASK]CHIO:[MASK][MASK] sa[MASK] she s[MASK]a[MASK]l: and fir[MASK]t begin with he']
 
 
 def encode(text: str, vocabulary: CharVocabulary) -> torch.Tensor:

@@ -257,6 +257,10 @@ class Trainer:
                          Text.subtle if m != self.vocabulary.mask_token else Text.success if g == o else Text.danger)
                         for m, o, g in zip(masked.tolist(), original.tolist(), guesses.tolist())])
 
+    # ### What the model attends to in the sample lines
+    #
+    # <!-- demo: sample attention -->
+
     def run(self, stop_at: Optional[int] = None) -> Dict[str, Any]:
         r"""
         ## The loop

@@ -90,6 +90,38 @@ from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
 BUNDLED_MODEL = Path(__file__).resolve().parents[3] / 'pretrained' / 'tiny-shakespeare-mlm'
 
 
+# ## Try it in your browser
+#
+# This box runs the bundled model in the page. Type a text with a `[MASK]` for each hidden
+# character: each gap's five likeliest characters appear as you type, with the probabilities
+# this command prints (a test checks that they are the same). The site's build exported the
+# model to ONNX, and ONNX Runtime Web runs it here, in WebAssembly, from this site
+# ([how](browser_demo.html)).
+#
+# <!-- demo: fill-mask -->
+#
+# ### What it attends to
+#
+# Beside the box (below it on a phone) is the attention of one head for the text you typed.
+# Row $i$ is character $i$ asking, and the square in column $j$ is the weight it gives
+# character $j$,
+#
+# $$a_{ij} = \frac{\exp(q_i \cdot k_j / \sqrt{d_k})}{\sum_{j'} \exp(q_i \cdot k_{j'} / \sqrt{d_k})},$$
+#
+# computed by [the written-out attention](../mha.html) inside the exported graph: every row
+# sums to 100%. A head that looks one character back draws a line just left of the diagonal,
+# one that looks ahead a line just right of it; a head that spreads its weight evenly is a
+# pale wash. The gaps' rows show what the model reads to fill them.
+#
+# Some heads take on a job. Measured on four 64-character windows of the validation text
+# ([what the heads attend to](attention_maps.html)), the heads that put the most weight on
+# each kind of neighbour are:
+#
+# <!-- demo: head roles -->
+#
+# <!-- demo: attention -->
+
+
 def encode_with_masks(text: str, vocabulary: CharVocabulary) -> torch.Tensor:
     r"""
     Token ids for `text` where every `[MASK]` becomes the mask token, `[seq_len]`.
