@@ -63,8 +63,10 @@ def main():
     parser.add_argument('--target', type=float, default=0.40)
     args = parser.parse_args()
 
-    runs = {'plain': train(args.data, args.steps, []),
-            'curriculum': train(args.data, args.steps, [f'curriculum_steps={args.curriculum_steps}',
+    # The runs start in a temporary folder, so a relative path is made absolute first
+    data = str(Path(args.data).resolve())
+    runs = {'plain': train(data, args.steps, []),
+            'curriculum': train(data, args.steps, [f'curriculum_steps={args.curriculum_steps}',
                                                         'curriculum_start_len=16'])}
     rows = [f'| run | time to {args.target:.0%} (s) | wall time (s) | final valid acc. |', '|---|---|---|---|']
     record = {'steps': args.steps, 'curriculum_steps': args.curriculum_steps, 'target': args.target, 'runs': {}}

@@ -128,14 +128,17 @@ def main():
         export_bundled(Path(args.export_from), args.data)
         return
 
+    # The run starts in a temporary folder, so a relative path is made absolute first
+    args.data = str(Path(args.data).resolve()) if Path(args.data).exists() else args.data
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as work:
         summary_path = Path(work) / 'summary.json'
         subprocess.run([sys.executable, '-m', 'labml_nn.transformers.mlm.experiment', '--data', args.data,
                         '--summary', str(summary_path), *args.overrides], cwd=work, check=True)
         summary = json.loads(summary_path.read_text())
-        # Keep the trained model (an ignored folder), to export again without training
-        kept = ROOT / 'bench/results/tmp/default_run_checkpoint.pt'
+        # Keep the trained model (an ignored folder), to export again without training, in a
+        # folder named by its run's uuid as in logs/, which is where the export reads the uuid from
+        kept = ROOT / 'bench/results/tmp' / Path(summary['checkpoint']).parent.name / 'checkpoint.pt'
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(summary['checkpoint'], kept)
         # Only the default run is the repository's model

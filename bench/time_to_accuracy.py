@@ -192,8 +192,10 @@ def write_markdown(record) -> None:
         "Reference size (seq 32, batch 64, d_model 128, 6 layers, 8 heads, d_ff 256, dropout 0.1), AdamW "
         f"(peak 2e-3, 100 warm-up steps, cosine over {record['steps']} steps to 10%), the same data, masking and "
         f"seeds. All runs took turns in one process in blocks of {record['block']} steps ({record['machine']}; "
-        f"load average {load[0]:.2f} before, {load[1]:.2f} after, from other work on the machine: a busy machine, "
-        f"so read the ratios, not the seconds; {record['wall_minutes']:.0f} minutes in all; OMP_WAIT_POLICY="
+        f"load average {load[0]:.2f} before, {load[1]:.2f} after"
+        + (", the benchmark's own: nothing else ran, so the seconds are this machine's" if load[0] < 1.5 else
+           ", from other work on the machine: a busy machine, so read the ratios, not the seconds")
+        + f"; {record['wall_minutes']:.0f} minutes in all; OMP_WAIT_POLICY="
         f"{record.get('omp_wait_policy')}). Seconds count "
         f"training steps only; validation every {record['every']} steps; a run stopped once it had reached 45% "
         f"and trained {max(AT_SECONDS)} s. " + '; '.join(described) + '. '

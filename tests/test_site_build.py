@@ -398,3 +398,18 @@ def test_a_strangers_links_resolve(stranger):
     assert 'href="optics/lens.html"' in readme
     lens = (site / 'optics/lens.html').read_text()
     assert re.search(r'href="../source/src/stargaze/optics/lens.py.html\?lines=\d+-\d+#L\d+"', lens)
+
+
+def test_benchmarks_page_shows_the_recorded_time_to_accuracy(site):
+    r"""docs/benchmarks.md includes bench/results/time_to_accuracy.md: its table and charts, intact."""
+    page = (site / 'benchmarks.html').read_text(encoding='utf-8')
+    recorded = (ROOT / 'bench/results/time_to_accuracy.md').read_text(encoding='utf-8')
+    charts = recorded.count('<svg class="chart"')
+    assert charts >= 2 and page.count('<svg class="chart"') == charts
+    # The SVG is passed through as it is, not wrapped in paragraphs or escaped
+    assert '<p><svg' not in page and '&lt;svg' not in page
+    # Every row of the table is on the page, as a table row
+    for row in re.findall(r'^\| (\d) \| (ours|hf-bert) \|', recorded, re.M):
+        assert re.search(rf'<td>{row[0]}</td>\s*<td>{row[1]}</td>', page), row
+    # The recorded page's own links were re-based to this page, and resolve (test above)
+    assert 'href="bench/time_to_accuracy.html"' in page

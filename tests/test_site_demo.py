@@ -140,7 +140,7 @@ def test_the_heatmap_is_the_models_attention(demo, bundled):
     down = layer < expected.shape[0] - 1
     page.keyboard.press('ArrowDown' if down else 'ArrowUp')
     page.wait_for_function(f"document.querySelector('#mlm-demo-map svg').dataset.layer === '{layer + (1 if down else -1)}'")
-    page.select_option('#mlm-demo-head', '2')
+    page.select_option('#mlm-demo-head', index=2)  # (a string would match the label "2" too)
     page.wait_for_function("document.querySelector('#mlm-demo-map svg').dataset.head === '2'")
     layer, head, weights = shown_map(page)
     assert (layer, head) != browser_demo.roles_on(attention_maps.SAMPLE)[0].best['previous'][:2]

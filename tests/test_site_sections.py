@@ -413,3 +413,30 @@ def test_line_links_go_to_the_repository_or_the_source_view(annotated):
     in_site = page_body(annotated, MathBatch(), SourceLinks('../source/annotated.py.html', in_repository=False))
     assert 'href="../source/annotated.py.html?lines=43-45#L43"' in in_site
     assert 'annotated.py, lines 43–45, in the source view' in in_site
+
+
+# ## Recorded results included in a hand-written page
+def test_include_marker_takes_the_file_without_its_title_and_rebases_its_links(tmp_path):
+    from site_src.render import include_files
+    (tmp_path / 'bench/results').mkdir(parents=True)
+    (tmp_path / 'bench/results/r.md').write_text(
+        '# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nBy [`bench/r.py`](../r.html), see [top](#x) and '
+        '[site](https://example.invalid/).\n')
+    urls = {'bench/results/r.md': 'bench/results/r.html'}
+    page = 'Intro.\n\n<!-- include bench/results/r.md -->\n\nAfter.\n'
+    out = include_files(page, '', tmp_path, urls)
+    assert '# Title' not in out and '| 1 | 2 |' in out and out.startswith('Intro.') and out.endswith('After.\n')
+    # A link relative to the result's page now works from the including page
+    assert '(bench/r.html)' in out
+    # Anchors and absolute links are left alone
+    assert '(#x)' in out and '(https://example.invalid/)' in out
+    # From a page in a sub-folder
+    assert '(../bench/r.html)' in include_files(page, 'docs', tmp_path, urls)
+    # A marker inside a line is prose, not a marker
+    assert include_files('see `<!-- include x.md -->` here', '', tmp_path, urls) == 'see `<!-- include x.md -->` here'
+
+
+def test_include_marker_naming_no_source_is_an_error(tmp_path):
+    from site_src.render import include_files
+    with pytest.raises(SiteError, match='bench/results/missing.md is not one of the site'):
+        include_files('<!-- include bench/results/missing.md -->\n', '', tmp_path, {})

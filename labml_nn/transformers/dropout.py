@@ -14,7 +14,7 @@ $$\mathrm{dropout}(x)_i = \frac{m_i\,x_i}{1 - p}, \qquad m_i \sim \mathrm{Bernou
 It is one multiply per element, but it needs a *random number* per element, and PyTorch's
 CPU generator (a Mersenne Twister) produces them one at a time, on one core. For a small model
 that is a large share of the work: with PyTorch's dropout at 0.1, a training step of the
-experiment's model takes 1.46 times as long as without dropout; with the dropout below, 1.18
+experiment's model takes 1.40 times as long as without dropout; with the dropout below, 1.22
 times ([recorded](../bench/results/dropout_cost.html)).
 
 ## One draw, three masks

@@ -101,7 +101,7 @@ RUNTIME_FILES = ('ort.wasm.bundle.min.mjs', 'ort.wasm.bundle.min.mjs.map', 'ort-
 ASSETS, RUNTIME = 'assets/mlm-demo', 'assets/onnxruntime-web'
 SCRIPT, STYLE = 'fill_mask.js', 'fill_mask.css'
 # The markers a page's prose may hold
-MARKER = re.compile(r'<!-- demo: ([a-z ]+) -->\n?')
+MARKER = re.compile(r'<!-- demo: ([a-z -]+) -->\n?')
 # The text the box starts with
 FIRST_TEXT = 'To be, or not to b[MASK], that is the qu[MASK]stion'
 # What each pattern of `head_roles` means, in words; a head is named for a pattern in the

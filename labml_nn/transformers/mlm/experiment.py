@@ -29,29 +29,26 @@ for step in 1 … steps:
     every checkpoint_every:    save a checkpoint
 ```
 
-Ctrl-C or SIGTERM finishes the step, saves a [checkpoint](../../helpers/checkpoint.html) and
-stops; `--resume <run uuid>` continues exactly (the losses equal an uninterrupted run's).
-
 ## A recipe that learns on a laptop
 
-The default run trains the 1.2M-parameter model for 5,000 steps of 32 windows of 64
-characters. On a 2-core CPU it took **9.8 minutes** and ended at **61.4%** masked-character
+The default run trains the 1.2M-parameter model for 5,400 steps of 32 windows of 64
+characters. On a 2-core CPU it took **9.3 minutes** and ended at **66.0%** masked-character
 accuracy on the validation text (charted at the end of this page, recorded by
-[`bench/default_run.py`](../../bench/default_run.html)). Three choices make that possible:
+[`bench/default_run.py`](../../bench/default_run.html)). Four choices make that possible:
 
-1. **The model can see positions.** The reference implementation scales its token
-   embeddings by $\sqrt{d_\text{model}}$ while they start at $\mathcal{N}(0, 1)$, which
-   drowns the positional encodings ([the embeddings page](../embeddings.html) works through
-   the numbers). Trained with that embedding, our model is at 23.8% after 1,000 steps, no
-   better than with no positions at all (23.6%); with ours it is at 43.6%
+1. **The model can see positions.** The reference implementation scales its token embeddings
+   by $\sqrt{d_\text{model}}$ while they start at $\mathcal{N}(0, 1)$, which drowns the positional
+   encodings ([why](../embeddings.html)): our model with that embedding is at 23.9% after 1,000
+   steps, no better than with no positions at all (23.5%), and with ours at 47.7%
    ([recorded](../../bench/results/positions.html)).
-2. **A short warm-up.** Pre-norm layers don't need the 2,000-step warm-up of the original
-   transformer; 100 steps of linear warm-up and a cosine decay keep the learning rate high
-   while the model learns most.
-3. **No dropout by default.** A ten-minute run sees each character of the training text
-   about ten times and is far from over-fitting (the training and validation curves stay
-   close), while dropout 0.1 makes every CPU step 1.46 times as long with PyTorch's dropout
-   and 1.18 times with [ours](../dropout.html)
+2. **PyTorch's initialization, ReLU, and scoring only the masked positions**, which the
+   [ablations](../../bench/results/ablations.html) found ahead of BERT's choices
+   ([the model page](model.html#what-they-are-worth) says by how much and why).
+3. **A short warm-up.** Pre-norm layers don't need the 2,000-step warm-up of the original
+   transformer: 100 steps of linear warm-up, then a cosine decay.
+4. **No dropout by default.** A ten-minute run sees each character of the training text
+   about eleven times and is far from over-fitting, while dropout 0.1 makes every CPU step
+   1.40 times as long with PyTorch's dropout and 1.22 times with [ours](../dropout.html)
    ([recorded](../../bench/results/dropout_cost.html)). `model.dropout=0.1` puts it back.
 """
 
@@ -77,11 +74,10 @@ class Configs:
     r"""
     ## The configs
 
-    Every config is set on the command line as `key=value`, those of the nested groups with
-    dotted keys (`model.dropout=0.1`, `masking.masking_prob=0.2`). The comment above each
-    one is its `--help` text, and its type says which values are allowed (`PositiveInt`,
-    `Fraction`, …; [the command line](../../helpers/cli.html)). labml records them all with
-    the run.
+    Every config is set on the command line as `key=value`, those of the nested groups with dotted
+    keys (`model.dropout=0.1`, `masking.masking_prob=0.2`). The comment above each one is its
+    `--help` text, and its type says which values are allowed (`PositiveInt`, `Fraction`, …;
+    [the command line](../../helpers/cli.html)). labml records them all with the run.
     """
     # The [model's size](model.html)
     model: ModelConfigs = field(default_factory=ModelConfigs)
@@ -179,8 +175,7 @@ class Trainer:
         windows = random_windows(self.valid_ids, c.valid_sequences, c.seq_len, valid_generator)
         self.valid_inputs, self.valid_labels = self.masking(windows, generator=valid_generator)
         self.samples = sample_lines(text, self.vocabulary, len(self.valid_ids), c.seq_len)
-        # Where the run is (`checkpoint.restore` sets it when a run is resumed), and where it
-        # saves (`train` sets it; the benchmarks' trainers save nothing)
+        # Where the run is (`checkpoint.restore` sets it on resume) and where it saves (`train` sets it)
         self.step, self.elapsed, self.metrics = 0, 0.0, tracking.Metrics()
         self.run_dir, self.data = None, ''
 
@@ -265,9 +260,10 @@ class Trainer:
         r"""
         ## The loop
 
-        Trains to `steps` (or `stop_at`, which tests use to stop part way): validation every
-        `valid_every` steps, samples every `sample_every`, a checkpoint every
-        `checkpoint_every` and at the end. Ctrl-C or SIGTERM finishes the step, saves and stops.
+        Trains to `steps` (or `stop_at`, which tests use to stop part way), validating, showing
+        samples and saving a checkpoint on their schedules and at the end. Ctrl-C or SIGTERM finishes
+        the step, saves a [checkpoint](../../helpers/checkpoint.html) and stops; `--resume <run uuid>`
+        then continues exactly (the losses equal an uninterrupted run's).
         """
         c, first, last = self.c, self.step, min(stop_at or self.c.steps, self.c.steps)
         tracker.set_global_step(first)

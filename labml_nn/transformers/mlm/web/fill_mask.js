@@ -231,7 +231,7 @@ async function answerOnce(box, ui, settings, state) {
   const logits = output.logits.data;  // [1, n, n_tokens], flat
   const gaps = masks.map(position => ({position, guesses: topGuesses(logits, position, state.vocab)}));
   showGuesses(ui, gaps, ids, state.vocab);
-  setStatus(ui, gaps.map((g, n) => `Gap ${n + 1}: ${spoken(g.guesses[0].char)} ${percent(g.guesses[0].score)}`)
+  setStatus(ui, gaps.map((g, n) => `${n ? 'gap' : 'Gap'} ${n + 1}: ${spoken(g.guesses[0].char)} ${percent(g.guesses[0].score)}`)
     .join('; ') + `. Answered in ${took.toFixed(0)} ms.`);
   state.last = {ids, masks, n: ids.length, attentions: output.attentions.data};
   drawMap(ui, settings, state);
