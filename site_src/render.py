@@ -459,6 +459,8 @@ RELATIVE_LINK = re.compile(r'\]\((?![a-z]+:|/|#)([^)\s]+)\)')
 def include_files(markdown: str, here: str, root: Path, page_urls: dict[str, str]) -> str:
     """Replaces each include marker of `markdown` (a page in the folder `here`); `page_urls`
     maps a source's path to its page's URL."""
+    pages = {url for url in page_urls.values() if url.endswith('.html')}
+
     def include(marker):
         path = marker.group(1)
         if path not in page_urls:
@@ -469,6 +471,11 @@ def include_files(markdown: str, here: str, root: Path, page_urls: dict[str, str
 
         def rebase(link):
             target = posixpath.normpath(posixpath.join(base, link.group(1)))
+            # A link to another generated page is written to its Markdown source, as
+            # hand-written pages link pages, so that mkdocs checks it and rewrites it
+            page, _, anchor = target.partition('#')
+            if page in pages:
+                target = page[:-len('.html')] + '.md' + (f'#{anchor}' if anchor else '')
             return f']({posixpath.relpath(target, here or ".")})'
         return RELATIVE_LINK.sub(rebase, text)
     return INCLUDE.sub(include, markdown)

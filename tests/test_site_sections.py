@@ -422,16 +422,20 @@ def test_include_marker_takes_the_file_without_its_title_and_rebases_its_links(t
     (tmp_path / 'bench/results/r.md').write_text(
         '# Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nBy [`bench/r.py`](../r.html), see [top](#x) and '
         '[site](https://example.invalid/).\n')
-    urls = {'bench/results/r.md': 'bench/results/r.html'}
+    urls = {'bench/results/r.md': 'bench/results/r.html', 'bench/r.py': 'bench/r.html'}
     page = 'Intro.\n\n<!-- include bench/results/r.md -->\n\nAfter.\n'
     out = include_files(page, '', tmp_path, urls)
     assert '# Title' not in out and '| 1 | 2 |' in out and out.startswith('Intro.') and out.endswith('After.\n')
-    # A link relative to the result's page now works from the including page
-    assert '(bench/r.html)' in out
+    # A link relative to the result's page now works from the including page, written to the
+    # page's Markdown source as hand-written pages link generated pages (mkdocs checks those)
+    assert '(bench/r.md)' in out
     # Anchors and absolute links are left alone
     assert '(#x)' in out and '(https://example.invalid/)' in out
     # From a page in a sub-folder
-    assert '(../bench/r.html)' in include_files(page, 'docs', tmp_path, urls)
+    assert '(../bench/r.md)' in include_files(page, 'docs', tmp_path, urls)
+    # A link to something that is not a page is only re-based
+    (tmp_path / 'bench/results/r.md').write_text('# T\n\n[data](../data.csv)\n')
+    assert '(bench/data.csv)' in include_files(page, '', tmp_path, urls)
     # A marker inside a line is prose, not a marker
     assert include_files('see `<!-- include x.md -->` here', '', tmp_path, urls) == 'see `<!-- include x.md -->` here'
 
