@@ -63,8 +63,8 @@ def test_mlm_page_renders_math(browser, origin, name, width, scheme):
 #
 # WCAG AA asks for 4.5:1 between text and its background. This measures the computed colours
 # of the prose, links, line numbers and every kind of code token on the page, in both modes.
-CONTRAST_JS = r'''
-() => {
+# Colour parsing, relative luminance and WCAG's contrast ratio, shared by the checks below
+COLOUR_JS = r'''
   const parse = c => c.match(/[\d.]+/g).map(Number);
   const lum = ([r, g, b]) => {
     const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
@@ -78,7 +78,10 @@ CONTRAST_JS = r'''
     return [255, 255, 255];
   };
   const ratio = (fg, bg) => { const a = lum(fg), b = lum(bg); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
-  const seen = {}, out = [];
+'''
+CONTRAST_JS = r'''
+() => {
+''' + COLOUR_JS + r'''  const seen = {}, out = [];
   const check = (el, pseudo, label) => {
     const fg = parse(getComputedStyle(el, pseudo).color);
     out.push([label, ratio(fg, background(el))]);
@@ -112,20 +115,7 @@ def test_text_contrast_meets_wcag_aa(browser, origin, scheme, path, least):
 # prose, the lines a source view marks, the copy buttons and the chart's tip and slider.
 MARKED_JS = r'''
 () => {
-  const parse = c => c.match(/[\d.]+/g).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const background = el => {
-    for (; el; el = el.parentElement) {
-      const c = parse(getComputedStyle(el).backgroundColor);
-      if (c.length < 4 || c[3] > 0) return c;
-    }
-    return [255, 255, 255];
-  };
-  const ratio = (fg, bg) => { const a = lum(fg), b = lum(bg); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
-  return [...document.querySelectorAll('.hl, .hl *, .line.marked span[class], .copy-button, .chart-tip, .chart-step')]
+''' + COLOUR_JS + r'''  return [...document.querySelectorAll('.hl, .hl *, .line.marked span[class], .copy-button, .chart-tip, .chart-step')]
     .filter(el => el.textContent.trim())
     .map(el => [el.tagName + '.' + el.className, ratio(parse(getComputedStyle(el).color), background(el))]);
 }
