@@ -108,6 +108,12 @@ COMBINATIONS = {
                                  {'tie_embeddings': True, 'head_transform': True, 'embedding_norm': True}, False,
                                  'ours'),
     'winners': ('PyTorch init + scoring only masked positions', ref(), {'init': 'torch'}, True, 'ours'),
+    # What was adopted (the experiment's defaults since), and the training choice that helped
+    # round 1's model most, tried again on top of it
+    'defaults': ('the adopted defaults: PyTorch init, ReLU, scoring only masked positions', ref(),
+                 {'init': 'torch', 'activation': 'relu'}, True, 'ours'),
+    'defaults_warmup_300': ('the adopted defaults + 300 warm-up steps', ref(warmup_steps=300),
+                            {'init': 'torch', 'activation': 'relu'}, True, 'ours'),
 }
 
 
@@ -313,7 +319,10 @@ def report(at_steps=(300, 600, 1000), at_seconds=(40, 80), targets=(0.35, 0.40),
                           f"{max(r['attention_branches']):.3f} | {min(r['feed_forward_branches']):.3f}–"
                           f"{max(r['feed_forward_branches']):.3f} | {r['stream_after_last_layer']:.3f} |")
     not_run = [name for name in all_variants() if name not in {e['name'] for e in record}]
-    stopped = stopped_runs(stopped)
+    # Without `--stopped`, the runs stopped part-way that the last report recorded are kept
+    recorded = ROOT / 'bench/results/ablations.json'
+    stopped = (stopped_runs(stopped) if stopped else
+               json.loads(recorded.read_text()).get('stopped', []) if recorded.is_file() else [])
     baseline_curves = {int(k): {p['step']: p['valid_accuracy'] for p in v['curve']} for k, v in base['seeds'].items()}
     stopped_rows = ['| run | seed | last step | valid acc. there | baseline there (same seed) |', '|---|---|---|---|---|']
     for r in stopped:

@@ -44,8 +44,8 @@ accuracy on the validation text (charted at the end of this page, recorded by
 2. **PyTorch's initialization, ReLU, and scoring only the masked positions**, which the
    [ablations](../../bench/results/ablations.html) found ahead of BERT's choices
    ([the model page](model.html#what-they-are-worth) says by how much and why).
-3. **A short warm-up.** Pre-norm layers don't need the 2,000-step warm-up of the original
-   transformer: 100 steps of linear warm-up, then a cosine decay.
+3. **A short warm-up.** Pre-norm layers need no 2,000-step warm-up: 100 steps, then a cosine
+   decay (300 steps ended 1.5 points lower: [recorded](../../bench/results/default_run_warmup_300.html)).
 4. **No dropout by default.** A ten-minute run sees each character of the training text
    about eleven times and is far from over-fitting, while dropout 0.1 makes every CPU step
    1.40 times as long with PyTorch's dropout and 1.22 times with [ours](../dropout.html)
