@@ -63,8 +63,9 @@ def main():
     parser.add_argument('--target', type=float, default=0.40)
     args = parser.parse_args()
 
-    # The runs start in a temporary folder, so a relative path is made absolute first
-    data = str(Path(args.data).resolve())
+    # The runs start in a temporary folder, so a relative path is made absolute first (a corpus
+    # name such as `tiny_shakespeare` is passed on as it is)
+    data = str(Path(args.data).resolve()) if Path(args.data).exists() else args.data
     runs = {'plain': train(data, args.steps, []),
             'curriculum': train(data, args.steps, [f'curriculum_steps={args.curriculum_steps}',
                                                         'curriculum_start_len=16'])}
