@@ -14,12 +14,13 @@ setup(
     long_description_content_type='text/markdown',
     python_requires='>=3.10',
     packages=find_packages(include=['labml_nn', 'labml_nn.*', 'site_src', 'site_src.*']),
-    # (`**/*.json` takes the fill-mask demo's npm manifest, `web/package*.json`, with its script and style)
-    package_data={'labml_nn': ['**/*.md', '**/*.json', 'transformers/mlm/web/*.js', 'transformers/mlm/web/*.css'],
+    # The pages' Markdown and the app's npm manifest, and the bundled model: its weights, its
+    # tokenizer and card, and its own copy of the model's source (data here, not modules)
+    package_data={'labml_nn': ['**/*.md', '**/*.json', 'transformers/mlm_tools/pretrained/*/*'],
                   'site_src': ['katex_batch.js', 'package.json', 'package-lock.json'],
                   'site_src.theme': ['*.html', '*.xml', 'mkdocs_theme.yml', 'assets/*']},
     # …but not what `npm ci` installs beside them
-    exclude_package_data={'labml_nn': ['transformers/mlm/web/node_modules/**']},
+    exclude_package_data={'labml_nn': ['app/node_modules/**']},
     install_requires=[
         # 2.13.0 is the CPU wheel this project is developed on; any later 2.x works.
         'torch>=2.13',
@@ -34,12 +35,12 @@ setup(
         # everything the exporter uses, and the readers it is tested against (transformers, onnxruntime)
         'test': ['pytest>=8', 'playwright==1.65.2', 'huggingface_hub==2.4.0', 'onnx==1.23.2', 'onnxscript==0.7.2',
                  'transformers==5.23.0', 'onnxruntime==1.32.0'],
-        # Exporting a model (`python -m labml_nn.transformers.mlm.export`): the model card, and ONNX
+        # Exporting a model (`python -m labml_nn.transformers.mlm_tools.export`): the model card, and ONNX
         'export': ['huggingface_hub==2.4.0', 'onnx==1.23.2', 'onnxscript==0.7.2'],
         # Building the annotated site (KaTeX itself comes from npm, see site_src/package.json); pdoc
         # imports every module, the Hugging Face wrappers (transformers) among them; the fill page's
-        # demo exports the bundled model to ONNX (onnx, onnxscript; ONNX Runtime Web comes from npm,
-        # see labml_nn/transformers/mlm/web/package.json)
+        # demo (site_demo/) exports the bundled model to ONNX (onnx, onnxscript; ONNX Runtime Web
+        # comes from npm, see site_demo/package.json)
         'site': ['mkdocs==1.6.1', 'markdown-it-py==4.3.0', 'mdit-py-plugins==0.7.0', 'Pygments==2.20.0',
                  'pdoc==16.0.0', 'transformers==5.23.0', 'onnx==1.23.2', 'onnxscript==0.7.2'],
         # The labml app server (`python -m labml_nn.app`) with its file store
@@ -51,16 +52,17 @@ setup(
     entry_points={
         'console_scripts': [
             'labml-nn-mlm=labml_nn.transformers.mlm.experiment:main',
-            'labml-nn-fill=labml_nn.transformers.mlm.fill:main',
-            'labml-nn-export=labml_nn.transformers.mlm.export:main',
+            'labml-nn-fill=labml_nn.transformers.mlm_tools.fill:main',
+            'labml-nn-export=labml_nn.transformers.mlm_tools.export:main',
             'labml-nn-app=labml_nn.app.server:main',
         ],
-        # The site generator; `site_src/pyproject.toml` installs it on its own, as `annotated`
+        # The site generator, under the name its page documents (`site_src/pyproject.toml`
+        # installs the same plugin and theme on their own)
         'mkdocs.plugins': [
-            'labml_nn_site = site_src.plugin:AnnotatedSourcePlugin',
+            'annotated = site_src.plugin:AnnotatedSourcePlugin',
         ],
         'mkdocs.themes': [
-            'labml_nn_site = site_src.theme',
+            'annotated = site_src.theme',
         ],
     },
 )

@@ -3,7 +3,7 @@
     python bench/browser_demo.py                 # builds the site, writes bench/results/browser_demo.md and .json
     python bench/browser_demo.py --site site     # measures a site built before
 
-The fill-mask box of the site ([the model in the page](../transformers/mlm/browser_demo.html))
+The fill-mask box of the site ([the model in the page](../site_demo/fill_mask_demo.html))
 runs the bundled model with ONNX Runtime Web in the reader's browser. This opens the fill page
 in headless Debian chromium (driven by Playwright, as the tests do), `--repeat` times, each
 time in a fresh browser context, so with an empty cache, as a first-time reader, and records:
@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / 'bench' / 'results'
-FILL = 'transformers/mlm/fill.html'
+FILL = 'transformers/mlm_tools/fill.html'
 CHROMIUM = '/usr/bin/chromium'
 # A short text and one of the model's full length (64 characters, two gaps)
 TEXTS = {20: 'To be, or not to b[MASK]',

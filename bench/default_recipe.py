@@ -203,7 +203,7 @@ def report(names, logs=()) -> None:
     run: its 9.8 minutes times the ratio of the recipe's training time to today's, both timed
     in the same `timing` invocation (validation costs the same in both).
     """
-    recorded = json.loads((ROOT / 'labml_nn/transformers/mlm/default_run.json').read_text())
+    recorded = json.loads((ROOT / 'bench/results/default_run.json').read_text())
     timed = json.loads((CACHE / 'timing.json').read_text())
     today = timed['recipes']['today']['predicted_train_minutes']
     rows = ['| recipe | settings | acc. @1000 | @2500 | @5000 | final (step) | ms/step (by length) | '

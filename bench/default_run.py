@@ -16,11 +16,11 @@ python -m labml_nn.transformers.mlm.experiment --data PATH --summary ...
 
 in a fresh process with no overrides, and writes
 
-* `labml_nn/transformers/mlm/default_run.json`: the run's summary (curve, wall time, tokens/s,
+* `bench/results/default_run.json`: the run's summary (curve, wall time, tokens/s,
   final losses and accuracies, machine), which the site draws as a chart,
 * `bench/results/default_run.md`: the same as a table,
-* `pretrained/tiny-shakespeare-mlm/`: the trained model, [exported](../transformers/mlm/export.html)
-  as a Hugging Face-style folder, so that [fill-mask](../transformers/mlm/fill.html) and the
+* `labml_nn/transformers/mlm_tools/pretrained/tiny-shakespeare-mlm/`: the trained model, [exported](../transformers/mlm_tools/export.html)
+  as a Hugging Face-style folder, so that [fill-mask](../transformers/mlm_tools/fill.html) and the
   site work without training first. Its weights are stored as float16 (2.4 MB instead of
   4.9 MB) when that leaves the model's top 5 characters, in order, the same as float32's at
   every masked position of the validation windows; otherwise as float32. The comparison is
@@ -34,8 +34,9 @@ python bench/default_run.py --data ../shared/data/tiny_shakespeare.txt
 python bench/default_run.py --data ../shared/data/tiny_shakespeare.txt --export-from logs/mlm/<uuid>/checkpoint.pt
 ```
 
-The second form only exports: it takes the checkpoint of a default run made earlier
-(the run is deterministic, so any default run on a CPU gives the recorded weights).
+The second form only exports: it takes the checkpoint of a default run made earlier.
+`--sources-only` rewrites only the model's source files in the bundled folder, after a change
+to the code that leaves the weights as they were.
 """
 
 import argparse
@@ -50,8 +51,8 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-# Where the repository keeps the exported default run
-BUNDLED = ROOT / 'pretrained' / 'tiny-shakespeare-mlm'
+# Where the package keeps the exported default run (package data of the tools' chapter)
+BUNDLED = ROOT / 'labml_nn' / 'transformers' / 'mlm_tools' / 'pretrained' / 'tiny-shakespeare-mlm'
 
 
 def top_k_agreement(checkpoint: Path, data: str, k: int = 5, windows: int = 256) -> dict:
@@ -61,11 +62,13 @@ def top_k_agreement(checkpoint: Path, data: str, k: int = 5, windows: int = 256)
     windows, masked as in training. Returns the counts and both folders' sizes.
     """
     from labml_nn.helpers import checkpoint as checkpoints
-    from labml_nn.transformers.mlm import MLM, MaskingConfigs, export
+    from labml_nn.transformers.mlm import MLM, MaskingConfigs
+    from labml_nn.transformers.mlm.experiment import CHECKPOINTS
+    from labml_nn.transformers.mlm_tools import export
     from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus, random_windows, split
 
-    state = checkpoints.load(checkpoint, '--export-from')
-    configs = checkpoints.configs_of(state)
+    state = checkpoints.load(checkpoint, CHECKPOINTS, '--export-from')
+    configs = checkpoints.configs_of(state, CHECKPOINTS)
     text, _ = load_corpus(data)
     vocabulary = CharVocabulary(state['vocabulary'])
     _, valid = split(vocabulary.encode(text), configs['valid_fraction'])
@@ -92,9 +95,8 @@ def top_k_agreement(checkpoint: Path, data: str, k: int = 5, windows: int = 256)
 
 
 def export_bundled(checkpoint: Path, data: str) -> None:
-    r"""Exports the default run into `pretrained/`, as float16 if that keeps every top 5, and records why."""
-    sys.path.insert(0, str(ROOT))
-    from labml_nn.transformers.mlm import export
+    r"""Exports the default run into the package's `pretrained/`, as float16 if that keeps every top 5, and records why."""
+    from labml_nn.transformers.mlm_tools import export
 
     agreement = top_k_agreement(checkpoint, data)
     fp16 = agreement['same_order'] == agreement['positions']
@@ -118,12 +120,33 @@ def export_bundled(checkpoint: Path, data: str) -> None:
           f"top-{k} the same at {agreement['same_order']} of {n} masked positions")
 
 
+def refresh_sources() -> None:
+    r"""
+    Rewrites only the bundled model's source files with what the exporter writes today, for a
+    change to the code that leaves the weights and the outputs as they were (a test fails when
+    the shipped sources and the exporter's differ; the export tests check the outputs).
+    """
+    from labml_nn.transformers.mlm_tools import export
+    for old in BUNDLED.glob('*.py'):
+        old.unlink()
+    for name, source in export.model_sources().items():
+        (BUNDLED / name).write_text(source, encoding='utf-8')
+    print(f"wrote {len(export.model_sources())} source files into {BUNDLED}")
+
+
 def main():
     parser = argparse.ArgumentParser(description='Run and record the default experiment.')
-    parser.add_argument('--data', required=True, help='Tiny Shakespeare (input.txt)')
+    parser.add_argument('--data', help='Tiny Shakespeare (input.txt)')
     parser.add_argument('--export-from', help='only export this checkpoint of a default run into pretrained/')
+    parser.add_argument('--sources-only', action='store_true',
+                        help="only rewrite the bundled model's source files from the exporter")
     parser.add_argument('overrides', nargs='*', help='key=value configs (none for the default run)')
     args = parser.parse_args()
+    if args.sources_only:
+        refresh_sources()
+        return
+    if not args.data:
+        parser.error('--data is needed to train or export: give the path of Tiny Shakespeare')
     if args.export_from:
         export_bundled(Path(args.export_from), args.data)
         return
@@ -153,7 +176,7 @@ def main():
     summary['overrides'] = args.overrides
     summary['load_average_before_after'] = [round(load_before[0], 2), round(load_after[0], 2)]
     name = 'default_run' if not args.overrides else 'custom_run'
-    (ROOT / f'labml_nn/transformers/mlm/{name}.json').write_text(json.dumps(summary, indent=1) + '\n')
+    (ROOT / f'bench/results/{name}.json').write_text(json.dumps(summary, indent=1) + '\n')
 
     rows = ['| step | minutes | train loss | train acc. | valid loss | valid acc. |', '|---|---|---|---|---|---|']
     for p in summary['curve']:

@@ -14,5 +14,5 @@ characters of Tiny Shakespeare:
   attention, the feed-forward network, pre-norm layers;
 * [the masking procedure](transformers/mlm/index.html) and [the model](transformers/mlm/model.html);
 * [the experiment](transformers/mlm/experiment.html), tracked with labml, and
-  [fill-mask](transformers/mlm/fill.html) for asking a trained model questions.
+  [fill-mask](transformers/mlm_tools/fill.html) for asking a trained model questions.
 """

@@ -57,6 +57,8 @@ class PluginConfig(Config):
     api = c.Type(bool, default=True)
     # Folders whose pages the map of pages lists first
     map_first = c.Type(list, default=[])
+    # Files or folders under the packages that are not pages (`fnmatch` patterns from the root)
+    exclude = c.Type(list, default=[])
 
 
 class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
@@ -78,7 +80,7 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
             self.project = Project(self.root, self.config.packages, runs=self.config.runs,
                                    repo_url=config.repo_url, branch=self.config.branch,
                                    api=self.config.api, site_name=config.site_name,
-                                   serving=self.serving, caches=self.caches)
+                                   serving=self.serving, caches=self.caches, exclude=self.config.exclude)
         except SiteError as e:
             raise PluginError(str(e)) from None
         return config

@@ -21,6 +21,7 @@ It knows nothing about mkdocs: the [plugin](plugin.html) calls `Project.build` a
 pages it made to mkdocs.
 """
 
+import fnmatch
 import hashlib
 import posixpath
 from dataclasses import dataclass, field
@@ -118,8 +119,9 @@ def source_page_url(rel: PurePosixPath) -> str:
     return f'source/{rel}.html'
 
 
-def discover(root: Path, package: Package) -> list[PurePosixPath]:
-    """The `.py` and `.md` files of a package, sorted, skipping what tools leave in it."""
+def discover(root: Path, package: Package, exclude: tuple = ()) -> list[PurePosixPath]:
+    """The `.py` and `.md` files of a package, sorted, skipping what tools leave in it and the
+    files or folders that match an `exclude` pattern (`fnmatch`, relative to the root)."""
     found = []
     top = root / package.folder
     for path in sorted(top.rglob('*')):
@@ -128,6 +130,8 @@ def discover(root: Path, package: Package) -> list[PurePosixPath]:
             continue
         folders = path.relative_to(top).parts[:-1]
         if any(skipped_folder(top.joinpath(*folders[:i + 1])) for i in range(len(folders))):
+            continue
+        if any(fnmatch.fnmatch(rel.as_posix(), pattern) for pattern in exclude):
             continue
         found.append(PurePosixPath(rel.as_posix()))
     return found
@@ -162,9 +166,12 @@ class Project:
 
     def __init__(self, root: Path, packages, *, runs: dict | None = None,
                  repo_url: str | None = None, branch: str = 'main', api: bool = True,
-                 site_name: str = '', serving: bool = False, caches: Caches | None = None):
+                 site_name: str = '', serving: bool = False, caches: Caches | None = None,
+                 exclude: list | None = None):
         self.root = root
         self.packages = packages_from(packages, root)
+        # Files and folders that are data, not pages (patterns such as `pkg/models/*`)
+        self.exclude = tuple(exclude or ())
         # Source file → a recorded run, drawn as a chart after the first section
         self.runs = runs or {}
         self.repo = (repo_url or '').rstrip('/')
@@ -180,7 +187,7 @@ class Project:
         self.api_pages: dict[str, str] = {}
 
     def files(self) -> list[tuple[PurePosixPath, Package]]:
-        return [(rel, package) for package in self.packages for rel in discover(self.root, package)]
+        return [(rel, package) for package in self.packages for rel in discover(self.root, package, self.exclude)]
 
     def links(self, rel: PurePosixPath, url: str) -> SourceLinks:
         """Where the line numbers of the page at `url` point."""

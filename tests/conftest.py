@@ -40,6 +40,15 @@ def in_tmp(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
+def load_hook(path: str):
+    r"""An mkdocs hook file of the repository, loaded as mkdocs loads it (by path, as a module of its own)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(Path(path).stem, ROOT / path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_in_process(argv, stop_at=None):
     r"""The experiment's command line, run in this process; returns the run's summary."""
     from labml_nn.helpers import cli

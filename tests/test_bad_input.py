@@ -10,7 +10,7 @@ import torch
 from conftest import ROOT, SMALL, run_in_process
 from labml_nn.helpers import checkpoint
 from labml_nn.transformers.mlm import experiment as exp
-from labml_nn.transformers.mlm import fill
+from labml_nn.transformers.mlm_tools import fill
 
 
 def fails_cleanly(capsys, entry, argv, *words):
@@ -122,7 +122,7 @@ def test_resume_checkpoint_that_would_run_code(capsys, in_tmp):
     class Evil:
         def __reduce__(self):
             return (os.system, ('touch pwned',))
-    torch.save({'format': checkpoint.FORMAT, 'x': Evil()}, 'evil.pt')
+    torch.save({'format': exp.CHECKPOINTS.name, 'x': Evil()}, 'evil.pt')
     fails_cleanly(capsys, exp.main, ['--resume', 'evil.pt'], 'not a readable checkpoint')
     assert not Path('pwned').exists()
 

@@ -63,7 +63,7 @@ def test_resume_equals_uninterrupted(corpus, in_tmp):
 def test_checkpoint_loads_with_weights_only(corpus, in_tmp):
     summary = run_in_process([*SMALL, f'--data={corpus}', '--steps', '3', 'valid_every=3'])
     state = torch.load(summary['checkpoint'], weights_only=True)
-    assert state['format'] == checkpoint.FORMAT and state['step'] == 3
+    assert state['format'] == exp.CHECKPOINTS.name and state['step'] == 3
     assert set(state['rng']) == {'torch', 'data', 'mask'}
 
 

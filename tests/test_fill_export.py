@@ -16,7 +16,7 @@ import torch
 
 from conftest import ROOT, SMALL, run_in_process
 from labml_nn.transformers.mha import MultiHeadAttention, keeping_attention_weights
-from labml_nn.transformers.mlm import attention_maps, export, fill
+from labml_nn.transformers.mlm_tools import attention_maps, export, fill
 from labml_nn.transformers.mlm.model import TransformerMLM
 from test_bad_input import fails_cleanly
 
@@ -158,7 +158,7 @@ def test_export_folder(exported, run, corpus):
     assert config['training']['data'] in ('tiny_shakespeare', 'stdlib.txt')
     assert str(corpus.parent) not in (exported / 'README.md').read_text() + json.dumps(config)
     # The exporter names what the wrappers define (it can't import them: they need transformers)
-    from labml_nn.transformers.mlm import hugging_face
+    from labml_nn.transformers.mlm_tools import hugging_face
     assert (hugging_face.MODEL_TYPE, hugging_face.VOCAB_FILE) == (export.MODEL_TYPE, export.VOCAB)
     for name in (export.CONFIG_CLASS, export.MODEL_CLASS, export.TOKENIZER_CLASS):
         assert hasattr(hugging_face, name)
@@ -181,7 +181,7 @@ def test_copied_source_is_ours(exported):
 
 def test_from_pretrained_is_bit_identical(exported, run):
     model, vocabulary = fill.load_model(str(run))
-    loaded = TransformerMLM.from_pretrained(exported)
+    loaded = export.from_pretrained(exported)
     ids = torch.randint(0, len(vocabulary), (3, 32), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert torch.equal(model(ids), loaded(ids))
@@ -196,7 +196,7 @@ def test_fill_accepts_the_folder(capsys, exported, run):
 def test_fp16_export(exported, exported_fp16):
     full, half = (p / 'model.safetensors' for p in (exported, exported_fp16))
     assert half.stat().st_size < 0.55 * full.stat().st_size
-    a, b = TransformerMLM.from_pretrained(exported), TransformerMLM.from_pretrained(exported_fp16)
+    a, b = export.from_pretrained(exported), export.from_pretrained(exported_fp16)
     assert next(b.parameters()).dtype == torch.float32  # stored in half, computed in float
     ids = torch.randint(2, 67, (4, 32), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -345,7 +345,7 @@ def test_hugging_face_pipeline_agrees(capsys, tmp_path, hugging_face, exported, 
     # transformers' save_pretrained writes a folder that from_pretrained reads back, equal
     ids = torch.randint(0, len(vocabulary), (2, 32), generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
-        assert torch.equal(TransformerMLM.from_pretrained(hf['resaved'])(ids), model(ids))
+        assert torch.equal(export.from_pretrained(hf['resaved'])(ids), model(ids))
 
 
 # ## ONNX
@@ -353,7 +353,7 @@ def test_onnx_matches_pytorch(tmp_path, run):
     import onnxruntime
     out = export.export(run, tmp_path / 'with-onnx', onnx=True)
     session = onnxruntime.InferenceSession(str(out / 'model.onnx'), providers=['CPUExecutionProvider'])
-    model = TransformerMLM.from_pretrained(out)
+    model = export.from_pretrained(out)
     assert [o.name for o in session.get_outputs()] == ['logits', 'attentions']
     # Batch sizes and lengths other than the traced example's
     for shape in [(1, 32), (3, 11), (1, 1)]:
@@ -437,7 +437,7 @@ def test_bundled_model_works_out_of_the_box(capsys):
             'hugging_face.py', 'model.py'} <= {f.name for f in folder.iterdir()}
     # It is the recorded default run
     config = json.loads((folder / 'config.json').read_text())
-    recorded = json.loads((ROOT / 'labml_nn/transformers/mlm/default_run.json').read_text())
+    recorded = json.loads((ROOT / 'bench/results/default_run.json').read_text())
     assert config['training']['valid_accuracy'] == recorded['final']['valid_accuracy']
     assert config['training']['step'] == recorded['steps']
     # No --checkpoint: the bundled model answers

@@ -39,7 +39,7 @@ def assert_quoted(path: str, *claims: str):
 
 # ## The default run
 def test_default_run():
-    run = json.loads((ROOT / 'labml_nn/transformers/mlm/default_run.json').read_text())
+    run = json.loads((ROOT / 'bench/results/default_run.json').read_text())
     minutes, accuracy = f"{run['wall_time_s'] / 60:.1f} minutes", percent(run['final']['valid_accuracy'])
     steps = f"{run['steps']:,} steps"
     assert_quoted('labml_nn/transformers/mlm/experiment.py', minutes, accuracy, steps)

@@ -166,10 +166,10 @@ def test_keyboard_reaches_the_chart_slider_and_the_source_view_links(browser, or
 
 # ## The fill-mask demo
 #
-# The box on the fill page (labml_nn/transformers/mlm/browser_demo.py): its text field and its
+# The box on the fill page (site_demo/fill_mask_demo.py): its text field and its
 # layer and head selects are Tab stops with a focus ring, and Tab goes on past them (no trap).
 # Then axe checks the box while it runs: answers, bars, heatmap and an error message.
-FILL = 'transformers/mlm/fill.html'
+FILL = 'transformers/mlm_tools/fill.html'
 DEMO_CONTROLS = ('mlm-demo-text', 'mlm-demo-layer', 'mlm-demo-head')
 
 

@@ -148,7 +148,7 @@ def test_no_request_outside_the_origin(browser, origin):
     requests = []
     context.on('request', lambda r: requests.append(r.url))
     page = context.new_page()
-    for path in ('index.html', MLM, 'transformers/mlm/readme.html', 'transformers/mlm/fill.html',
+    for path in ('index.html', MLM, 'transformers/mlm/readme.html', 'transformers/mlm_tools/fill.html',
                  'source/labml_nn/transformers/mha.py.html',
                  'transformers/mlm/experiment.html', 'site_src/katex.html', 'api/labml_nn/transformers/mlm.html'):
         page.goto(f'{origin}/{path}')

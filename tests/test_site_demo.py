@@ -1,7 +1,7 @@
 """
-The model in the page (labml_nn/transformers/mlm/browser_demo.py): the fill-mask box of the
+The model in the page (site_demo/fill_mask_demo.py): the fill-mask box of the
 site runs the bundled model, exported to ONNX when the site is built, with ONNX Runtime Web in
-headless chromium, and must give what `python -m labml_nn.transformers.mlm.fill --json` gives
+headless chromium, and must give what `python -m labml_nn.transformers.mlm_tools.fill --json` gives
 on the same texts (tokens equal, scores within 1e-4), draw attention weights equal to PyTorch's,
 say so when WebAssembly is missing, and fetch nothing from anywhere but the site itself. The
 numbers the pages quote about the model and its heads are checked against the model.
@@ -19,12 +19,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import ARTIFACTS, ROOT
-from labml_nn.transformers.mlm import attention_maps, browser_demo, fill
+from conftest import ARTIFACTS, ROOT, load_hook
+from labml_nn.transformers.mlm_tools import attention_maps, fill
 from labml_nn.transformers.mlm.data import TINY_SHAKESPEARE_SHA256, CharVocabulary, sample_lines, sha256_of, split
 
-FILL = 'transformers/mlm/fill.html'
-EXPERIMENT = 'transformers/mlm/experiment.html'
+# The site's build hook that puts the model in the page (a file mkdocs loads, not a package module)
+browser_demo = load_hook('site_demo/fill_mask_demo.py')
+FILL = 'transformers/mlm_tools/fill.html'
+# The page that pictures the attention on the experiment's sample lines
+EXPERIMENT = 'transformers/mlm_tools/attention_maps.html'
 # One gap, two gaps side by side, gaps at both ends, and five in one text
 TEXTS = ['Now is the winter of our disc[MASK]ntent',
          'I kn[MASK][MASK] not',
@@ -42,7 +45,7 @@ def expected(tmp_path_factory):
     r"""What the command line prints for `TEXTS`, one result per text, each a list per gap."""
     path = tmp_path_factory.mktemp('texts') / 'texts.txt'
     path.write_text('\n'.join(TEXTS) + '\n', encoding='utf-8')
-    result = subprocess.run([sys.executable, '-m', 'labml_nn.transformers.mlm.fill', '--json', '--file', str(path)],
+    result = subprocess.run([sys.executable, '-m', 'labml_nn.transformers.mlm_tools.fill', '--json', '--file', str(path)],
                             cwd=ROOT, capture_output=True, text=True, env={**os.environ, 'PYTHONPATH': str(ROOT)},
                             timeout=300)
     assert result.returncode == 0, result.stderr
@@ -200,7 +203,7 @@ def test_without_webassembly_the_box_says_so(browser, origin):
     page.locator('#mlm-demo').scroll_into_view_if_needed()
     page.wait_for_function("document.getElementById('mlm-demo').dataset.state === 'unsupported'")
     status = page.text_content('#mlm-demo-status')
-    assert 'needs WebAssembly' in status and 'python -m labml_nn.transformers.mlm.fill' in status
+    assert 'needs WebAssembly' in status and 'python -m labml_nn.transformers.mlm_tools.fill' in status
     assert page.locator('#mlm-demo-text').is_disabled()
     # Nothing is downloaded for a box that can't run
     assert not [u for u in requests if 'model.onnx' in u or '.wasm' in u]

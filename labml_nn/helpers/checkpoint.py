@@ -8,20 +8,25 @@ summary: What a checkpoint holds, finding one by run uuid, folder or file, loadi
 
 *Part of the [machinery behind the lessons](index.html).*
 
-A run's folder (`logs/mlm/<run uuid>/`) gets `checkpoint.pt` every `checkpoint_every` steps,
-at the end, and when the run is stopped with Ctrl-C or SIGTERM. `--resume <run uuid>`
-continues the run so exactly that its losses equal, to the last bit, those of a run that
-never stopped (a test checks it). That takes more than the weights:
+A run's folder (`logs/<experiment>/<run uuid>/`) gets `checkpoint.pt` every few steps, at the
+end, and when the run is stopped with Ctrl-C or SIGTERM. `--resume <run uuid>` continues the
+run so exactly that its losses equal, to the last bit, those of a run that never stopped (the
+[MLM experiment](../transformers/mlm/experiment.html)'s tests check it). That takes more than
+the weights:
 
 * the **weights** and the **optimizer's state** (AdamW's two moving averages per weight),
 * the **step** (the learning rate is a function of it) and the seconds trained so far,
 * the **metrics**: the validation curve and the training metrics since the last validation,
 * the state of **every random number generator**: PyTorch's global one, which drew the
-  initial weights and draws dropout (one state per rank), and the experiment's data and
-  masking generators. The data loader is random windows drawn from a generator, so its
-  generator's state is its whole state,
-* the **configs**, the **vocabulary** and the name of the **data**, so that the model can be
-  rebuilt and fed the same text.
+  initial weights and draws dropout (one state per rank), and each generator the experiment
+  names (the MLM's data and masking generators: its data loader is random windows drawn from
+  a generator, so that generator's state is its whole state),
+* the **configs**, so that the model can be rebuilt, and whatever else the experiment adds
+  (the MLM adds its vocabulary and the name of its data).
+
+Nothing here knows which experiment it saves: each one describes its checkpoints with a
+`Format` (a name written into every file and checked on load, the configs that may change on
+resume, and the values that older runs had for configs added since).
 
 ## A file that can't run code
 
@@ -32,40 +37,46 @@ would call a function when loaded is an error, not an exploit. It is written
 
 ## What may change on resume
 
-Only configs that don't change what the model learns: `steps` (to train longer),
-`valid_every`, `sample_every` and `checkpoint_every`. Anything else would make the resumed run
-a different experiment than the one its curve records. A resumed run is a new labml run; the
-old folder is left as it was.
+Only configs that don't change what the model learns, which the `Format` lists (the MLM's:
+`steps`, to train longer, and how often to validate, show samples and save). Anything else
+would make the resumed run a different experiment than the one its curve records. A resumed
+run is a new labml run; the old folder is left as it was.
 
 ## The trainer's side
 
-`save` and `restore` work on a trainer with these attributes: `c` (its configs), `model`,
-`optimizer`, `data_generator`, `mask_generator`, `vocabulary`, `step`, `elapsed`, `metrics`
-(with `curve` and `window`), `processes`, `run_dir` (`None`: don't save) and `data`.
+`save` and `restore` work on a trainer with these attributes: `c` (its configs, a dataclass),
+`model`, `optimizer`, `generators` (a dict of named `torch.Generator`s), `step`, `elapsed`,
+`metrics` (with `curve` and `window`), `processes` and `run_dir` (`None`: don't save).
 """
 
 import io
-import math
 import signal
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, FrozenSet, Mapping, Optional
 
 import torch
 
+from labml_nn.helpers import distributed
 from labml_nn.helpers.cli import UserError, flatten
 from labml_nn.helpers.files import atomic_write
-from labml_nn.transformers.mlm import distributed
-from labml_nn.transformers.mlm.data import CharVocabulary, DataError
 
 NAME = 'checkpoint.pt'
-FORMAT = 'labml_nn.mlm.checkpoint/1'
-# Configs that may change when a run is resumed: they don't change what the model learns
-RESUMABLE = {'steps', 'valid_every', 'sample_every', 'checkpoint_every'}
-# Configs added after checkpoints of this format were first written, with the value that
-# reproduces what the older runs did (a newer default may differ)
-ADDED_SINCE_FORMAT: Dict[str, Any] = {'model.init': 'normal', 'model.activation': 'gelu', 'model.tie_embeddings': False,
-                                      'model.head_transform': False, 'model.embedding_norm': False,
-                                      'model.post_norm': False}
+
+
+@dataclass(frozen=True)
+class Format:
+    r"""
+    One experiment's checkpoints: the `name` written into each file (a file of another
+    experiment is refused), the configs that may change on resume, configs added after files
+    of this format were first written, with the value that reproduces what the older runs did
+    (a newer default may differ), and what the experiment keeps beside the training state
+    (`extras` of the trainer: a dict of tensors, numbers, strings, lists and dicts).
+    """
+    name: str
+    resumable: FrozenSet[str] = frozenset()
+    added_since: Mapping[str, Any] = field(default_factory=dict)
+    extras: Callable[[Any], Dict[str, Any]] = lambda trainer: {}
 
 
 class CheckpointError(UserError):
@@ -92,10 +103,10 @@ def find(where: str, logs: Path, flag: str = '--resume') -> Path:
                           f"(looked in {logs}); give a run uuid printed by an earlier run")
 
 
-def load(path: Path, flag: str = '--resume') -> Dict[str, Any]:
+def load(path: Path, form: Format, flag: str = '--resume') -> Dict[str, Any]:
     r"""
-    Reads a checkpoint with `weights_only=True`. Each way a file can be unusable gets a
-    message of its own, without PyTorch's long explanation.
+    Reads a checkpoint of format `form` with `weights_only=True`. Each way a file can be
+    unusable gets a message of its own, without PyTorch's long explanation.
     """
     try:
         with open(path, 'rb') as f:
@@ -113,32 +124,33 @@ def load(path: Path, flag: str = '--resume') -> Dict[str, Any]:
         reason = ('it holds objects other than tensors, numbers and strings, and loading them could run code'
                   if unsafe else 'it is truncated or corrupt')
         raise CheckpointError(f"{flag} {path}: not a readable checkpoint ({reason}); {give}") from None
-    if not isinstance(state, dict) or state.get('format') != FORMAT:
+    if not isinstance(state, dict) or state.get('format') != form.name:
         raise CheckpointError(f"{flag} {path}: not a checkpoint of this experiment")
     return state
 
 
-def find_and_load(where: str, logs: Path, flag: str = '--resume') -> Dict[str, Any]:
-    return load(find(where, logs, flag), flag)
+def find_and_load(where: str, logs: Path, form: Format, flag: str = '--resume') -> Dict[str, Any]:
+    return load(find(where, logs, flag), form, flag)
 
 
-def configs_of(state: Dict[str, Any]) -> Dict[str, Any]:
+def configs_of(state: Dict[str, Any], form: Format) -> Dict[str, Any]:
     r"""A checkpoint's flat configs, with the values older runs had for configs added since."""
-    return {**ADDED_SINCE_FORMAT, **state['configs']}
+    return {**form.added_since, **state['configs']}
 
 
-def resolve_configs(cls: type, overrides: Dict[str, Any], resumed: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+def resolve_configs(cls: type, overrides: Dict[str, Any], resumed: Optional[Dict[str, Any]],
+                    form: Format) -> Dict[str, Any]:
     r"""
     The flat configs of a run: the defaults, then a resumed run's own configs, then the
     command line's overrides, refusing the overrides that resuming does not allow.
     """
     values = flatten(cls())
     if resumed is not None:
-        changed = sorted(k for k in overrides if k not in RESUMABLE and overrides[k] != resumed['configs'].get(k))
+        changed = sorted(k for k in overrides if k not in form.resumable and overrides[k] != resumed['configs'].get(k))
         if changed:
             raise UserError(f"cannot change {', '.join(changed)} when resuming; only "
-                            f"{', '.join(sorted(RESUMABLE))} may change")
-        values.update(configs_of(resumed))
+                            f"{', '.join(sorted(form.resumable))} may change")
+        values.update(configs_of(resumed, form))
     values.update(overrides)
     if resumed is not None and values['steps'] <= resumed['step']:
         raise UserError(f"--resume: the run already did {resumed['step']} of {values['steps']} steps; "
@@ -146,25 +158,9 @@ def resolve_configs(cls: type, overrides: Dict[str, Any], resumed: Optional[Dict
     return values
 
 
-def check_fits(c, text: str, resumed: Optional[Dict[str, Any]], world_size: int) -> None:
-    r"""The configs, the text, the resumed run and the number of processes fit together."""
-    if c.batch_size % world_size != 0:
-        raise UserError(f"batch_size={c.batch_size} can't be split evenly over {world_size} processes; "
-                        f"make it a multiple of {world_size}")
-    chars = CharVocabulary.from_text(text).chars
-    if resumed is not None and resumed['vocabulary'] != chars:
-        raise CheckpointError(f"--resume: the checkpoint's vocabulary ({len(resumed['vocabulary'])} characters) "
-                              f"differs from this data's ({len(chars)}); resume with the --data the run was trained on")
-    # Both splits must hold at least one whole sequence
-    needed = math.ceil(c.seq_len / c.valid_fraction) + c.seq_len
-    if len(text) < needed:
-        raise DataError(f"the text has {len(text)} characters, too short for seq_len={c.seq_len} with "
-                        f"valid_fraction={c.valid_fraction}; give at least {needed} characters or a smaller seq_len")
-
-
-def save(trainer) -> Optional[Path]:
+def save(trainer, form: Format) -> Optional[Path]:
     r"""
-    Saves everything needed to continue the run. Every rank takes part (each sends rank 0 its
+    Saves everything needed to continue the run, and the experiment's `form.extras`. Every rank takes part (each sends rank 0 its
     dropout generator's state); rank 0 writes. Returns the file's path (`None` on other ranks
     and for trainers without a `run_dir`).
     """
@@ -172,12 +168,11 @@ def save(trainer) -> Optional[Path]:
     if trainer.run_dir is None or not trainer.processes.is_main:
         return None
     state = {
-        'format': FORMAT, 'configs': flatten(trainer.c), 'vocabulary': trainer.vocabulary.chars,
-        'data': trainer.data, 'step': trainer.step, 'elapsed': trainer.elapsed,
+        'format': form.name, 'configs': flatten(trainer.c), **form.extras(trainer),
+        'step': trainer.step, 'elapsed': trainer.elapsed,
         'curve': trainer.metrics.curve, 'window': trainer.metrics.window,
         'model': trainer.model.state_dict(), 'optimizer': trainer.optimizer.state_dict(),
-        'rng': {'torch': torch_states, 'data': trainer.data_generator.get_state(),
-                'mask': trainer.mask_generator.get_state()},
+        'rng': {'torch': torch_states, **{name: g.get_state() for name, g in trainer.generators.items()}},
     }
     path = trainer.run_dir / NAME
     trainer.run_dir.mkdir(parents=True, exist_ok=True)
@@ -199,8 +194,8 @@ def restore(trainer, state: Optional[Dict[str, Any]]) -> None:
     torch_states = state['rng']['torch']
     if len(torch_states) == trainer.processes.world_size:
         torch.set_rng_state(torch_states[trainer.processes.rank])
-    trainer.data_generator.set_state(state['rng']['data'])
-    trainer.mask_generator.set_state(state['rng']['mask'])
+    for name, generator in trainer.generators.items():
+        generator.set_state(state['rng'][name])
 
 
 class stop_on_signals:

@@ -54,7 +54,7 @@ from typing import Annotated, Any, Callable, Dict, List, Optional, Type
 
 # The types that carry their range live in a module of their own, which needs nothing but the
 # standard library: the model's configs use them, and the model's source travels alone into
-# [export folders](../transformers/mlm/export.html). Imported here too, for the parser.
+# [export folders](../transformers/mlm_tools/export.html). Imported here too, for the parser.
 from labml_nn.helpers.ranges import (Count, Fraction, OpenFraction, PositiveFloat, PositiveInt,  # noqa: F401
                                      Probability, Range)
 

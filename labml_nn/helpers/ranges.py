@@ -20,7 +20,7 @@ is refused as `seq_len=0: must be a positive integer` before anything runs.
 
 The module needs nothing but the standard library. That matters because the
 [model's configs](../transformers/mlm/model.html) use these types, and the model's source is
-copied, as it is, into every [export folder](../transformers/mlm/export.html), where it must
+copied, as it is, into every [export folder](../transformers/mlm_tools/export.html), where it must
 run without the rest of this package.
 """
 

@@ -49,6 +49,7 @@ internal class of the pinned client; without it, `connect` says so and logs loca
 
 import atexit
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
@@ -68,9 +69,10 @@ import yaml
 from labml import experiment, logger, tracker
 from labml.logger import Text
 
+from labml_nn.helpers import checkpoint, cli, device, distributed
 from labml_nn.helpers.cli import UserError, flatten
 from labml_nn.helpers.files import atomic_write
-from labml_nn.transformers.mlm import distributed
+from labml_nn.helpers import distributed
 
 # Where `python -m labml_nn.app` listens by default. The last path element is the "token" the
 # client sends; the local app accepts any.
@@ -160,20 +162,21 @@ class Run:
     def __init__(self, uuid: str, folder: Path, data: str, processes, app: 'AppReporter'):
         self.uuid, self.folder, self.data, self.processes, self.app = uuid, folder, data, processes, app
 
-    def describe_data(self, text: str, vocabulary) -> None:
+    def describe_data(self, description: str) -> None:
+        r"""Prints the data's name and the `description` of what it holds (on rank 0)."""
         if self.processes.is_main:
-            logger.log([('Data: ', Text.meta), (f"{self.data}, {len(text):,} characters, "
-                                                 f"{len(vocabulary.chars)} distinct", Text.value)])
+            logger.log([('Data: ', Text.meta), (f"{self.data}, {description}", Text.value)])
 
 
 @contextlib.contextmanager
-def start_run(name: str, configs: Any, command, data: str, processes, app: 'AppReporter') -> Iterator[Run]:
+def start_run(name: str, setup: 'Setup', command, data: str) -> Iterator[Run]:
     r"""
     Creates a labml run that records every config (those set on the command line marked as
     chosen) and the metrics, in `logs/<name>/<uuid>/` and in the app when connected, and
     keeps it open while the block trains. All ranks of a `torchrun` share one uuid, chosen by
-    rank 0, so labml shows them as one run.
+    rank 0, so labml shows them as one run. `setup` is what `prepare` found.
     """
+    configs, processes, app = setup.configs, setup.processes, setup.app
     _quiet_labml()
     uuid = distributed.broadcast(processes, experiment.generate_uuid())
     # 'file' keeps the metrics in the run's log.jsonl too
@@ -235,15 +238,15 @@ def weight_hash(model: torch.nn.Module) -> str:
 
 
 def summary(trainer, checkpoint: Optional[Path], first: int, last: int, wall: float,
-            received: Optional[int]) -> Dict[str, Any]:
-    r"""What `--summary` writes: the run's progress, speed, curve and configs."""
+            received: Optional[int], tokens_per_step: int) -> Dict[str, Any]:
+    r"""What `--summary` writes: the run's progress, speed (`tokens_per_step` says what a step is worth), curve and configs."""
     c, processes = trainer.c, trainer.processes
     # A run that ended before `last`, or that got a signal, was stopped
     interrupted = received is not None or trainer.step < last
-    tokens_here = (trainer.step - first) * c.batch_size * c.seq_len
+    tokens_here = (trainer.step - first) * tokens_per_step
     result = {'steps': trainer.step, 'steps_this_process': trainer.step - first,
               'parameters': sum(p.numel() for p in trainer.model.parameters()),
-              'tokens_seen': trainer.step * c.batch_size * c.seq_len,
+              'tokens_seen': trainer.step * tokens_per_step,
               'wall_time_s': wall, 'tokens_per_s': tokens_here / wall if wall > 0 else 0.0,
               'final': trainer.metrics.curve[-1] if trainer.metrics.curve else None,
               'curve': trainer.metrics.curve, 'checkpoint': str(checkpoint) if checkpoint else None,
@@ -491,3 +494,31 @@ def connect(app_arg: Optional[str], *, check_timeout: float = CHECK_TIMEOUT,
             reporter = AppReporter(url, finish_timeout)
     _reporters.append(reporter)
     return reporter
+
+
+# ## Before the data: where, with what, and reporting to whom
+@dataclasses.dataclass
+class Setup:
+    r"""What `prepare` found: the processes, the device, the configs, the resumed checkpoint (or `None`), the app."""
+    processes: distributed.Processes
+    device: torch.device
+    configs: Any
+    resumed: Optional[Dict[str, Any]]
+    app: AppReporter
+
+
+def prepare(command, configs_class: type, form: checkpoint.Format) -> Setup:
+    r"""
+    What every experiment's command line settles before it loads its data: this process's
+    place among several, the device, the checkpoint that `--resume` names (in `form`), the
+    configs (the defaults, the resumed run's, the overrides: [the rules](checkpoint.html)),
+    whether a global batch splits over the processes, and the app connection. Anything that
+    can't work is a `UserError` here, before any data is read or anything trained.
+    """
+    processes = distributed.from_environment()
+    on = device.choose(command.device, processes.local_rank)
+    resumed = checkpoint.find_and_load(command.resume, logs_folder(), form) if command.resume else None
+    configs = cli.build(configs_class, checkpoint.resolve_configs(configs_class, command.overrides, resumed, form))
+    if hasattr(configs, 'batch_size'):
+        distributed.check_batch(processes, configs.batch_size)
+    return Setup(processes, on, configs, resumed, connect(command.app))

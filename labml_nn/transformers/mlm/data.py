@@ -310,3 +310,18 @@ def check_curriculum(seq_len: int, start_len: int, steps: int) -> None:
     if steps and (ratio < 1 or ratio != 2 ** round(math.log2(ratio))):
         raise ValueError(f"curriculum_start_len={start_len}: seq_len={seq_len} must be it times a power of 2 "
                          f"(e.g. 16 and 128)")
+
+
+def check_fits(text: str, seq_len: int, valid_fraction: float, resumed_chars: Optional[str] = None) -> None:
+    r"""
+    The text is long enough for one whole sequence in each split, and, when a run is resumed,
+    has the characters its vocabulary was built from.
+    """
+    chars = CharVocabulary.from_text(text).chars
+    if resumed_chars is not None and resumed_chars != chars:
+        raise DataError(f"--resume: the checkpoint's vocabulary ({len(resumed_chars)} characters) "
+                        f"differs from this data's ({len(chars)}); resume with the --data the run was trained on")
+    needed = math.ceil(seq_len / valid_fraction) + seq_len
+    if len(text) < needed:
+        raise DataError(f"the text has {len(text)} characters, too short for seq_len={seq_len} with "
+                        f"valid_fraction={valid_fraction}; give at least {needed} characters or a smaller seq_len")

@@ -61,12 +61,12 @@ import torch
 from labml import logger, monit, tracker
 from labml.logger import Text
 
-from labml_nn.helpers import checkpoint, cli, device, tracking
+from labml_nn.helpers import checkpoint, cli, device, distributed, tracking
 from labml_nn.helpers.cli import Count, Fraction, OpenFraction, PositiveFloat, PositiveInt
-from labml_nn.transformers.mlm import MLM, MaskingConfigs, distributed
-from labml_nn.transformers.mlm.data import (DATA_HELP, CharVocabulary, check_curriculum, curriculum_length,
+from labml_nn.transformers.mlm import MLM, MaskingConfigs
+from labml_nn.transformers.mlm.data import (DATA_HELP, CharVocabulary, check_curriculum, check_fits, curriculum_length,
                                             load_corpus, random_windows, sample_lines, split)
-from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM, masked_loss_and_accuracy
+from labml_nn.transformers.mlm.model import ROUND_1, ModelConfigs, TransformerMLM, masked_loss_and_accuracy
 
 
 @dataclass
@@ -124,6 +124,14 @@ class Configs:
         check_curriculum(self.seq_len, self.curriculum_start_len, self.curriculum_steps)
 
 
+# This experiment's [checkpoints](../../helpers/checkpoint.html) hold the training state, the
+# vocabulary and the data's name. On resume only configs that don't change what the model
+# learns may change; a checkpoint older than a model option gets [round 1's value](model.html).
+CHECKPOINTS = checkpoint.Format(
+    'labml_nn.mlm.checkpoint/1', frozenset({'steps', 'valid_every', 'sample_every', 'checkpoint_every'}),
+    {f'model.{k}': v for k, v in ROUND_1.items()}, lambda t: {'vocabulary': t.vocabulary.chars, 'data': t.data})
+
+
 def learning_rate(c: Configs, step: int) -> float:
     r"""
     ## The learning-rate schedule
@@ -141,13 +149,13 @@ class Trainer:
     r"""
     ## Building the run from the configs
 
-    `text` is the corpus. `processes` says which rank this is when `torchrun` started several
-    ([distributed training](distributed.html)); `model` replaces the one the configs describe
-    (the benchmarks train variants that way).
+    `text` is the corpus, `data` its name, `run_dir` where checkpoints go. `processes` says which
+    rank this is under `torchrun` ([distributed training](../../helpers/distributed.html)); `model`
+    replaces the one the configs describe (the benchmarks train variants that way).
     """
 
     def __init__(self, c: Configs, text: str, on: torch.device, processes=distributed.Processes(),
-                 model: Optional[torch.nn.Module] = None):
+                 model: Optional[torch.nn.Module] = None, run_dir=None, data: str = ''):
         self.c, self.device, self.processes = c, on, processes
         self.vocabulary = CharVocabulary.from_text(text)
         self.train_ids, self.valid_ids = split(self.vocabulary.encode(text), c.valid_fraction)
@@ -156,8 +164,8 @@ class Trainer:
         # the data and the masking don't disturb each other's sequences. The data and masking
         # generators are the same on every rank: each rank draws the whole global batch.
         torch.manual_seed(c.seed)
-        self.data_generator = torch.Generator().manual_seed(c.seed + 1)
-        self.mask_generator = torch.Generator().manual_seed(c.seed + 2)
+        self.generators = {'data': torch.Generator().manual_seed(c.seed + 1),
+                           'mask': torch.Generator().manual_seed(c.seed + 2)}
         self.model = (model or TransformerMLM.from_configs(c.model, len(self.vocabulary), c.seq_len)).to(on)
         distributed.seed_dropout(processes, c.seed)
         # AdamW, with weight decay on the weight matrices only: pulling biases, layer norm
@@ -175,9 +183,8 @@ class Trainer:
         windows = random_windows(self.valid_ids, c.valid_sequences, c.seq_len, valid_generator)
         self.valid_inputs, self.valid_labels = self.masking(windows, generator=valid_generator)
         self.samples = sample_lines(text, self.vocabulary, len(self.valid_ids), c.seq_len)
-        # Where the run is (`checkpoint.restore` sets it on resume) and where it saves (`train` sets it)
-        self.step, self.elapsed, self.metrics = 0, 0.0, tracking.Metrics()
-        self.run_dir, self.data = None, ''
+        # Where the run is (`checkpoint.restore` sets it on resume), where it saves (`None`: nowhere)
+        self.step, self.elapsed, self.metrics, self.run_dir, self.data = 0, 0.0, tracking.Metrics(), run_dir, data
 
     def train_step(self, stop: bool = False) -> Tuple[float, int, int, bool]:
         r"""
@@ -193,8 +200,8 @@ class Trainer:
         # Shorter sequences in proportionally larger batches while the [curriculum](data.html) runs
         seq_len = curriculum_length(self.c, self.step)
         x = random_windows(self.train_ids, self.c.batch_size * (self.c.seq_len // seq_len), seq_len,
-                           self.data_generator)  # [batch_size, seq_len]
-        masked, labels = self.masking(x, generator=self.mask_generator)
+                           self.generators['data'])  # [batch_size, seq_len]
+        masked, labels = self.masking(x, generator=self.generators['mask'])
         masked_count = int((labels != self.vocabulary.padding_token).sum())
         # This rank's rows of the global batch
         masked, labels = (distributed.shard(self.processes, t).to(self.device) for t in (masked, labels))
@@ -207,7 +214,7 @@ class Trainer:
         loss, correct, total = masked_loss_and_accuracy(logits.float(), labels[target], self.vocabulary.padding_token)
         self.optimizer.zero_grad(set_to_none=True)
         # Scaled so that the ranks' gradients average to the gradient of the global mean
-        # ([why](distributed.html)); with one process the factor is 1
+        # ([why](../../helpers/distributed.html)); with one process the factor is 1
         (loss * int(total) * self.processes.world_size / max(masked_count, 1)).backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.c.grad_clip)
         self.optimizer.step()
@@ -242,7 +249,8 @@ class Trainer:
         ## Live samples
 
         A few lines of validation text with fixed characters hidden, and the model's top guess
-        at each: green where it is the hidden character, red where it is not.
+        at each: green where it is the hidden character, red where it is not
+        ([where the trained model looks](../mlm_tools/attention_maps.html) in them).
         """
         self.model.eval()
         for masked, original in self.samples:
@@ -251,10 +259,6 @@ class Trainer:
             logger.log([(self.vocabulary.decode_token(g if m == self.vocabulary.mask_token else o).replace('\n', '↵'),
                          Text.subtle if m != self.vocabulary.mask_token else Text.success if g == o else Text.danger)
                         for m, o, g in zip(masked.tolist(), original.tolist(), guesses.tolist())])
-
-    # ### What the model attends to in the sample lines
-    #
-    # <!-- demo: sample attention -->
 
     def run(self, stop_at: Optional[int] = None) -> Dict[str, Any]:
         r"""
@@ -278,34 +282,30 @@ class Trainer:
                 if c.sample_every and self.step % c.sample_every == 0 and self.processes.is_main:
                     self.show_samples()
                 if self.step % c.checkpoint_every == 0 and self.step != last:
-                    checkpoint.save(self)
+                    checkpoint.save(self, CHECKPOINTS)
                 if stop:
                     break
         wall = time.perf_counter() - start
         self.elapsed += wall
         # A run that ended before `last` was stopped, by a signal here or on another rank
-        return tracking.summary(self, checkpoint.save(self), first, last, wall, signals.received)
+        return tracking.summary(self, checkpoint.save(self, CHECKPOINTS), first, last, wall, signals.received,
+                                c.batch_size * c.seq_len)
 
 
 def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]:
     r"""
     ## Putting it together
 
-    Resolves the configs (the defaults, or the resumed run's, and the overrides), reports to
-    the labml app when asked, loads the text, and trains in a labml run.
+    Settles the processes, the device, the configs (the defaults, or the resumed run's, and the
+    overrides) and the labml app, loads the text, and trains in a labml run.
     """
-    processes = distributed.from_environment()
-    on = device.choose(command.device, processes.local_rank)
-    resumed = checkpoint.find_and_load(command.resume, tracking.logs_folder()) if command.resume else None
-    c = cli.build(Configs, checkpoint.resolve_configs(Configs, command.overrides, resumed))
-    app = tracking.connect(command.app)
-    text, data = load_corpus(command.data or (resumed and resumed['data']))
-    checkpoint.check_fits(c, text, resumed, processes.world_size)
-    with distributed.group(processes, on), tracking.start_run('mlm', c, command, data, processes, app) as run:
-        trainer = Trainer(c, text, on, processes)
-        trainer.run_dir, trainer.data = run.folder, data
-        checkpoint.restore(trainer, resumed)
-        run.describe_data(text, trainer.vocabulary)
+    s = tracking.prepare(command, Configs, CHECKPOINTS)  # processes, device, configs, resumed checkpoint, app
+    text, data = load_corpus(command.data or (s.resumed and s.resumed['data']))
+    check_fits(text, s.configs.seq_len, s.configs.valid_fraction, s.resumed and s.resumed['vocabulary'])
+    with distributed.group(s.processes, s.device), tracking.start_run('mlm', s, command, data) as run:
+        trainer = Trainer(s.configs, text, s.device, s.processes, run_dir=run.folder, data=data)
+        checkpoint.restore(trainer, s.resumed)
+        run.describe_data(f"{len(text):,} characters, {len(trainer.vocabulary)} distinct")
         summary = trainer.run(stop_at)
     return tracking.finish(run, summary, command.summary)
 

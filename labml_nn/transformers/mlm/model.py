@@ -169,6 +169,12 @@ class ModelConfigs:
                 raise ValueError(f"model.{key}={value}: must be one of {', '.join(allowed)}")
 
 
+# The options that the [ablations](#what-they-are-worth) added, with the values that give round 1's model:
+# checkpoints and exports written before an option existed are read with these
+ROUND_1 = {'init': 'normal', 'activation': 'gelu', 'tie_embeddings': False, 'head_transform': False,
+           'embedding_norm': False, 'post_norm': False}
+
+
 class TransformerMLM(nn.Module):
     r"""
     ## Embeddings, encoder and output projection together
@@ -250,15 +256,6 @@ class TransformerMLM(nn.Module):
         h = self.embeddings(x)  # [batch_size, seq_len, d_model]
         h = self.encoder(h, mask, positions)  # [batch_size, seq_len, d_model] or [n_selected, d_model]
         return self.output(h)  # [batch_size, seq_len, n_tokens] or [n_selected, n_tokens]
-
-    @classmethod
-    def from_pretrained(cls, folder) -> 'TransformerMLM':
-        r"""
-        The model of an [export folder](export.html), in eval mode, with the outputs it had when
-        it was exported (its vocabulary: `export.load_export`).
-        """
-        from . import export
-        return export.load_export(folder, 'from_pretrained')[0]
 
 
 def masked_loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor,

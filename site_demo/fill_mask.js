@@ -1,10 +1,10 @@
 // # The fill-mask box
 //
-// The browser's version of `python -m labml_nn.transformers.mlm.fill`: the reader types a
+// The browser's version of `python -m labml_nn.transformers.mlm_tools.fill`: the reader types a
 // text with `[MASK]`s, and for each gap the page shows the model's five likeliest characters
 // with their probabilities; beside it, the attention weights of the layer and head the reader
 // picks. Everything is computed here, in the reader's browser: the model is the bundled
-// model exported to ONNX when the site was built (labml_nn/transformers/mlm/browser_demo.py),
+// model exported to ONNX when the site was built (site_demo/fill_mask_demo.py),
 // and ONNX Runtime Web runs it on the CPU through WebAssembly. Both come from this site.
 //
 // Each step is the one fill.py takes, so that the two give the same answers (a browser test
@@ -61,7 +61,7 @@ function start(box) {
     box.dataset.state = 'unsupported';
     setStatus(ui, 'This box needs WebAssembly, which this browser lacks or has turned off, so the model ' +
       'can\'t run in this page. The rest of the page works as usual, and on the command line the same ' +
-      'model answers: python -m labml_nn.transformers.mlm.fill "To be, or not to b[MASK]"', true);
+      'model answers: python -m labml_nn.transformers.mlm_tools.fill "To be, or not to b[MASK]"', true);
     for (const control of [ui.text, ui.layer, ui.head]) {
       control.disabled = true;
     }

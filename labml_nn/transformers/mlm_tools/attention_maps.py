@@ -7,8 +7,8 @@ summary: The attention weights of a trained model for a text, computed with the 
 # What the heads attend to
 
 ```bash
-python -m labml_nn.transformers.mlm.attention_maps            # the numbers of this page
-python -m labml_nn.transformers.mlm.attention_maps "To be, or not to b[MASK], that is the question"
+python -m labml_nn.transformers.mlm_tools.attention_maps            # the numbers of this page
+python -m labml_nn.transformers.mlm_tools.attention_maps "To be, or not to b[MASK], that is the question"
 ```
 
 Every head of every layer turns its queries and keys into weights $a_{ij}$, how much
@@ -73,12 +73,20 @@ SAMPLE = ['rina, this I know,\nShe is not for your turn, the more my grief.\n',
           'gin, fair and fresh and sweet,\nWhither away, or where is thy abo',
           'he air with sighs\nIn an odd angle of the isle and sitting,\nHis a']
 # The three lines the experiment shows its guesses for as it trains (`sample_lines` of
-# [the data](data.html), on Tiny Shakespeare with the default `seq_len` of 64), as the model sees
-# them; [the experiment's page](experiment.html) draws their attention. A test checks them
-# against `sample_lines`.
+# [the data](../mlm/data.html), on Tiny Shakespeare with the default `seq_len` of 64), as the model sees
+# them; the section below draws their attention. A test checks them against `sample_lines`.
 SAMPLE_LINES = ['?\n\nGREMIO:\nGood m[MASK]r[MASK]ow, neigh[MASK]our Baptista.\n\nBAPT[MASK][MASK]TA:[MASK]Good mor[MASK]',
                 'tch my supper in.[MASK]Where is[MASK]the[MASK]life [MASK][MASK]at late I led[MASK]-\nWhere ar[MASK] ',
                 ' sha[MASK]l not.\n\nPET[MASK][MASK]CHIO:[MASK][MASK] sa[MASK] she s[MASK]a[MASK]l: and fir[MASK]t begin with he']
+
+
+# ### What the model attends to in the experiment's sample lines
+#
+# While it trains, the [experiment](../mlm/experiment.html#live-samples) shows its guesses for
+# these three lines. Here is where the bundled model looks in them, for the heads that the
+# measurement above names:
+#
+# <!-- demo: sample attention -->
 
 
 def encode(text: str, vocabulary: CharVocabulary) -> torch.Tensor:
@@ -169,9 +177,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     Prints which heads look at the previous, next, same or same-character positions of the
     texts given, or of `SAMPLE` (the numbers of this page).
     """
-    from labml_nn.transformers.mlm import fill
+    from labml_nn.transformers.mlm_tools import fill
 
-    parser = cli.ArgumentParser(prog='python -m labml_nn.transformers.mlm.attention_maps',
+    parser = cli.ArgumentParser(prog='python -m labml_nn.transformers.mlm_tools.attention_maps',
                                 description='Which attention heads look at which neighbours, for some texts.')
     parser.add_argument('--checkpoint', help='checkpoint, run uuid or export folder (default: the bundled model)')
     parser.add_argument('texts', nargs='*', help="texts of equal length, at most the model's seq_len "

@@ -21,14 +21,14 @@ imports between the files of the folder work, so the [exporter](export.html) cop
 `from labml_nn.… import` into a relative import. The folder then holds:
 
 * `model.py`, `embeddings.py`, `mha.py`, `models.py`, `feed_forward.py`, `dropout.py`,
-  `ranges.py`: the [model](model.html) exactly as this site shows it; the architecture is
+  `ranges.py`: the [model](../mlm/model.html) exactly as this site shows it; the architecture is
   written once, here in the package, and an export freezes the version it was trained with;
 * `hugging_face.py`, this file: three thin wrappers that adapt it to `transformers`.
 
 ## Three classes
 
 * `LabmlMLMConfig` is the `config.json`: the vocabulary size, the longest sequence and
-  `model_configs`, the model's [configs](model.html) as the experiment recorded
+  `model_configs`, the model's [configs](../mlm/model.html) as the experiment recorded
   them (`d_model`, `n_layers`, …). The model is built by the same `TransformerMLM.from_configs`
   that the experiment calls, so a config added to the model travels through `config.json`
   without being named here.
@@ -55,7 +55,7 @@ Tested: `AutoConfig`, `AutoModelForMaskedLM`, `AutoTokenizer` and `pipeline('fil
 `top_k`, `targets`, lists of texts and padded batches (`batch_size`), offline
 (`HF_HUB_OFFLINE=1`) and without this package installed; `output_attentions=True`; and
 `save_pretrained`, whose folder (it copies these source files too) our
-`TransformerMLM.from_pretrained` reads back. Not there: a *fast* tokenizer (`AutoTokenizer`
+`export.from_pretrained` reads back. Not there: a *fast* tokenizer (`AutoTokenizer`
 gives this Python one), an `[UNK]` token (a character the model never saw is an error),
 `[CLS]`/`[SEP]` and `token_type_ids`, texts longer than `max_position_embeddings` (an error;
 `tokenizer_kwargs={'truncation': True}` cuts them), `output_hidden_states` (ignored),

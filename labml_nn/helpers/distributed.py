@@ -48,6 +48,8 @@ from typing import Any, Iterator, List
 import torch
 import torch.distributed as dist
 
+from labml_nn.helpers.cli import UserError
+
 
 @dataclass(frozen=True)
 class Processes:
@@ -104,6 +106,13 @@ def shard(processes: Processes, batch: torch.Tensor) -> torch.Tensor:
     r"""This rank's rows of a global batch: rows $r \cdot b/N \dots (r+1) \cdot b/N$ for rank $r$."""
     rows = batch.shape[0] // processes.world_size
     return batch[processes.rank * rows:(processes.rank + 1) * rows]
+
+
+def check_batch(processes: Processes, batch_size: int) -> None:
+    r"""A global batch must split evenly over the ranks, or some rows would be trained twice or never."""
+    if batch_size % processes.world_size != 0:
+        raise UserError(f"batch_size={batch_size} can't be split evenly over {processes.world_size} processes; "
+                        f"make it a multiple of {processes.world_size}")
 
 
 def seed_dropout(processes: Processes, seed: int) -> None:

@@ -7,9 +7,9 @@ summary: Load a checkpoint or an export folder safely and print the most likely 
 # Fill-mask
 
 ```bash
-python -m labml_nn.transformers.mlm.fill "To be, or not to b[MASK], that is the qu[MASK]stion"
-python -m labml_nn.transformers.mlm.fill --checkpoint <run uuid or export folder> --json "to b[MASK]"
-python -m labml_nn.transformers.mlm.fill --file texts.txt --json --top-k 3 --targets e,a,o
+python -m labml_nn.transformers.mlm_tools.fill "To be, or not to b[MASK], that is the qu[MASK]stion"
+python -m labml_nn.transformers.mlm_tools.fill --checkpoint <run uuid or export folder> --json "to b[MASK]"
+python -m labml_nn.transformers.mlm_tools.fill --file texts.txt --json --top-k 3 --targets e,a,o
 ```
 
 Each `[MASK]` stands for one hidden character. The model reads the whole text at once,
@@ -75,6 +75,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -82,12 +83,14 @@ import torch
 
 from labml_nn.helpers import checkpoint, cli
 from labml_nn.helpers.cli import UserError
-from labml_nn.transformers.mlm import export
+from labml_nn.transformers.mlm_tools import export
 from labml_nn.transformers.mlm.data import MASK, CharVocabulary
+from labml_nn.transformers.mlm.experiment import CHECKPOINTS
 from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
 
-# The model that ships with the repository: the default run, exported by `bench/default_run.py`
-BUNDLED_MODEL = Path(__file__).resolve().parents[3] / 'pretrained' / 'tiny-shakespeare-mlm'
+# The model that ships with the package (package data, wherever pip put it): the default run,
+# exported by `bench/default_run.py`
+BUNDLED_MODEL = Path(str(resources.files('labml_nn.transformers.mlm_tools') / 'pretrained' / 'tiny-shakespeare-mlm'))
 
 
 # ## Try it in your browser
@@ -96,7 +99,7 @@ BUNDLED_MODEL = Path(__file__).resolve().parents[3] / 'pretrained' / 'tiny-shake
 # character: each gap's five likeliest characters appear as you type, with the probabilities
 # this command prints (a test checks that they are the same). The site's build exported the
 # model to ONNX, and ONNX Runtime Web runs it here, in WebAssembly, from this site
-# ([how](browser_demo.html)).
+# ([how](../../site_demo/fill_mask_demo.html)).
 #
 # <!-- demo: fill-mask -->
 #
@@ -160,8 +163,8 @@ def load_model(where: Optional[str]) -> Tuple[TransformerMLM, CharVocabulary]:
     if path.is_dir() and not (path / checkpoint.NAME).is_file():
         raise UserError(f"--checkpoint {where}: the folder has neither a {checkpoint.NAME} nor an export's "
                         f"{export.CONFIG}; give a run folder or a folder written by the exporter")
-    state = checkpoint.load(checkpoint.find(where, Path.cwd() / 'logs', '--checkpoint'), '--checkpoint')
-    configs = checkpoint.configs_of(state)
+    state = checkpoint.load(checkpoint.find(where, Path.cwd() / 'logs', '--checkpoint'), CHECKPOINTS, '--checkpoint')
+    configs = checkpoint.configs_of(state, CHECKPOINTS)
     vocabulary = CharVocabulary(state['vocabulary'])
     model = TransformerMLM.from_configs(cli.build(ModelConfigs, configs, 'model.'), len(vocabulary), configs['seq_len'])
     model.load_state_dict(state['model'])
@@ -309,7 +312,7 @@ def encode_filled(text: str, guesses: List[List[Guess]], vocabulary: CharVocabul
 
 def main(argv: Optional[List[str]] = None) -> None:
     r"""The command line; each expected failure is one line on stderr and exit status 2."""
-    parser = cli.ArgumentParser(prog='python -m labml_nn.transformers.mlm.fill',
+    parser = cli.ArgumentParser(prog='python -m labml_nn.transformers.mlm_tools.fill',
                                 description='Print the most likely characters for each [MASK] in a text.')
     parser.add_argument('--checkpoint', help='checkpoint file, run folder, run uuid or export folder '
                                              '(default: the model bundled with the repository)')

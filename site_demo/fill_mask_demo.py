@@ -6,7 +6,7 @@ summary: How the site's build puts the bundled model into the fill-mask page - e
 
 # The model in the page
 
-The [fill-mask page](fill.html#try-it-in-your-browser) has a box where the reader types a text
+The [fill-mask page](../transformers/mlm_tools/fill.html#try-it-in-your-browser) has a box where the reader types a text
 with `[MASK]`s and sees each gap's five likeliest characters, and beside it the attention
 weights of any head for that text. Nothing runs on a server: the page downloads the model and
 a WebAssembly build of [ONNX Runtime](https://onnxruntime.ai/) from this site and computes in
@@ -15,10 +15,10 @@ the browser. This module is the part of the site's build that makes that possibl
 
 ```yaml
 hooks:
-  - labml_nn/transformers/mlm/browser_demo.py
+  - site_demo/fill_mask_demo.py
 ```
 
-The [site generator](../../site_src/readme.html) knows nothing about models; everything
+The [site generator](../site_src/readme.html) knows nothing about models; everything
 specific to this project happens here, in two of mkdocs' events.
 
 **When a page is written** (`on_post_page`), markers in its prose become the demo. A prose
@@ -35,13 +35,13 @@ the site is built, so the pages can't fall behind a new model.
 
 | file | from |
 |---|---|
-| `mlm-demo/model.onnx` | the bundled model, exported with [`export_onnx`](export.html#onnx-logits-and-every-attention-weight): the logits and every attention weight |
+| `mlm-demo/model.onnx` | the bundled model, exported with [`export_onnx`](../transformers/mlm_tools/export.html#onnx-logits-and-every-attention-weight): the logits and every attention weight |
 | `mlm-demo/vocab.json` | the bundled model's own vocabulary: `[PAD]` is 0, `[MASK]` 1, then the characters |
-| `mlm-demo/fill_mask.js`, `fill_mask.css` | our script and its style (`web/` beside this file) |
+| `mlm-demo/fill_mask.js`, `fill_mask.css` | our script and its style, beside this file |
 | `onnxruntime-web/ort.wasm.bundle.min.mjs`, `ort-wasm-simd-threaded.wasm` | ONNX Runtime Web, from npm |
 
-None of them is committed. ONNX Runtime Web is pinned by `web/package.json` and
-`web/package-lock.json`: the first build installs it with `npm ci` (as the generator installs
+None of them is committed. ONNX Runtime Web is pinned by `package.json` and
+`package-lock.json` beside this file: the first build installs it with `npm ci` (as the generator installs
 KaTeX), and the build copies the two files the page loads, and the script's source map, from
 `node_modules`. The page requests nothing from anywhere else, so it works offline.
 
@@ -56,9 +56,9 @@ character model of 1.2M parameters answers in milliseconds on one.
 
 ## The same answers as `fill`
 
-The script, `web/fill_mask.js` beside this file (commented for reading; the site serves it as
-[`assets/mlm-demo/fill_mask.js`](../../assets/mlm-demo/fill_mask.js)), does what
-[fill](fill.html) does:
+The script, `fill_mask.js` beside this file (commented for reading; the site serves it as
+[`assets/mlm-demo/fill_mask.js`](../assets/mlm-demo/fill_mask.js)), does what
+[fill](../transformers/mlm_tools/fill.html) does:
 
 * it turns the text into ids with `vocab.json`, one id per character and one for each
   `[MASK]`, and refuses, with a message beside the box, a character the model doesn't know, a
@@ -66,10 +66,10 @@ The script, `web/fill_mask.js` beside this file (commented for reading; the site
 * it runs the graph on `[1, n]` ids, puts $-\infty$ on the logits of `[PAD]` and `[MASK]` (never
   an answer), takes the softmax at each gap and shows the five largest;
 * it draws the weights $a_{ij}$ of the layer and head the reader picks, from the graph's
-  `attentions` output, which [the written-out attention](../mha.html) computed.
+  `attentions` output, which [the written-out attention](../transformers/mha.html) computed.
 
 A browser test types texts with one and several gaps and compares every token with
-`python -m labml_nn.transformers.mlm.fill --json` on the same texts, and every score to
+`python -m labml_nn.transformers.mlm_tools.fill --json` on the same texts, and every score to
 within $10^{-4}$; it checks the heatmap's weights against PyTorch's the same way.
 
 ## Exporting once
@@ -92,8 +92,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-# Beside this file: our script and style, and the npm manifest of ONNX Runtime Web
-WEB = Path(__file__).resolve().parent / 'web'
+# This folder: our script and style beside this file, and the npm manifest of ONNX Runtime Web
+WEB = Path(__file__).resolve().parent
 RUNTIME_DIST = WEB / 'node_modules' / 'onnxruntime-web' / 'dist'
 # What the page loads of ONNX Runtime Web (and the script's source map, for a reader's tools)
 RUNTIME_FILES = ('ort.wasm.bundle.min.mjs', 'ort.wasm.bundle.min.mjs.map', 'ort-wasm-simd-threaded.wasm')
@@ -142,14 +142,14 @@ class Shipped:
 
 
 def _weights_stamp() -> Tuple[float, int]:
-    from labml_nn.transformers.mlm import fill
+    from labml_nn.transformers.mlm_tools import fill
     weights = fill.BUNDLED_MODEL / 'model.safetensors'
     return weights.stat().st_mtime, weights.stat().st_size
 
 
 @functools.lru_cache(maxsize=1)
 def _shipped(stamp: Tuple[float, int]) -> Shipped:
-    from labml_nn.transformers.mlm import export, fill
+    from labml_nn.transformers.mlm_tools import export, fill
     model, vocabulary, config = export.load_export(fill.BUNDLED_MODEL)
     return Shipped(model, vocabulary, config, fill.BUNDLED_MODEL)
 
@@ -168,7 +168,7 @@ def roles_on(texts: List[str]):
 def _roles_on(stamp: Tuple[float, int], texts: Tuple[str, ...]):
     import torch
 
-    from labml_nn.transformers.mlm import attention_maps
+    from labml_nn.transformers.mlm_tools import attention_maps
     s = shipped()
     ids = torch.stack([attention_maps.encode(t, s.vocabulary) for t in texts])
     weights = attention_maps.attention_maps(s.model, ids)  # [texts, n_layers, heads, seq_len, seq_len]
@@ -182,7 +182,7 @@ def onnx_key(s: Shipped) -> str:
     import onnxscript
     import torch
 
-    from labml_nn.transformers.mlm import export
+    from labml_nn.transformers.mlm_tools import export
     digest = hashlib.sha256()
     for name in ('model.safetensors', 'config.json'):
         digest.update((s.folder / name).read_bytes())
@@ -196,7 +196,7 @@ def onnx_key(s: Shipped) -> str:
 @functools.lru_cache(maxsize=2)
 def onnx_file(stamp: Tuple[float, int]) -> Path:
     r"""The bundled model's ONNX graph, exported when the cache doesn't have it yet."""
-    from labml_nn.transformers.mlm import export
+    from labml_nn.transformers.mlm_tools import export
     from labml_nn.transformers.mlm.data import cache_dir
     s = shipped()
     export.check_onnx_installed()
@@ -319,7 +319,7 @@ answered.</p>
 
 
 def _sample() -> List[str]:
-    from labml_nn.transformers.mlm import attention_maps
+    from labml_nn.transformers.mlm_tools import attention_maps
     return attention_maps.SAMPLE
 
 
@@ -366,7 +366,7 @@ def sample_picture(page_url: str) -> str:
     character elsewhere on them: one map per line and head, explained and with the numbers in
     words under it.
     """
-    from labml_nn.transformers.mlm import attention_maps
+    from labml_nn.transformers.mlm_tools import attention_maps
     lines = attention_maps.SAMPLE_LINES
     roles, weights, ids = roles_on(lines)
     s = shipped()
@@ -410,8 +410,8 @@ def sample_picture(page_url: str) -> str:
                f'<var>j</var> is the weight it gives character <var>j</var> (squares under {PICTURE_FLOOR:.0%} are '
                f'left blank). A gap is read like any other position: its row shows where the model looked to fill '
                f'it. The heads are those that put the most weight on the previous character, the next one and the '
-               f'same character elsewhere (<a href="{link("transformers/mlm/attention_maps.html")}">what the heads '
-               f'attend to</a>; the <a href="{link("transformers/mlm/fill.html")}#try-it-in-your-browser">fill-mask '
+               f'same character elsewhere (<a href="{link("transformers/mlm_tools/attention_maps.html")}">what the heads '
+               f'attend to</a>; the <a href="{link("transformers/mlm_tools/fill.html")}#try-it-in-your-browser">fill-mask '
                f'page</a> draws any head for a text you type). Over the three lines, {"; ".join(words)}.')
     return (f'<figure class="mlm-picture-figure" data-roles="{html.escape(json.dumps(best))}">{"".join(out)}'
             f'<figcaption>{caption}</figcaption></figure>\n')

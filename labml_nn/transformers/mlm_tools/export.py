@@ -1,14 +1,14 @@
 r"""
 ---
 title: Export - a Hugging Face folder with our model's own source, a model card and ONNX
-summary: Turning a checkpoint into a folder that fill-mask, TransformerMLM.from_pretrained and Hugging Face's pipeline all load - safetensors weights, a character tokenizer, the model's source as remote code, a model card with the measured accuracy - and an ONNX graph that also returns every attention weight.
+summary: Turning a checkpoint into a folder that fill-mask, export.from_pretrained and Hugging Face's pipeline all load - safetensors weights, a character tokenizer, the model's source as remote code, a model card with the measured accuracy - and an ONNX graph that also returns every attention weight.
 ---
 
 # Exporting a trained model
 
 ```bash
-python -m labml_nn.transformers.mlm.export --checkpoint <run uuid> --out shakespeare-mlm
-python -m labml_nn.transformers.mlm.fill --checkpoint shakespeare-mlm "To be, or not to b[MASK]"
+python -m labml_nn.transformers.mlm_tools.export --checkpoint <run uuid> --out shakespeare-mlm
+python -m labml_nn.transformers.mlm_tools.fill --checkpoint shakespeare-mlm "To be, or not to b[MASK]"
 ```
 
 A [checkpoint](../../helpers/checkpoint.html) is made to *continue a run*: optimizer state,
@@ -27,7 +27,7 @@ Hugging Face model repository:
 
 Three readers load it:
 
-* `fill --checkpoint DIR` and `TransformerMLM.from_pretrained(DIR)` in this package, with
+* `fill --checkpoint DIR` and `export.from_pretrained(DIR)` in this package, with
   nothing but `safetensors`;
 * `transformers`' `AutoModelForMaskedLM`, `AutoTokenizer` and `pipeline('fill-mask')`, with
   `trust_remote_code=True`, through [the wrappers](hugging_face.html);
@@ -101,13 +101,14 @@ from labml_nn.helpers.cli import UserError
 from labml_nn.transformers.mha import keeping_attention_weights
 from labml_nn.transformers.mlm.data import (MASK, PAD, STDLIB_DOCSTRINGS, TINY_SHAKESPEARE, TINY_SHAKESPEARE_SHA256,
                                             CharVocabulary, sha256_of)
-from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
+from labml_nn.transformers.mlm.experiment import CHECKPOINTS
+from labml_nn.transformers.mlm.model import ROUND_1, ModelConfigs, TransformerMLM
 
 # The files of an export folder
 CONFIG, WEIGHTS, CARD, ONNX = 'config.json', 'model.safetensors', 'README.md', 'model.onnx'
 VOCAB, TOKENIZER_CONFIG, SPECIAL_TOKENS = 'vocab.json', 'tokenizer_config.json', 'special_tokens_map.json'
 # Where the remote code starts, the names of its classes, and our `model_type` in `config.json`
-WRAPPERS = 'labml_nn.transformers.mlm.hugging_face'
+WRAPPERS = 'labml_nn.transformers.mlm_tools.hugging_face'
 MODEL_TYPE = 'labml_nn_mlm'
 CONFIG_CLASS, MODEL_CLASS, TOKENIZER_CLASS = 'LabmlMLMConfig', 'LabmlMLMForMaskedLM', 'CharTokenizer'
 # The weights of the wrapped model are stored under this prefix, as `transformers` names them
@@ -292,13 +293,13 @@ The weights are stored as {'float16 and computed in float32' if fp16 else 'float
 ## Use it
 
 ```bash
-python -m labml_nn.transformers.mlm.fill --checkpoint . "{widget}"
-python -m labml_nn.transformers.mlm.fill --checkpoint . --json "{widget}"
+python -m labml_nn.transformers.mlm_tools.fill --checkpoint . "{widget}"
+python -m labml_nn.transformers.mlm_tools.fill --checkpoint . --json "{widget}"
 ```
 
 ```python
-from labml_nn.transformers.mlm.model import TransformerMLM
-model = TransformerMLM.from_pretrained('.')
+from labml_nn.transformers.mlm_tools.export import from_pretrained
+model = from_pretrained('.')
 
 from transformers import pipeline  # the folder carries the model's source: trust it to run it
 fill = pipeline('fill-mask', model='.', trust_remote_code=True)
@@ -378,8 +379,8 @@ def export(checkpoint_path: Path, out: Path, *, fp16: bool = False, force: bool 
     Loads the checkpoint, rebuilds its model, and writes the folder. Returns `out`.
     """
     require(('safetensors', 'huggingface_hub'), 'exporting')
-    state = checkpoint.load(checkpoint_path, '--checkpoint')
-    flat = checkpoint.configs_of(state)
+    state = checkpoint.load(checkpoint_path, CHECKPOINTS, '--checkpoint')
+    flat = checkpoint.configs_of(state, CHECKPOINTS)
     vocabulary = CharVocabulary(state['vocabulary'])
     model_configs = model_configs_of(flat)
     model = TransformerMLM.from_configs(ModelConfigs(**model_configs), len(vocabulary), flat['seq_len'])
@@ -424,7 +425,7 @@ def _read_json(path: Path, flag: str) -> Any:
         return json.loads(path.read_text(encoding='utf-8'))
     except FileNotFoundError:
         raise ExportError(f"{flag} {path.parent}: the folder has no {path.name}; give a folder written by "
-                          f"labml_nn.transformers.mlm.export") from None
+                          f"labml_nn.transformers.mlm_tools.export") from None
     except (OSError, UnicodeDecodeError, ValueError):
         raise ExportError(f"{flag} {path.parent}: {path.name} is not readable JSON (truncated or corrupt?); "
                           f"export the model again") from None
@@ -458,8 +459,7 @@ def load_export(folder: Path, flag: str = '--checkpoint') -> Tuple[TransformerML
     if unknown:
         raise ExportError(f"{flag} {folder}: the model has options this version of labml_nn does not know "
                           f"({', '.join(unknown)}); update labml_nn, or load it with transformers")
-    added = {k: v for k, v in checkpoint.ADDED_SINCE_FORMAT.items() if k.startswith('model.')}
-    flat = {**added, **{f'model.{k}': v for k, v in model_configs.items()}}
+    flat = {f'model.{k}': v for k, v in {**ROUND_1, **model_configs}.items()}
     model = TransformerMLM.from_configs(cli.build(ModelConfigs, flat, 'model.'), len(vocabulary),
                                         config['max_position_embeddings'])
     weights_path = folder / WEIGHTS
@@ -479,6 +479,15 @@ def load_export(folder: Path, flag: str = '--checkpoint') -> Tuple[TransformerML
                           f"describes; export the model again") from None
     model.eval()
     return model, vocabulary, config
+
+
+def from_pretrained(folder) -> TransformerMLM:
+    r"""
+    The model of an export folder, in eval mode, with the outputs it had when it was exported
+    (its vocabulary too: `load_export`). The model module itself knows nothing of folders: it
+    imports only torch and the encoder's modules.
+    """
+    return load_export(Path(folder), 'from_pretrained')[0]
 
 
 # ## ONNX: logits and every attention weight
@@ -543,7 +552,7 @@ def export_onnx(model: TransformerMLM, path: Path) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     r"""The command line; each expected failure is one line on stderr and exit status 2."""
-    parser = cli.ArgumentParser(prog='python -m labml_nn.transformers.mlm.export',
+    parser = cli.ArgumentParser(prog='python -m labml_nn.transformers.mlm_tools.export',
                                 description='Export a trained model as a Hugging Face-style folder.')
     parser.add_argument('--checkpoint', required=True, help='checkpoint file, run folder or run uuid')
     parser.add_argument('--out', required=True, help='the folder to write (new or empty)')
