@@ -42,15 +42,12 @@ import json
 import os
 import platform
 import statistics
-import sys
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.training import REFERENCE, ROUND_1, Corpus, Run, configs, first_reaching, interpolate, median  # noqa: E402
+from training import REFERENCE, ROUND_1, Corpus, Run, configs, first_reaching, interpolate, median
 
 CACHE = ROOT / 'bench/results/tmp/ablations'
 STEPS = 1000

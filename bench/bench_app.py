@@ -43,9 +43,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / 'tests'))
 
-from app_testing import AppServer, env  # noqa: E402
+from labml_nn.app.client import AppServer, env  # noqa: E402
 
 RESULTS = REPO / 'bench' / 'results'
 

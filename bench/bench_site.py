@@ -36,12 +36,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from site_src.katex import MathBatch
+from site_src.render import SourceLinks, page_body
+from site_src.sections import parse_file
 
-from site_src.katex import MathBatch  # noqa: E402
-from site_src.render import SourceLinks, page_body  # noqa: E402
-from site_src.sections import parse_file  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # ## A generated project

@@ -35,17 +35,14 @@ import json
 import math
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.training import ROUND_1, Corpus, Run, configs, median  # noqa: E402
-from labml_nn.transformers.mlm.data import curriculum_length  # noqa: E402
+from training import ROUND_1, Corpus, Run, configs, median
+from labml_nn.transformers.mlm.data import curriculum_length
 
 CACHE = ROOT / 'bench/results/tmp/default_recipe'
 

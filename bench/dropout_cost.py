@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus
+from labml_nn.transformers.mlm.data import load_corpus
 from labml_nn.transformers.mlm.experiment import Configs, Trainer
 from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
 
@@ -47,9 +47,9 @@ def main():
         c = Configs(model=ModelConfigs(dropout=dropout))
         # The model takes the factory of its dropout modules: PyTorch's `nn.Dropout` for one variant
         parts = {'make_dropout': make_dropout} if make_dropout else {}
-        torch.manual_seed(c.seed)
-        model = TransformerMLM.from_configs(c.model, len(CharVocabulary.from_text(text)), c.seq_len, **parts)
-        return Trainer(c, text, torch.device('cpu'), model=model)
+        return Trainer(c, text, torch.device('cpu'),
+                       make_model=lambda configs, n_tokens, max_len: TransformerMLM.from_configs(configs, n_tokens,
+                                                                                              max_len, **parts))
 
     trainers = {'none': build(0.0), 'torch nn.Dropout 0.1': build(0.1, nn.Dropout), 'ours 0.1': build(0.1)}
     for trainer in trainers.values():  # warm-up: first steps allocate and tune kernels

@@ -37,7 +37,7 @@ from torch import nn
 
 from labml_nn.helpers.cli import flatten
 from labml_nn.transformers.embeddings import Embeddings
-from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus
+from labml_nn.transformers.mlm.data import load_corpus
 from labml_nn.transformers.mlm.experiment import Configs, Trainer
 from labml_nn.transformers.mlm.model import TransformerMLM
 
@@ -90,15 +90,14 @@ def main():
     args = parser.parse_args()
 
     text, _ = load_corpus(args.data)
-    vocabulary = CharVocabulary.from_text(text)
     c = Configs(steps=args.steps)
     results = {}
     for name, variant in VARIANTS.items():
-        # The same model with another embedding module, built from the same seed
-        torch.manual_seed(c.seed)
-        embeddings = variant(len(vocabulary), c.model.d_model, c.seq_len, c.model.dropout)
-        model = TransformerMLM.from_configs(c.model, len(vocabulary), c.seq_len, embeddings=embeddings)
-        trainer = Trainer(c, text, torch.device('cpu'), model=model)
+        # The same model with another embedding module, built by the trainer from the same seed
+        def make_model(configs, n_tokens, max_len, variant=variant):
+            embeddings = variant(n_tokens, configs.d_model, max_len, configs.dropout)
+            return TransformerMLM.from_configs(configs, n_tokens, max_len, embeddings=embeddings)
+        trainer = Trainer(c, text, torch.device('cpu'), make_model=make_model)
         curve = []
         start = time.perf_counter()
         for step in range(1, args.steps + 1):

@@ -43,16 +43,13 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.training import REFERENCE, Corpus, Run, configs, first_reaching, interpolate, median  # noqa: E402
+from training import REFERENCE, Corpus, Run, configs, first_reaching, interpolate, median
 
 TARGETS = (0.40, 0.45)
 AT_SECONDS = (60, 120)

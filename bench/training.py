@@ -1,57 +1,50 @@
 r"""
 ---
-title: Benchmark harness - the experiment's training step, for any model
-summary: A small training loop shared by the ablation and time-to-accuracy benchmarks; it repeats the experiment's step exactly (seeds, data, masking, AdamW, schedule, clipping, validation) for our model with any options, Hugging Face's BERT or PyTorch's encoder, and lets several runs take turns in one process.
+title: Benchmark harness - the experiment's own training step, for any model
+summary: A small core shared by every benchmark that trains - the experiment's Trainer (its step, optimizer, data, masking, schedule and validation) for our model with any options, Hugging Face's BERT or PyTorch's encoder, and runs that take turns in one process.
 ---
 
-# One training loop for every benchmark
+# One training step for every benchmark
 
-The [ablations](ablations.html) and the [time-to-accuracy benchmark](time_to_accuracy.html)
-train many models that differ in one thing each. They all use this loop, which repeats the
-[experiment's](../transformers/mlm/experiment.html) training step operation for operation:
+The [ablations](ablations.html), the [time-to-accuracy benchmark](time_to_accuracy.html), the
+[comparison](compare.html) and the [default-recipe search](default_recipe.html) train many
+models that differ in one thing each. They all train through the
+[experiment's](../transformers/mlm/experiment.html) own `Trainer`: its `train_step` (the data,
+the masking, AdamW with weight decay on the matrices only, the schedule, clipping, the
+curriculum) and its `validate`. A benchmark therefore measures what a reader runs, not a copy
+of it; the only thing a benchmark changes is the model, through the trainer's `make_model`:
 
-* the same three seeded generators (weights and dropout, data, masking) and the same order of
-  drawing from them, so a run with the experiment's configs gives the experiment's numbers
-  (`check_against_golden` below compares it with the recorded golden run, bit for bit);
-* AdamW with $\beta = (0.9, 0.98)$, weight decay on the matrices only, linear warm-up and a
-  cosine decay, gradient clipping;
-* the sequence-length curriculum, when `curriculum_steps` asks for one;
-* validation in eval mode on fixed masked windows.
+* **ours** with any of the model's options (they are the model's configs, `model.tie_embeddings`
+  and so on), built by the trainer itself, so its numbers are the experiment's;
+* **hf-bert**, Hugging Face's `BertForMaskedLM` of the same size behind our model's interface;
+* **torch-encoder**, PyTorch's `nn.TransformerEncoder` between our embeddings and output layer;
+* and, for the ablation that measured it, our model **scoring every position**, whose logits
+  are computed everywhere and selected afterwards (the loss is the same; only the cost differs).
 
-It adds two things the experiment does not need:
+It adds one thing the experiment does not need: **runs that take turns.** A `Run` keeps its
+own copy of PyTorch's global random state (the one dropout draws from) and swaps it in for its
+own steps, so several runs can train in one process, a block of steps each in turn, and each
+one's numbers are exactly what it would get alone. Taking turns is how the benchmarks compare
+*time*: the machine's speed drifts, and runs that alternate every few seconds share the drift.
 
-* **Runs that take turns.** A `Run` keeps its own copy of PyTorch's global random state (the
-  one dropout draws from) and swaps it in for its own steps, so several runs can train in one
-  process, a block of steps each in turn, and each one's numbers are exactly what it would get
-  alone. Taking turns is how the benchmarks compare *time*: the machine's speed drifts, and
-  runs that alternate every few seconds share the drift.
-* **Scoring only the masked positions** (`scored_only=True`): the model is called with
-  `positions=labels != [PAD]` and returns logits for those rows only
-  ([the model](../transformers/mlm/model.html) explains the option).
-
-Hyperparameters use the experiment's flat config names (`seq_len`, `model.d_model`, …);
-model options that the experiment does not have yet (`tie_embeddings`, …) go in `options`.
+Hyperparameters use the experiment's flat config names (`seq_len`, `model.d_model`, …).
+The scripts import this file as `training` (Python puts a script's own folder on its path).
 """
 
-import math
 import os
-import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 import torch
 from torch import nn
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from labml_nn.helpers import cli
+from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus
+from labml_nn.transformers.mlm.experiment import Configs, Trainer
+from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
 
-from labml_nn.helpers import cli  # noqa: E402
-from labml_nn.transformers.mlm import MLM  # noqa: E402
-from labml_nn.transformers.mlm.data import (CharVocabulary, curriculum_length, load_corpus, random_windows,  # noqa: E402
-                                            split)
-from labml_nn.transformers.mlm.experiment import Configs, learning_rate  # noqa: E402
-from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM, masked_loss_and_accuracy  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # The comparison benchmark's reference size (`SIZE` in [compare.py](compare.html)) in the
 # experiment's config names
@@ -79,12 +72,11 @@ def configs(**overrides) -> Dict[str, Any]:
 
 
 class Corpus:
-    r"""The text, its vocabulary and the train/validation split, loaded once per process."""
+    r"""The text and its vocabulary, loaded once per process."""
 
-    def __init__(self, data: Optional[str] = None, valid_fraction: float = 0.1):
+    def __init__(self, data: Optional[str] = None):
         self.text, _ = load_corpus(data or default_data())
         self.vocabulary = CharVocabulary.from_text(self.text)
-        self.train_ids, self.valid_ids = split(self.vocabulary.encode(self.text), valid_fraction)
 
 
 class HFLogits(nn.Module):
@@ -106,114 +98,100 @@ class HFLogits(nn.Module):
         return logits if positions is None else logits[positions]
 
 
-def build_model(implementation: str, values: Dict[str, Any], n_tokens: int, options: Dict[str, Any]) -> nn.Module:
+class ScoreEverywhere(nn.Module):
+    r"""Our model computing its output at every position, then keeping the masked ones: what scoring everywhere costs."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, positions: Optional[torch.Tensor] = None) -> torch.Tensor:
+        logits = self.model(x)  # [batch_size, seq_len, n_tokens]
+        return logits if positions is None else logits[positions]
+
+
+class TorchEncoderMLM(nn.Module):
+    r"""`nn.TransformerEncoder` (pre-norm, GELU) between our embeddings and output projection."""
+
+    def __init__(self, n_tokens: int, c: ModelConfigs, max_len: int):
+        super().__init__()
+        ours = TransformerMLM(n_tokens=n_tokens, max_len=max_len, d_model=c.d_model, n_layers=1,
+                              n_heads=c.n_heads, d_ff=c.d_ff, dropout=c.dropout)
+        self.embeddings, self.output = ours.embeddings, ours.output
+        layer = nn.TransformerEncoderLayer(c.d_model, c.n_heads, c.d_ff, c.dropout, activation='gelu',
+                                           batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, c.n_layers, norm=nn.LayerNorm(c.d_model),
+                                             enable_nested_tensor=False)
+
+    def forward(self, x: torch.Tensor, positions: Optional[torch.Tensor] = None) -> torch.Tensor:
+        logits = self.output(self.encoder(self.embeddings(x)))  # [batch_size, seq_len, n_tokens]
+        return logits if positions is None else logits[positions]
+
+
+IMPLEMENTATIONS = ('ours', 'hf-bert', 'torch-encoder')
+
+
+def model_maker(implementation: str, values: Dict[str, Any], scored_only: bool = True):
     r"""
-    `ours` is [`TransformerMLM`](../transformers/mlm/model.html) with `options`; `hf-bert` is
-    Hugging Face's BERT at the same size, with BERT's dropout on the attention weights too (as
-    in [compare.py](compare.html)); `torch-encoder` is compare.py's `nn.TransformerEncoder` model.
+    The trainer's `make_model` for an implementation: `ours` is
+    [`TransformerMLM`](../transformers/mlm/model.html) as the configs describe it (the trainer's
+    own default, unless it is to score every position); `hf-bert` Hugging Face's BERT at the
+    same size, with BERT's dropout on the attention weights too; `torch-encoder` PyTorch's encoder.
     """
-    size = dict(n_tokens=n_tokens, max_len=values['seq_len'], d_model=values['model.d_model'],
-                n_layers=values['model.n_layers'], n_heads=values['model.n_heads'], d_ff=values['model.d_ff'],
-                dropout=values['model.dropout'])
     if implementation == 'ours':
-        # The options are the model's configs of the same names, set on top of `values`
-        model_configs = cli.build(ModelConfigs, {**values, **{f'model.{k}': v for k, v in options.items()}}, 'model.')
-        return TransformerMLM.from_configs(model_configs, n_tokens, values['seq_len'])
-    if options:
-        raise ValueError(f"options are for our model, not {implementation}")
+        if scored_only:
+            return TransformerMLM.from_configs
+        return lambda c, n_tokens, max_len: ScoreEverywhere(TransformerMLM.from_configs(c, n_tokens, max_len))
     if implementation == 'hf-bert':
-        return HFLogits(values, n_tokens)
+        return lambda c, n_tokens, max_len: HFLogits(values, n_tokens)
     if implementation == 'torch-encoder':
-        from bench.compare import TorchEncoderMLM
-        return TorchEncoderMLM(n_tokens, size['max_len'], size['d_model'], size['n_layers'], size['n_heads'],
-                               size['d_ff'], size['dropout'])
-    raise ValueError(implementation)
+        return lambda c, n_tokens, max_len: TorchEncoderMLM(n_tokens, c, max_len)
+    raise ValueError(f"unknown implementation {implementation}; one of {', '.join(IMPLEMENTATIONS)}")
 
 
 class Run:
     r"""
     ## One training run that can be advanced a block of steps at a time
 
-    `values` are the experiment's configs, `options` the model's extra keyword options,
-    `scored_only` computes the output only at the masked positions.
+    `values` are the experiment's flat configs; `options` set the model's configs of those
+    names on top of them (`{'tie_embeddings': True}`); `scored_only=False` makes our model
+    compute its output at every position, as before the experiment scored only the masked ones.
     """
 
     def __init__(self, name: str, corpus: Corpus, values: Dict[str, Any], implementation: str = 'ours',
-                 options: Optional[Dict[str, Any]] = None, scored_only: bool = False):
-        self.name = name
-        self.values = values
-        self.vocabulary = corpus.vocabulary
-        self.train_ids = corpus.train_ids
-        self.seq_len = values['seq_len']
-        self.batch_size = values['batch_size']
-        self.scored_only = scored_only
-        self.c = cli.build(Configs, values)
-        self.masking = MLM.from_configs(self.c.masking, corpus.vocabulary)
-        # The experiment's order: seed the global generator, make the data and masking
-        # generators, build the model, then the optimizer
+                 options: Optional[Dict[str, Any]] = None, scored_only: bool = True):
+        if options and implementation != 'ours':
+            raise ValueError(f"options are for our model, not {implementation}")
+        self.name, self.implementation = name, implementation
+        self.values = {**values, **{f'model.{k}': v for k, v in (options or {}).items()}}
+        self.c = cli.build(Configs, self.values)
+        self.seq_len, self.batch_size = self.c.seq_len, self.c.batch_size
+        # The trainer seeds PyTorch's global generator and draws the weights from it; this
+        # run keeps that generator's state as its own and gives the caller theirs back
         saved = torch.get_rng_state()
-        torch.manual_seed(values['seed'])
-        self.data_generator = torch.Generator().manual_seed(values['seed'] + 1)
-        self.mask_generator = torch.Generator().manual_seed(values['seed'] + 2)
-        self.model = build_model(implementation, values, len(corpus.vocabulary), options or {})
-        # Weight decay on the matrices only, as the experiment does (a tied output matrix is
-        # the embedding table, so it is not decayed either)
-        decay = [p for n, p in self.model.named_parameters() if p.dim() == 2 and 'embeddings' not in n]
-        no_decay = [p for n, p in self.model.named_parameters() if not (p.dim() == 2 and 'embeddings' not in n)]
-        self.optimizer = torch.optim.AdamW(
-            [{'params': decay, 'weight_decay': values['weight_decay']},
-             {'params': no_decay, 'weight_decay': 0.0}],
-            lr=values['learning_rate'], betas=(0.9, 0.98), eps=1e-9, fused=True)
-        # This run's dropout generator: the global one, as it is after building the model
+        self.trainer = Trainer(self.c, corpus.text, torch.device('cpu'),
+                               make_model=model_maker(implementation, self.values, scored_only))
         self.rng = torch.get_rng_state()
         torch.set_rng_state(saved)
-
-        valid_generator = torch.Generator().manual_seed(values['seed'] + 3)
-        windows = random_windows(corpus.valid_ids, values['valid_sequences'], self.seq_len, valid_generator)
-        self.valid_inputs, self.valid_labels = self.masking(windows, generator=valid_generator)
-
-        self.step = 0
+        self.model, self.optimizer = self.trainer.model, self.trainer.optimizer
         self.train_seconds = 0.0
         self.step_seconds: List[float] = []
         self.curve: List[Dict[str, float]] = []
         self.parameters = sum(p.numel() for p in self.model.parameters())
 
-    def _train_step(self) -> Tuple[float, int, int]:
-        lr = learning_rate(self.c, self.step)
-        for group in self.optimizer.param_groups:
-            group['lr'] = lr
-        seq_len = curriculum_length(self.c, self.step)
-        batch_size = self.batch_size * (self.seq_len // seq_len)
-        x = random_windows(self.train_ids, batch_size, seq_len, self.data_generator)
-        masked, labels = self.masking(x, generator=self.mask_generator)
-        global_count = int((labels != self.vocabulary.padding_token).sum())
-        self.model.train()
-        if self.scored_only:
-            # Logits at the masked positions only, `[n_selected, n_tokens]`, and their labels
-            target = labels != self.vocabulary.padding_token  # [batch_size, seq_len]
-            logits = self.model(masked, positions=target)
-            labels = labels[target]  # [n_selected]
-        else:
-            logits = self.model(masked)  # [batch_size, seq_len, n_tokens]
-        loss, correct, total = masked_loss_and_accuracy(logits.float(), labels, self.vocabulary.padding_token)
-        # The experiment scales by each rank's share of the batch; with one process it is 1
-        share = int(total) / max(global_count, 1)
-        self.optimizer.zero_grad(set_to_none=True)
-        (loss * share).backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.values['grad_clip'])
-        self.optimizer.step()
-        self.step += 1
-        return loss.item(), int(correct), int(total)
+    @property
+    def step(self) -> int:
+        return self.trainer.step
 
     def train(self, n: int) -> float:
-        r"""Up to `n` more steps (never past `steps`); returns the seconds they took."""
-        n = min(n, self.values['steps'] - self.step)
+        r"""Up to `n` more steps of the experiment's `train_step` (never past `steps`); returns the seconds they took."""
+        n = min(n, self.c.steps - self.step)
         saved = torch.get_rng_state()
         torch.set_rng_state(self.rng)
         block = 0.0
         for _ in range(n):
             start = time.perf_counter()
-            self._train_step()
+            self.trainer.train_step()
             elapsed = time.perf_counter() - start
             self.step_seconds.append(elapsed)
             block += elapsed
@@ -222,26 +200,17 @@ class Run:
         self.train_seconds += block
         return block
 
-    @torch.no_grad()
     def validate(self) -> Dict[str, float]:
-        r"""The experiment's validation (eval mode, batches of `batch_size`); appends to `curve`."""
-        self.model.eval()
-        loss_sum, correct, total = 0.0, 0, 0
-        for i in range(0, len(self.valid_inputs), self.batch_size):
-            logits = self.model(self.valid_inputs[i:i + self.batch_size])
-            loss, c, t = masked_loss_and_accuracy(logits.float(), self.valid_labels[i:i + self.batch_size],
-                                                  self.vocabulary.padding_token)
-            loss_sum += loss.item() * int(t)
-            correct += int(c)
-            total += int(t)
+        r"""The experiment's validation (eval mode, fixed masked windows); appends to `curve`."""
+        loss, accuracy = self.trainer.validate()
         point = {'step': self.step, 'train_seconds': round(self.train_seconds, 3),
-                 'valid_loss': loss_sum / max(total, 1), 'valid_accuracy': correct / max(total, 1)}
+                 'valid_loss': loss, 'valid_accuracy': accuracy}
         self.curve.append(point)
         return point
 
     @property
     def done(self) -> bool:
-        return self.step >= self.values['steps']
+        return self.step >= self.c.steps
 
 
 def median(xs: List[float]) -> float:
@@ -277,28 +246,3 @@ def first_reaching(curve: List[Dict[str, float]], target: float, x_key: str = 't
             return previous[x_key] + f * (p[x_key] - previous[x_key])
         previous = p
     return None
-
-
-def check_against_golden() -> None:
-    r"""The harness reproduces the experiment's recorded golden run (its first configuration) exactly."""
-    import json
-    golden = json.loads((ROOT / 'tests/fixtures/golden/first_50_steps.json').read_text())['runs'][0]
-    overrides = dict(a.split('=') for a in golden['argv'] if '=' in a)
-    steps = int(golden['argv'][golden['argv'].index('--steps') + 1])
-    values = cli.flatten(Configs())
-    for key, text in overrides.items():
-        values[key] = type(values[key])(text)
-    values['steps'] = steps
-    run = Run('golden', Corpus(), values, scored_only=True)  # as the experiment's step
-    every = values['valid_every']
-    for _ in range(steps // every):
-        run.train(every)
-        run.validate()
-    got = [(p['step'], p['valid_loss'], p['valid_accuracy']) for p in run.curve]
-    want = [(p['step'], p['valid_loss'], p['valid_accuracy']) for p in golden['curve']]
-    assert got == want, (got, want)
-    print('the harness reproduces the golden run exactly')
-
-
-if __name__ == '__main__':
-    check_against_golden()

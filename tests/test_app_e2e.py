@@ -23,7 +23,8 @@ import time
 import numpy as np
 import pytest
 
-from app_testing import REPO, AppServer, get_json, get_status, metric_series, shared_vendor
+from conftest import ROOT as REPO
+from labml_nn.app.client import AppServer, get_json, get_status, metric_series, shared_vendor
 from conftest import SMALL
 
 pytest.importorskip('labml_app', reason='labml-app is not installed (pip install -e .[app])')

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app_testing import (REPO, AppServer, env, get_json, get_status, metric_series,
+from conftest import ROOT as REPO
+from labml_nn.app.client import (AppServer, env, get_json, get_status, metric_series,
                          shared_vendor)
 
 # `labml_app.settings` reads these when imported (the unit tests below import the app's models).

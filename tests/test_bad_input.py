@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from conftest import ROOT, SMALL, run_in_process
-from labml_nn.helpers import checkpoint
 from labml_nn.transformers.mlm import experiment as exp
 from labml_nn.transformers.mlm_tools import fill
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from conftest import SMALL, run_in_process
-from labml_nn.helpers import checkpoint, cli
+from labml_nn.helpers import cli
 from labml_nn.transformers.mlm import experiment as exp
 from labml_nn.transformers.mlm.data import curriculum_length
 

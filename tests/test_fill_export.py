@@ -17,7 +17,6 @@ import torch
 from conftest import ROOT, SMALL, run_in_process
 from labml_nn.transformers.mha import MultiHeadAttention, keeping_attention_weights
 from labml_nn.transformers.mlm_tools import attention_maps, export, fill
-from labml_nn.transformers.mlm.model import TransformerMLM
 from test_bad_input import fails_cleanly
 
 

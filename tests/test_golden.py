@@ -5,7 +5,6 @@ still resumes.
 """
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 import torch

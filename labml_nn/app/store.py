@@ -37,7 +37,6 @@ that do not exist. The client sends its data again after a failure, so the run i
 anew when it reports next.
 """
 
-import os
 from pathlib import Path
 from typing import Dict, List, Optional
 

@@ -51,7 +51,6 @@ import atexit
 import contextlib
 import dataclasses
 import hashlib
-import io
 import json
 import os
 import platform
@@ -72,7 +71,6 @@ from labml.logger import Text
 from labml_nn.helpers import checkpoint, cli, device, distributed
 from labml_nn.helpers.cli import UserError, flatten
 from labml_nn.helpers.files import atomic_write
-from labml_nn.helpers import distributed
 
 # Where `python -m labml_nn.app` listens by default. The last path element is the "token" the
 # client sends; the local app accepts any.

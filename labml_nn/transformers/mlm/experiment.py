@@ -150,12 +150,12 @@ class Trainer:
     ## Building the run from the configs
 
     `text` is the corpus, `data` its name, `run_dir` where checkpoints go. `processes` says which
-    rank this is under `torchrun` ([distributed training](../../helpers/distributed.html)); `model`
-    replaces the one the configs describe (the benchmarks train variants that way).
+    rank this is under `torchrun` ([distributed training](../../helpers/distributed.html)).
+    `make_model(model configs, vocabulary size, seq_len)` builds the model (the benchmarks train others).
     """
 
     def __init__(self, c: Configs, text: str, on: torch.device, processes=distributed.Processes(),
-                 model: Optional[torch.nn.Module] = None, run_dir=None, data: str = ''):
+                 make_model=TransformerMLM.from_configs, run_dir=None, data: str = ''):
         self.c, self.device, self.processes = c, on, processes
         self.vocabulary = CharVocabulary.from_text(text)
         self.train_ids, self.valid_ids = split(self.vocabulary.encode(text), c.valid_fraction)
@@ -166,7 +166,7 @@ class Trainer:
         torch.manual_seed(c.seed)
         self.generators = {'data': torch.Generator().manual_seed(c.seed + 1),
                            'mask': torch.Generator().manual_seed(c.seed + 2)}
-        self.model = (model or TransformerMLM.from_configs(c.model, len(self.vocabulary), c.seq_len)).to(on)
+        self.model = make_model(c.model, len(self.vocabulary), c.seq_len).to(on)
         distributed.seed_dropout(processes, c.seed)
         # AdamW, with weight decay on the weight matrices only: pulling biases, layer norm
         # gains and embeddings towards zero does not regularize, it only fights the model.

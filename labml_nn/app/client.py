@@ -1,14 +1,15 @@
 """
 ---
-title: Test helpers for the labml app
-summary: Start and stop `python -m labml_nn.app` and training runs as real processes, on 127.0.0.1.
+title: The labml app from Python - start a local server, read a run's metrics
+summary: Start and stop `python -m labml_nn.app` as a real process on 127.0.0.1, wait for it with deadlines, and read runs and metrics through the app's HTTP API; used by the tests, the benchmarks and scripts.
 ---
 
-# Test helpers for the labml app
+# The labml app from Python
 
-The app tests drive real processes, as a user would: the server is `python -m labml_nn.app`, the
-training run is the MLM experiment. These helpers start the server, wait for it with deadlines,
-and talk to the app's HTTP API. Every address is on 127.0.0.1.
+Scripts that want an app of their own (the tests, the [app benchmark](../../bench/bench_app.html),
+a notebook) start the real server, `python -m labml_nn.app`, as a user would, in a process of
+its own. These functions start it, wait for it with deadlines, and talk to the app's HTTP API.
+Every address is on 127.0.0.1.
 """
 
 import base64
@@ -28,9 +29,8 @@ from typing import List, Optional
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+# The folder that holds this `labml_nn`: child processes import the same package from it
+REPO = Path(__file__).resolve().parents[2]
 
 
 def shared_vendor() -> Path:
@@ -45,7 +45,7 @@ def shared_vendor() -> Path:
 
 
 def env() -> dict:
-    """The environment for child processes: this repository importable, no colour codes."""
+    """The environment for child processes: this same package importable, output unbuffered."""
     e = dict(os.environ)
     e['PYTHONPATH'] = str(REPO) + (os.pathsep + e['PYTHONPATH'] if e.get('PYTHONPATH') else '')
     e['PYTHONUNBUFFERED'] = '1'
