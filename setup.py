@@ -33,7 +33,7 @@ setup(
     extras_require={
         # The test suite: pytest, and Playwright to drive Debian's chromium (never its own browser);
         # everything the exporter uses, and the readers it is tested against (transformers, onnxruntime)
-        'test': ['pytest>=8', 'playwright==1.65.2', 'huggingface_hub==2.4.0', 'onnx==1.23.2', 'onnxscript==0.7.2',
+        'test': ['pytest>=8', 'import-linter==2.17', 'playwright==1.65.2', 'huggingface_hub==2.4.0', 'onnx==1.23.2', 'onnxscript==0.7.2',
                  'transformers==5.23.0', 'onnxruntime==1.32.0'],
         # Exporting a model (`python -m labml_nn.transformers.mlm_tools.export`): the model card, and ONNX
         'export': ['huggingface_hub==2.4.0', 'onnx==1.23.2', 'onnxscript==0.7.2'],

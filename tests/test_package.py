@@ -1,0 +1,67 @@
+"""
+The package as a user gets it from `pip install .` (not editable): the bundled model travels
+inside it as package data, so fill-mask works from any folder without a checkout; and the
+bundled model's source files are exactly what the exporter writes today.
+"""
+import json
+import os
+import subprocess
+import sys
+import venv
+
+import pytest
+
+from conftest import ROOT
+from labml_nn.transformers.mlm_tools import export, fill
+
+
+def test_the_shipped_model_sources_are_the_exporters():
+    shipped = {p.name: p.read_text(encoding='utf-8') for p in fill.BUNDLED_MODEL.glob('*.py')}
+    written = export.model_sources()
+    # Rewrite them with `python bench/default_run.py --sources-only` after changing the model's code
+    assert sorted(shipped) == sorted(written)
+    for name, source in written.items():
+        assert shipped[name] == source, f"{name} differs from what the exporter writes"
+
+
+@pytest.fixture(scope='module')
+def installed(tmp_path_factory):
+    r"""
+    A virtual environment with the project installed from a built wheel, not editable. It sees
+    the machine's packages (torch, labml, …) so that nothing is downloaded; the project itself
+    comes only from the wheel.
+    """
+    work = tmp_path_factory.mktemp('install')
+    env_dir = work / 'env'
+    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    python = env_dir / 'bin' / 'python'
+    r = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-w', str(work),
+                        str(ROOT)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    wheel = next(work.glob('labml_nn_mlm-*.whl'))
+    r = subprocess.run([sys.executable, '-m', 'pip', '--python', str(python), 'install', '--no-deps', '--no-index',
+                        str(wheel)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    return python, work
+
+
+def test_fill_works_from_a_wheel_outside_the_repository(installed):
+    python, work = installed
+    elsewhere = work / 'elsewhere'
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    env['OMP_NUM_THREADS'] = '1'
+    # The package imported is the installed one, not this checkout
+    where = subprocess.run([str(python), '-c', 'import labml_nn; print(labml_nn.__file__)'], cwd=elsewhere,
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.strip().startswith(str(work / 'env')), where.stdout
+    r = subprocess.run([str(python), '-m', 'labml_nn.transformers.mlm_tools.fill', '--json',
+                        'To be, or not to b[MASK], that is the question'],
+                       cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    answers = json.loads(r.stdout)
+    # One gap, five answers, each a character with a probability, the text filled in
+    assert len(answers) == 5 and all(len(a['token_str']) == 1 for a in answers)
+    assert answers[0]['sequence'] == f"To be, or not to b{answers[0]['token_str']}, that is the question"
+    assert 0 < sum(a['score'] for a in answers) <= 1.0 + 1e-6
