@@ -115,7 +115,7 @@ def generate_project(root: Path, n: int) -> list[Path]:
     (root / 'mkdocs.yml').write_text(
         'site_name: Generated\n'
         f'theme: {{name: null, custom_dir: {ROOT / "site_src/theme"}, static_templates: [404.html]}}\n'
-        'plugins: [search, {labml_nn_site: {packages: {genpkg: ""}, api: false}}]\n', encoding='utf-8')
+        'plugins: [search, {annotated: {packages: {genpkg: ""}, api: false}}]\n', encoding='utf-8')
     return files
 
 

@@ -105,7 +105,7 @@ def export_bundled(checkpoint: Path, data: str) -> None:
     n, k = agreement['positions'], agreement['k']
     (ROOT / 'bench/results/default_export.md').write_text(
         f"# The exported default run\n\n"
-        f"`pretrained/tiny-shakespeare-mlm/` holds the default run (final validation accuracy "
+        f"`labml_nn/transformers/mlm_tools/pretrained/tiny-shakespeare-mlm/` holds the default run (final validation accuracy "
         f"{agreement['valid_accuracy']:.1%}), exported by `bench/default_run.py` with weights stored as "
         f"**{'float16' if fp16 else 'float32'}**: {size / 1e6:.2f} MB in all.\n\n"
         f"| weights | folder size |\n|---|---|\n"

@@ -20,8 +20,8 @@ is the only module that knows about mkdocs. All it does is call the
 4. **`on_post_build`**: copy KaTeX's stylesheet and fonts; tidy the search index and sitemap.
 5. **`on_serve`**: watch the Python sources too, not just `docs/`.
 
-It is registered as the `annotated` entry point of `mkdocs.plugins` (in this project, as
-`labml_nn_site`). [Use the generator on your project](readme.html) shows how to configure it.
+It is registered as the `annotated` entry point of `mkdocs.plugins`, here and when installed on
+its own. [Use the generator on your project](readme.html) shows how to configure it.
 """
 
 import re

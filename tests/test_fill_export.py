@@ -169,7 +169,7 @@ def test_copied_source_is_ours(exported):
         copied = (exported / name).read_text()
         assert copied == source and 'labml_nn.' not in ''.join(
             line for line in copied.splitlines(keepends=True)[1:] if line.lstrip().startswith('from '))
-        module = {'hugging_face': 'transformers/mlm/hugging_face', 'model': 'transformers/mlm/model',
+        module = {'hugging_face': 'transformers/mlm_tools/hugging_face', 'model': 'transformers/mlm/model',
                   'ranges': 'helpers/ranges'}.get(name[:-3], f'transformers/{name[:-3]}')
         original = (ROOT / 'labml_nn' / f'{module}.py').read_text()
         unrewritten = [line for line in copied.splitlines()[1:]]

@@ -5,6 +5,7 @@ bundled model's source files are exactly what the exporter writes today.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -35,8 +36,12 @@ def installed(tmp_path_factory):
     env_dir = work / 'env'
     venv.create(env_dir, system_site_packages=True, with_pip=False)
     python = env_dir / 'bin' / 'python'
+    # Built from a copy of the checkout's files, so that setuptools' `build/` stays out of it
+    source = work / 'source'
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        '.git', 'node_modules', 'site', 'logs', 'build', 'dist', '*.egg-info', 'test-artifacts', '__pycache__', 'tmp'))
     r = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-w', str(work),
-                        str(ROOT)], capture_output=True, text=True, timeout=600)
+                        str(source)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     wheel = next(work.glob('labml_nn_mlm-*.whl'))
     r = subprocess.run([sys.executable, '-m', 'pip', '--python', str(python), 'install', '--no-deps', '--no-index',

@@ -257,7 +257,7 @@ def small_project(tmp_path: Path, body: str) -> Path:
         use_directory_urls: false
         theme: {{name: null, custom_dir: {ROOT / 'site_src/theme'}}}
         plugins:
-          - labml_nn_site: {{packages: {{pkg: ''}}, api: false}}
+          - annotated: {{packages: {{pkg: ''}}, api: false}}
         '''))
     return tmp_path
 
