@@ -250,7 +250,7 @@ def summary(trainer, checkpoint: Optional[Path], first: int, last: int, wall: fl
               'curve': trainer.metrics.curve, 'checkpoint': str(checkpoint) if checkpoint else None,
               'interrupted': interrupted,
               'stop_signal': int(received or signal.SIGTERM) if interrupted else None,
-              'data': trainer.data, 'device': str(trainer.device), 'config': flatten(c)}
+              'device': str(next(trainer.model.parameters()).device), 'config': flatten(c)}
     if processes.is_distributed:
         # A fingerprint of each rank's weights: DDP keeps them identical, and this shows it
         result['world_size'] = processes.world_size
@@ -264,7 +264,7 @@ def finish(run: Run, result: Dict[str, Any], summary_path: Optional[str]) -> Dic
     updates, says where the checkpoint is or how to resume, and writes the summary file.
     """
     result['app_sent'] = run.app.finish() if run.app.url else None
-    result.update({'run_uuid': run.uuid, 'run_dir': str(run.folder),
+    result.update({'run_uuid': run.uuid, 'run_dir': str(run.folder), 'data': run.data,
                    'machine': f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
                               f"{torch.get_num_threads()} threads"})
     if run.processes.is_main:
