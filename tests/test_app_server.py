@@ -57,7 +57,7 @@ def test_atomic_write_keeps_old_contents_when_a_write_fails(tmp_path, monkeypatc
         real_write(fd, bytes(data[:3]))
         raise OSError(28, 'No space left on device')
 
-    monkeypatch.setattr(store.os, 'write', failing_write)
+    monkeypatch.setattr(files.os, 'write', failing_write)
     with pytest.raises(OSError):
         files.atomic_write(f, b'new contents that never fully arrive')
     monkeypatch.undo()
