@@ -13,6 +13,10 @@ characters of Tiny Shakespeare:
 * [the transformer encoder](transformers/index.html): embeddings and positions, multi-head
   attention, the feed-forward network, pre-norm layers;
 * [the masking procedure](transformers/mlm/index.html) and [the model](transformers/mlm/model.html);
-* [the experiment](transformers/mlm/experiment.html), tracked with labml, and
-  [fill-mask](transformers/mlm_tools/fill.html) for asking a trained model questions.
+* [the experiment](transformers/mlm/experiment.html), tracked with labml;
+* then [using the trained model](transformers/mlm_tools/index.html): fill-mask, export to
+  Hugging Face's tools and ONNX, and what its attention heads do.
+
+The [machinery behind the lessons](helpers/index.html) (the command line, checkpoints,
+processes, labml bookkeeping) is generic and lives apart from them.
 """

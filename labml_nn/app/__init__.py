@@ -17,7 +17,9 @@ the server, started with `python -m labml_nn.app`:
 * [`web.py`](web.html): the app itself with our database set-up swapped in, and what we change
   around it (pacing of the client's posts, the page's libraries served locally);
 * [`store.py`](store.html): a crash-safe file store instead of MongoDB;
-* [`vendor.py`](vendor.html): the page's browser libraries, installed from npm.
+* [`vendor.py`](vendor.html): the page's browser libraries, installed from npm;
+* [`client.py`](client.html): a script's side: start a server of one's own, wait for it, and
+  read runs and metrics through its HTTP API (the tests and the app benchmark use it).
 
 An experiment reports to it through the labml client; how it does so without ever hanging is in
 [`labml_nn/helpers/tracking.py`](../helpers/tracking.html).

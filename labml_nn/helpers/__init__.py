@@ -8,7 +8,10 @@ summary: The command line, checkpoints, devices, labml tracking and atomic file 
 
 The lesson pages ([the masking](../transformers/mlm/index.html), [the model](../transformers/mlm/model.html),
 [the experiment](../transformers/mlm/experiment.html)) read top to bottom because what is not
-about a masked language model lives here, one concern per module:
+about a masked language model lives here, one concern per module. Nothing here imports a
+lesson: an experiment describes what is its own (its configs, its checkpoint `Format`, what a
+step is worth) and the helpers do the rest, for any experiment (a test builds a second one
+on them).
 
 * [`cli`](cli.html): configs declared once as dataclasses become the `key=value` command line,
   its range checks and its `--help` (the comment above a config is its help text); and every
@@ -19,9 +22,12 @@ about a masked language model lives here, one concern per module:
 * [`checkpoint`](checkpoint.html): what a checkpoint holds so that a resumed run continues
   exactly, finding one by run uuid, folder or file, loading it without running code, saving it
   atomically, what may change on resume, and Ctrl-C or SIGTERM turned into "save and stop".
+* [`distributed`](distributed.html): several processes under `torchrun`, each training on its
+  shard of the same global batch, with a result equal to one process's.
 * [`device`](device.html): CPU or GPU (the GPU of each `torchrun` process), bfloat16 autocast.
-* [`tracking`](tracking.html): the labml run, its metrics and summary, readable output in log
-  files, and reporting to the [labml app](../app/index.html) with an exit that never hangs.
+* [`tracking`](tracking.html): a run's set-up (processes, device, configs, resume, app), the
+  labml run, its metrics and summary, readable output in log files, and reporting to the
+  [labml app](../app/index.html) with an exit that never hangs.
 * [`files`](files.html): one `atomic_write` for every file that must survive a crash.
 
 The upstream labml_nn project made the same move when its `labml_nn/helpers` replaced the
