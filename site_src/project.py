@@ -211,8 +211,11 @@ class Project:
 
     def render_all(self, batch: MathBatch):
         files = self.files()
+        # A folder of scripts (no `__init__.py`) is imported as Python runs its scripts: with the
+        # folder itself on the path too, so that scripts importing one another resolve
+        scripts = [p.folder for p in self.packages if not (self.root / p.folder / '__init__.py').exists()]
         api = (self.caches.api.start(self.root, [p.module for p in self.packages if p.module.isidentifier()],
-                                     [p.parent for p in self.packages],
+                                     [p.parent for p in self.packages] + scripts,
                                      [rel for rel, _ in files if rel.suffix == '.py'], self.serving,
                                      footer=self.site_name)
                if self.api else None)
