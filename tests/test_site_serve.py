@@ -170,7 +170,7 @@ def wait_for_refresh(caches, timeout: float = 60):
 
 def api_tex(built, path: str = 'mypkg/softmax.html') -> list[str]:
     """The TeX of the formulas typeset on an API page (from KaTeX's annotations)."""
-    return re.findall(r'<annotation encoding="application/x-tex">(.*?)</annotation>', built.api_pages[path], re.S)
+    return re.findall(r'<annotation encoding="application/x-tex">(.*?)</annotation>', built.api_pages[path], re.DOTALL)
 
 
 @pytest.mark.parametrize('fix', [GOOD, OTHER_FIX], ids=['as-before', 'another-fix'])
