@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
-from labml import logger, monit, tracker
+from labml import logger, tracker
 from labml.logger import Text
 
 from labml_nn.helpers import checkpoint, cli, device, distributed, tracking
@@ -273,7 +273,7 @@ class Trainer:
         tracker.set_global_step(first)
         start = time.perf_counter()
         with checkpoint.stop_on_signals() as signals:
-            for _ in monit.loop(range(first, last)):
+            for _ in tracking.loop(range(first, last)):  # labml's loop, whose time left follows the recent speed
                 loss, correct, total, stop = self.train_step(signals.received is not None)
                 self.metrics.add_step(self.step, loss, correct, total)
                 if self.step % c.valid_every == 0 or self.step == c.steps:
