@@ -310,10 +310,10 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
     return tracking.finish(run, summary, command.summary)
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
     r"""The console entry point: `--help`, or a training run (exit status 128 + signal when stopped)."""
-    cli.main(Configs, train, argv, prog='python -m labml_nn.transformers.mlm.experiment', data_help=DATA_HELP,
-             about="Train a character-level masked language model (BERT's MLM) and report it with labml.")
+    cli.main(Configs, train, argv, prog=prog or cli.program_name('labml_nn.transformers.mlm.experiment'),
+             data_help=DATA_HELP, about="Train a character-level masked language model (BERT's MLM) and report it with labml.")
 
 
 if __name__ == '__main__':
