@@ -163,9 +163,9 @@ def _quiet_labml() -> None:
 # labml's progress line ends with the time spent and the time left, `  0:20m/  0:07m`. labml
 # works out the time left as if every step of the loop, the ones already done included, took
 # as long as the last few: it multiplies that per-step time by *all* the steps, and takes away
-# the time spent. After a slow start the time spent is more than that product, and the line
-# says `0:00m` for the rest of the run (with 782 ms a step for the first minutes and 95 ms
-# after, it read `0:00m` at step 1,000 of 5,400 with seven minutes to go).
+# the time spent. After a slow start (a machine busy with something else for the first
+# minutes) the time spent is more than that product, and the line says `0:00m` for the rest
+# of the run, however long it still takes. `tests/test_progress_eta.py` replays such a run.
 #
 # `loop` is labml's loop with another estimate: the mean time of the steps of the last
 # `RECENT_SECONDS` (at least the last step), times the steps still to come. A change of speed
