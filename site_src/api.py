@@ -99,11 +99,21 @@ def pending_math(page: str):
 # tool does: under `mkdocs serve` it keeps the last reference, and a rebuild after an edit
 # uses that one at once while a background thread makes the new one and writes it into the
 # site when it is ready.
+#
+# The reference it keeps is the last one whose every formula KaTeX typeset, never merely the
+# last one pdoc wrote. A writer who breaks a formula makes pdoc write a reference with the
+# broken formula in it; kept, the build after the fix would start from it, fail on the formula
+# that is no longer in the sources, and leave `mkdocs serve` holding every page request until
+# the file was saved once more. So a reference is kept only once its math is done: by the
+# build that waited for it (`keep`), or by the background refresh once it has published it.
 class ApiReference:
     def __init__(self):
-        # `(hash of the sources, {path: html})` of the last reference, as pdoc wrote it
+        # `(hash of the sources, {path: html})` of the last reference that was typeset in full
         self.cache = None
         self.thread = None
+        # The hash of the sources of the newest pdoc run: an older refresh that ends after a
+        # newer one has started is out of date, and neither published nor kept
+        self.latest = None
 
     def start(self, root: Path, modules: list[str], paths: list[str], sources: list[Path],
               serving: bool, footer: str = ''):
@@ -117,7 +127,9 @@ class ApiReference:
         python_path = os.pathsep.join([str(root / p) for p in dict.fromkeys(paths)]
                                       + [p for p in [os.environ.get('PYTHONPATH')] if p])
         if self.cache and self.cache[0] == key:
+            self.latest = key
             return ('cached', key)
+        self.latest = key
         out = Path(tempfile.mkdtemp(prefix='annotated-api-'))
         proc = subprocess.Popen([sys.executable, '-m', 'site_src.api', f'--footer={footer}', str(out),
                                  *modules],
@@ -139,7 +151,8 @@ class ApiReference:
     def finish(self, handle, publish=None) -> dict[str, str]:
         """pdoc's pages, `{path under api/: html}`, math still pending. For a background
         handle, the last reference comes back now, and `publish(pages)` is called from a
-        thread with the new one when pdoc is done."""
+        thread with the new one when pdoc is done. The pages pdoc made for this build are
+        kept for the next only when the build hands them to `keep`, its math done."""
         if handle[0] == 'cached':
             return dict(self.cache[1])
         if handle[0] == 'background':
@@ -149,9 +162,13 @@ class ApiReference:
             self.thread.start()
             return dict(self.cache[1])
         proc, out, key = handle
-        pages = collect(proc, out)
-        self.cache = (key, pages)
-        return dict(pages)
+        return collect(proc, out)
+
+    def keep(self, handle, pages: dict[str, str]):
+        """Keep the reference that `finish` gave for `handle` (math still pending), once the
+        build has typeset all of it."""
+        if handle[0] not in ('cached', 'background'):
+            self.cache = (handle[-1], dict(pages))
 
     def refresh(self, proc, out, key, publish):
         try:
@@ -159,12 +176,15 @@ class ApiReference:
         except SiteError as e:
             print(f'API reference not updated: {e}', file=sys.stderr)
             return
-        self.cache = (key, dict(pages))
+        if key != self.latest:
+            return
         if publish:
             try:
                 publish(dict(pages))
             except SiteError as e:
                 print(f'API reference not updated: {e}', file=sys.stderr)
+                return
+        self.cache = (key, dict(pages))
 
 
 def collect(proc, out: Path) -> dict[str, str]:

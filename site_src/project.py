@@ -247,10 +247,14 @@ class Project:
                 view = source_page_url(rel)
                 self.source_pages[view] = AnnotatedPage(url=view, source=source, html=source_view(source),
                                                         kind='source', annotated_url=url)
-        pending = self.caches.api.finish(api, self.publish_api) if api else {}
+        reference = self.caches.api.finish(api, self.publish_api) if api else {}
         # The formulas pdoc left join the same batch: one KaTeX process for the whole build
-        pending = add_math(pending, batch)
+        pending = add_math(reference, batch)
         batch.render(self.caches.katex)
+        # Every formula typeset: this reference may serve the next build (never one whose
+        # math failed, which would fail that build too, after the formula is fixed)
+        if api:
+            self.caches.api.keep(api, reference)
         for key, url in fresh:
             page = self.pages[url]
             page.search_html = batch.as_tex(page.search_html)

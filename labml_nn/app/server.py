@@ -68,8 +68,9 @@ INSTALL_HINT = "pip install 'labml-app==0.5.14'  (or: pip install -e '.[app]')"
 PROG = 'labml_nn.app'
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    p = cli.ArgumentParser(prog=PROG, description='Run the labml app locally, with a file store.')
+def parse_args(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> argparse.Namespace:
+    p = cli.ArgumentParser(prog=prog or cli.program_name('labml_nn.app'),
+                           description='Run the labml app locally, with a file store.')
     p.add_argument('--host', default=DEFAULT_HOST,
                    help=f'address to listen on (default {DEFAULT_HOST}: this machine only)')
     p.add_argument('--port', type=_port, default=DEFAULT_PORT,
@@ -236,11 +237,14 @@ def _vendor(cache: Path, *, required: bool) -> Optional[Path]:
         return None
 
 
-def main(argv: Optional[List[str]] = None) -> None:
-    r"""Start-up problems are one line (`labml_nn.app: error: …`) and exit status 2; Ctrl+C stops."""
+def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
+    r"""
+    Start-up problems are one line (`labml_nn.app: error: …`) and exit status 2; Ctrl+C stops.
+    `prog` is the command's name in `--help` (by default, the name it was run by).
+    """
     def body() -> None:
         try:
-            serve(parse_args(argv))
+            serve(parse_args(argv, prog))
         except KeyboardInterrupt:
             pass
     cli.run_command(body, prog=PROG)

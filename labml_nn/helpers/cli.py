@@ -79,8 +79,66 @@ def run_command(body: Callable[[], Optional[int]], prog: Optional[str] = None) -
         sys.exit(status)
 
 
+# ## The name of the command
+#
+# `--help` starts with the command as the user typed it. The same `main` runs under two names:
+# a console script that `pip install` made (`labml-nn-mlm`), or `python -m` and the module. A
+# console script is a file of its own whose name, without `.py`, is `sys.argv[0]`, and it is run
+# as a file, not a module; `python -m` runs a module, and `__main__.__spec__` names it (a
+# package's `__main__` stands for the package: `python -m labml_nn.app`).
+def program_name(module: str, argv0: Optional[str] = None, main_module: Optional[str] = None) -> str:
+    r"""
+    The command the user ran: a console script's name, `python -m` and the module run, or
+    `python -m module` when neither can be told (`argv0` and `main_module` default to this
+    process's `sys.argv[0]` and `__main__` module).
+    """
+    if argv0 is None:
+        argv0 = sys.argv[0] if sys.argv else ''
+    if main_module is None:
+        spec = getattr(sys.modules.get('__main__'), '__spec__', None)
+        main_module = spec.name if spec is not None else ''
+    if main_module:
+        return f"python -m {main_module.removesuffix('.__main__')}"
+    if argv0 and not argv0.endswith('.py') and argv0 not in ('-c', '-'):
+        # pip's launchers on Windows are `name.exe`
+        return Path(argv0).name.removesuffix('.exe')
+    return f"python -m {module}"
+
+
+# ## Options are written in full
+#
+# argparse takes any unambiguous beginning of an option for the option: `--step 100` is
+# `--steps 100`. An abbreviation that means one option today may mean another, or nothing,
+# once an option is added, and a typo that happens to be a prefix is silently accepted. So
+# options must be written in full, and a beginning of one is refused with the full name.
+def refuse_abbreviations(args: List[str], options: List[str]) -> None:
+    r"""A `UserError` for the first `--flag` of `args` that only begins one or more `options`."""
+    for arg in args:
+        if arg == '--':
+            return
+        if not arg.startswith('--'):
+            continue
+        flag = arg.split('=', 1)[0]
+        if flag in options:
+            continue
+        matches = [o for o in options if o.startswith('--') and o.startswith(flag)]
+        if matches:
+            raise UserError(f"{flag}: options are written in full; did you mean {' or '.join(matches)}?")
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    r"""argparse, but a bad argument is a `UserError` (one line) instead of usage and a line."""
+    r"""
+    argparse, but a bad argument is a `UserError` (one line) instead of usage and a line, and
+    an abbreviated option is refused with its full name.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, allow_abbrev=False, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
+        refuse_abbreviations(args, list(self._option_string_actions))
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str):
         raise UserError(f"{message}; run with --help to see the options")

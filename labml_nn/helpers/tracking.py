@@ -8,8 +8,9 @@ summary: Where runs are kept, a labml run for all ranks, the metrics and the sum
 
 *Part of the [machinery behind the lessons](index.html).* This is the only module that
 touches the labml client's internals (`labml.internal`); the
-[experiment](../transformers/mlm/experiment.html) only uses its public `tracker`, `monit`
-and `logger`, and the functions here.
+[experiment](../transformers/mlm/experiment.html) only uses its public `tracker` and
+`logger`, and the functions here (among them `loop`, labml's training loop with a time left
+that [follows the recent speed](#the-time-left)).
 
 ## Where runs are kept
 
@@ -48,6 +49,7 @@ internal class of the pinned client; without it, `connect` says so and logs loca
 """
 
 import atexit
+import collections
 import contextlib
 import dataclasses
 import hashlib
@@ -65,7 +67,8 @@ from urllib.parse import urlsplit
 
 import torch
 import yaml
-from labml import experiment, logger, tracker
+from labml import experiment, logger, monit, tracker
+from labml.internal.monitor import loop as labml_loop
 from labml.logger import Text
 
 from labml_nn.helpers import checkpoint, cli, device, distributed
@@ -151,6 +154,84 @@ def _quiet_labml() -> None:
     _AppTrackThread.stop = stop
     url.AppUrlResponseHandler.handle = handle
     labml_experiment._labml_nn_quiet = True
+
+
+# ## The time left
+#
+# labml's progress line ends with the time spent and the time left, `  0:20m/  0:07m`. labml
+# works out the time left as if every step of the loop, the ones already done included, took
+# as long as the last few: it multiplies that per-step time by *all* the steps, and takes away
+# the time spent. After a slow start (a machine busy with something else for the first
+# minutes) the time spent is more than that product, and the line says `0:00m` for the rest
+# of the run, however long it still takes. `tests/test_progress_eta.py` replays such a run.
+#
+# `loop` is labml's loop with another estimate: the mean time of the steps of the last
+# `RECENT_SECONDS` (at least the last step), times the steps still to come. A change of speed
+# shows in full half a minute later, whatever the run was like before; a validation every few
+# hundred steps is averaged in rather than read as the new speed.
+RECENT_SECONDS = 30.0
+
+
+class _RecentSpeedLoop(labml_loop.Loop):
+    r"""labml's `monit.loop`, whose time left follows the recent speed."""
+
+    def __init__(self, steps, *, monitor, window: float):
+        super().__init__(steps, monitor=monitor, is_track=True, is_print_iteration_time=True)
+        self.window = window
+        # When the loop started, and when each recent step started (the oldest first)
+        self.began_at, self.starts, self.started = 0.0, collections.deque(), 0
+
+    def __iter__(self):
+        self.began_at, self.started = time.monotonic(), 0
+        self.starts.clear()
+        return super().__iter__()
+
+    def __next__(self):
+        value = super().__next__()
+        now = time.monotonic()
+        self.started += 1
+        self.starts.append(now)
+        # Keep the steps that started within the window, and the one before them: the time
+        # from it to the newest start is whole steps
+        while len(self.starts) > 2 and now - self.starts[1] > self.window:
+            self.starts.popleft()
+        return value
+
+    def seconds_per_step(self) -> Optional[float]:
+        r"""The mean time of the recent steps; `None` before a step has ended."""
+        if len(self.starts) < 2:
+            return None
+        return (self.starts[-1] - self.starts[0]) / (len(self.starts) - 1)
+
+    def log_progress(self):
+        now = time.monotonic()
+        per_step = self.seconds_per_step()
+        parts = [('  ', None)]
+        if per_step is None:
+            parts.append((f"{minutes(now - self.began_at)}/  ?:??m  ", Text.meta2))
+            return parts
+        # The steps after the current one, and what is left of the current one
+        current = max(0.0, per_step - (now - self.starts[-1]))
+        left = per_step * max(0, len(self.iterator) - self.started) + current
+        parts.append((f"{per_step * 1000:,.0f}ms", Text.meta))
+        parts.append((f"{minutes(now - self.began_at)}/{minutes(left)}  ", Text.meta2))
+        return parts
+
+
+def minutes(seconds: float) -> str:
+    r"""`  h:mmm` as labml writes a duration: hours, and whole minutes."""
+    whole = int(seconds // 60)
+    return f"{whole // 60:3d}:{whole % 60:02d}m"
+
+
+def loop(steps: range, window: float = RECENT_SECONDS) -> Iterator[int]:
+    r"""`monit.loop(steps)`, with a time left that follows the speed of the last `window` seconds."""
+    from labml.internal.monitor import monitor_singleton
+    monitor = monitor_singleton()
+    monit.loop(steps)  # labml's own set-up of a loop
+    looping = _RecentSpeedLoop(steps, monitor=monitor, window=window)
+    monitor._Monitor__loop = looping
+    return looping
 
 
 # ## A run

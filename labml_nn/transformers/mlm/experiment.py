@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
-from labml import logger, monit, tracker
+from labml import logger, tracker
 from labml.logger import Text
 
 from labml_nn.helpers import checkpoint, cli, device, distributed, tracking
@@ -273,7 +273,7 @@ class Trainer:
         tracker.set_global_step(first)
         start = time.perf_counter()
         with checkpoint.stop_on_signals() as signals:
-            for _ in monit.loop(range(first, last)):
+            for _ in tracking.loop(range(first, last)):  # labml's loop, whose time left follows the recent speed
                 loss, correct, total, stop = self.train_step(signals.received is not None)
                 self.metrics.add_step(self.step, loss, correct, total)
                 if self.step % c.valid_every == 0 or self.step == c.steps:
@@ -310,10 +310,10 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
     return tracking.finish(run, summary, command.summary)
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
     r"""The console entry point: `--help`, or a training run (exit status 128 + signal when stopped)."""
-    cli.main(Configs, train, argv, prog='python -m labml_nn.transformers.mlm.experiment', data_help=DATA_HELP,
-             about="Train a character-level masked language model (BERT's MLM) and report it with labml.")
+    cli.main(Configs, train, argv, prog=prog or cli.program_name('labml_nn.transformers.mlm.experiment'),
+             data_help=DATA_HELP, about="Train a character-level masked language model (BERT's MLM) and report it with labml.")
 
 
 if __name__ == '__main__':

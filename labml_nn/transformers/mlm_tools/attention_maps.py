@@ -172,14 +172,15 @@ def describe(roles: HeadRoles) -> List[str]:
             for role, (layer, head, score) in roles.best.items()]
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
     r"""
     Prints which heads look at the previous, next, same or same-character positions of the
-    texts given, or of `SAMPLE` (the numbers of this page).
+    texts given, or of `SAMPLE` (the numbers of this page). `prog` names the command in
+    `--help` (by default, the name it was run by).
     """
     from labml_nn.transformers.mlm_tools import fill
 
-    parser = cli.ArgumentParser(prog='python -m labml_nn.transformers.mlm_tools.attention_maps',
+    parser = cli.ArgumentParser(prog=prog or cli.program_name('labml_nn.transformers.mlm_tools.attention_maps'),
                                 description='Which attention heads look at which neighbours, for some texts.')
     parser.add_argument('--checkpoint', help='checkpoint, run uuid or export folder (default: the bundled model)')
     parser.add_argument('texts', nargs='*', help="texts of equal length, at most the model's seq_len "

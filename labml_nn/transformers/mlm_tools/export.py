@@ -550,9 +550,12 @@ def export_onnx(model: TransformerMLM, path: Path) -> None:
     program.save(str(path))
 
 
-def main(argv: Optional[List[str]] = None) -> None:
-    r"""The command line; each expected failure is one line on stderr and exit status 2."""
-    parser = cli.ArgumentParser(prog='python -m labml_nn.transformers.mlm_tools.export',
+def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
+    r"""
+    The command line; each expected failure is one line on stderr and exit status 2. `prog`
+    names the command in `--help` (by default, the name it was run by).
+    """
+    parser = cli.ArgumentParser(prog=prog or cli.program_name('labml_nn.transformers.mlm_tools.export'),
                                 description='Export a trained model as a Hugging Face-style folder.')
     parser.add_argument('--checkpoint', required=True, help='checkpoint file, run folder or run uuid')
     parser.add_argument('--out', required=True, help='the folder to write (new or empty)')

@@ -310,9 +310,12 @@ def encode_filled(text: str, guesses: List[List[Guess]], vocabulary: CharVocabul
     return ids
 
 
-def main(argv: Optional[List[str]] = None) -> None:
-    r"""The command line; each expected failure is one line on stderr and exit status 2."""
-    parser = cli.ArgumentParser(prog='python -m labml_nn.transformers.mlm_tools.fill',
+def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
+    r"""
+    The command line; each expected failure is one line on stderr and exit status 2. `prog`
+    names the command in `--help` (by default, the name it was run by).
+    """
+    parser = cli.ArgumentParser(prog=prog or cli.program_name('labml_nn.transformers.mlm_tools.fill'),
                                 description='Print the most likely characters for each [MASK] in a text.')
     parser.add_argument('--checkpoint', help='checkpoint file, run folder, run uuid or export folder '
                                              '(default: the model bundled with the repository)')
