@@ -6,7 +6,7 @@ summary: Start and stop `python -m labml_nn.app` as a real process on 127.0.0.1,
 
 # The labml app from Python
 
-Scripts that want an app of their own (the tests, the [app benchmark](../../bench/bench_app.html),
+Scripts that want an app of their own (the tests, the [app benchmark](../bench/bench_app.html),
 a notebook) start the real server, `python -m labml_nn.app`, as a user would, in a process of
 its own. These functions start it, wait for it with deadlines, and talk to the app's HTTP API.
 Every address is on 127.0.0.1.
