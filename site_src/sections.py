@@ -188,7 +188,8 @@ def page_title(meta: dict, sections: list[Section], rel: str) -> str:
 def parse_markdown(text: str, rel: str) -> SourceFile:
     lines = split_lines(text)
     meta, docs, numbers = split_front_matter(lines, list(range(1, len(lines) + 1)), rel)
-    sections = tidy([Section(docs=docs, docs_lines=numbers)], lines)
+    # (Copies: tidying the prose must not take blank lines off the file's own lines)
+    sections = tidy([Section(docs=list(docs), docs_lines=list(numbers))], lines)
     return SourceFile(path=rel, text=text, lines=lines, kind='markdown',
                       title=page_title(meta, sections, rel),
                       summary=str(meta.get('summary', '') or '').strip(), sections=sections)
