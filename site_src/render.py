@@ -97,8 +97,10 @@ MATH_ENVIRONMENTS = {
 MATH_START = re.compile(r'^[ \t]*(?P<fence>`{3,}|~{3,})|(?P<ticks>`+)|\$\$|\$|\\\(|\\\['
                         r'|\\begin\{(?P<env>[A-Za-z]+\*?)\}|\\.', re.M | re.S)
 BLANK_LINE = re.compile(r'\n[ \t]*\n')
-MATH_CLOSE = {'\\(': re.compile(r'(?<!\\)\\\)'), '\\[': re.compile(r'(?<!\\)\\\]'),
-              '$$': re.compile(r'(?<!\\)\$\$')}
+# What closes `\(`, `\[` and a double dollar
+CLOSING_PARENTHESIS = re.compile(r'(?<!\\)\\\)')
+CLOSING_BRACKET = re.compile(r'(?<!\\)\\\]')
+CLOSING_DOUBLE_DOLLAR = re.compile(r'(?<!\\)\${2}')
 # A placeholder is a number between two characters of Unicode's private use area (other than
 # the two that [katex](katex.html) uses)
 MATH_OPEN, MATH_CLOSE_MARK = '\ue002', '\ue003'
@@ -137,8 +139,9 @@ def find_math(text: str) -> tuple[str, list[Formula]]:
             else:
                 pos = m.end()
             continue
-        if token in MATH_CLOSE:
-            closing = MATH_CLOSE[token].search(text, m.end())
+        if token in ('$$', '\\(', '\\['):
+            closing = {'$$': CLOSING_DOUBLE_DOLLAR, '\\(': CLOSING_PARENTHESIS,
+                       '\\[': CLOSING_BRACKET}[token].search(text, m.end())
             if closing:
                 end, tex, display = closing.end(), text[m.end():closing.start()], token != '\\('
         elif m.group('env'):
