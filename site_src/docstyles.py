@@ -73,7 +73,7 @@ def convert(lines: list[str]) -> tuple[list[str], list[int]]:
 # What any of the styles needs to be present: a cheap test that lets Markdown docstrings
 # through untouched
 STYLE_HINT = re.compile(r'::|^\s*:\w+[^:\n]*:|^\s*>>>|^\s*[-=~^"\'*+#]{3,}\s*$|^\s*[A-Z][A-Za-z ]+:\s*$'
-                        r'|:\w+:`', re.M)
+                        r'|:\w+:`|^\s*\.\.\s|\]_', re.M)
 
 
 # A fence: a line of three backticks, which a rule writes around code at the given indent
@@ -397,7 +397,8 @@ def doctests(out, origin):
 # ## Roles, links and titles
 #
 # `` :math:`x^2` `` is math, `` :func:`~pkg.mod.name` `` the code `name` (Sphinx shows the last
-# part after a `~`), `` `text <url>`_ `` a link. A title underlined (or over- and underlined)
+# part after a `~`), `` `text <url>`_ `` a link, `.. [WRW] Wheeler` a citation shown as
+# `[WRW] Wheeler`, and `[WRW]_` a reference to it. A title underlined (or over- and underlined)
 # with a row of `=`, `-`, `~`, `^`… is a heading: `=` and `-` keep the levels Markdown gives
 # them, the others come after, in the order the docstring uses them.
 MATH_ROLE = re.compile(r'(?<![`\w]):math:`([^`]+)`')
@@ -406,6 +407,9 @@ REST_LINK = re.compile(r'(?<![`\w])`([^`<]+?)\s*<([^`>]+)>`__?')
 # Code spans of two or more backticks may show roles as they are written
 LONG_CODE_SPAN = re.compile(r'(``+)(?!`).+?(?<!`)\1(?!`)')
 UNDERLINE = re.compile(r'\s*([=\-~^"\'*+#:._])\1{2,}\s*')
+# A citation, `.. [WRW] Wheeler, …`, and a reference to it, `[WRW]_`
+CITATION = re.compile(r'^(\s*)\.\.\s+(\[[^\]]+\])(?=\s)')
+CITATION_REFERENCE = re.compile(r'(\[[\w.-]+\])_(?!\w)')
 
 
 def role_text(m) -> str:
@@ -429,6 +433,8 @@ def roles_and_titles(out, origin):
     for i, line in enumerate(out):
         if i in fenced:
             continue
+        if '[' in line:
+            out[i] = line = CITATION_REFERENCE.sub(r'\1', CITATION.sub(r'\1\2', line))
         if '`' in line:
             done, at = [], 0
             for span in (LONG_CODE_SPAN.finditer(line) if '``' in line else ()):

@@ -124,7 +124,8 @@ def discover(root: Path, package: Package) -> list[PurePosixPath]:
     top = root / package.folder
     for path in sorted(top.rglob('*')):
         rel = path.relative_to(root)
-        if path.suffix not in ('.py', '.md') or not path.is_file():
+        # (A hidden file, `.notes.md`, is not for readers: mkdocs would not publish it either)
+        if path.suffix not in ('.py', '.md') or not path.is_file() or path.name.startswith('.'):
             continue
         folders = path.relative_to(top).parts[:-1]
         if any(skipped_folder(top.joinpath(*folders[:i + 1])) for i in range(len(folders))):

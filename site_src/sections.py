@@ -274,6 +274,16 @@ def in_markdown(docs: list[str], numbers: list[int]) -> tuple[list[str], list[in
     return docs, [numbers[i] for i in origin]
 
 
+# The lines a docstring takes out of the code column. A closing line that is nothing but the
+# quotes and a comment for tools (`"""  # noqa: E501`) stays in the code, with its comment.
+def docstring_span(doc: ast.Expr, lines: list[str]) -> range:
+    last = lines[doc.end_lineno - 1]
+    if (doc.end_lineno > doc.lineno and last[doc.end_col_offset:].strip()
+            and not last.encode()[:doc.end_col_offset].decode().strip().strip('\'"')):
+        return range(doc.lineno, doc.end_lineno)
+    return range(doc.lineno, doc.end_lineno + 1)
+
+
 # ## Comments
 #
 # Some comments are instructions to tools, not prose: a `#!` line, an encoding declaration,
@@ -366,7 +376,7 @@ def parse_python(text: str, rel: str) -> SourceFile:
         docs, numbers = docstring_lines(doc, lines)
         meta, docs, numbers = split_front_matter(docs, numbers, rel)
         docs, numbers = in_markdown(docs, numbers)
-        skipped.update(range(doc.lineno, doc.end_lineno + 1))
+        skipped.update(docstring_span(doc, lines))
         start(1, Section(docs=docs, docs_lines=numbers))
     else:
         start(1, Section())
@@ -380,7 +390,7 @@ def parse_python(text: str, rel: str) -> SourceFile:
         if doc:
             docs, numbers = in_markdown(*docstring_lines(doc, lines))
             start(first, Section(docs=docs, docs_lines=numbers))
-            skipped.update(range(doc.lineno, doc.end_lineno + 1))
+            skipped.update(docstring_span(doc, lines))
             # The body after the docstring is a section of its own
             start(doc.end_lineno + 1, Section())
         else:

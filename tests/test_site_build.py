@@ -481,3 +481,21 @@ def test_benchmarks_page_shows_the_recorded_time_to_accuracy(site):
         assert re.search(rf'<td>{row[0]}</td>\s*<td>{row[1]}</td>', page), row
     # The recorded page's own links were re-based to this page, and resolve (test above)
     assert 'href="bench/time_to_accuracy.html"' in page
+
+
+def test_the_faithfulness_check_finds_nothing_lost_in_the_gallery():
+    """bench/faithfulness.py, on the stranger's gallery: every code line once, in order, as
+    written; every prose word on the page; no formula failing or left as text; every line link
+    opening its lines."""
+    sys.path.insert(0, str(ROOT / 'bench'))
+    try:
+        import faithfulness
+    finally:
+        sys.path.remove(str(ROOT / 'bench'))
+    figures, problems = faithfulness.check(STRANGER)
+    assert not problems, problems
+    assert figures['files'] == 18 and figures['pages_missing'] == 0
+    assert figures['code_lines'] > 50 and figures['prose_words'] > 700 and figures['line_links'] > 30
+    for key in ('code_lines_lost', 'code_lines_duplicated', 'code_lines_out_of_order', 'code_lines_altered',
+                'prose_words_lost', 'formula_failures', 'raw_tex_left', 'line_links_broken'):
+        assert figures[key] == 0, key
