@@ -120,7 +120,7 @@ def wrap_in_fence(out, origin, start, end, indent, info='', opener=None):
 # `.. math::` is display math, one formula per paragraph of its body; `.. code-block:: lang`
 # is fenced code; notes, warnings and their kin are `!!! note` blocks, which the renderer
 # draws as boxes (their body indented by four spaces, as that syntax wants).
-DIRECTIVE = re.compile(r'^(\s*)\.\.\s+([\w-]+)::\s*(.*)$')
+DIRECTIVE = re.compile(r"^(\s*)\.\.\s+([\w-]+)\s?::\s*(.*)$")
 NOTES = {'note': 'note', 'warning': 'warning', 'tip': 'tip', 'hint': 'tip', 'important': 'important',
          'caution': 'caution', 'danger': 'danger', 'error': 'error', 'attention': 'attention',
          'seealso': 'note', 'todo': 'note', 'admonition': 'note',
