@@ -144,6 +144,11 @@ def find_math(text: str) -> tuple[str, list[Formula]]:
                        '\\[': CLOSING_BRACKET}[token].search(text, m.end())
             if closing:
                 end, tex, display = closing.end(), text[m.end():closing.start()], token != '\\('
+                # Markdown writes `\[1\]` for brackets that are not a link: `\[` is math when it
+                # starts a line, or holds something only TeX writes
+                if (token == '\\[' and text[text.rfind('\n', 0, start) + 1:start].strip()
+                        and not re.search(r'[\\^_{}=]', tex)):
+                    end = None
         elif m.group('env'):
             if m.group('env') in MATH_ENVIRONMENTS:
                 end = environment_end(text, m.group('env'), m.end())

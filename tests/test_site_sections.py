@@ -583,3 +583,11 @@ def test_a_markdown_file_starting_with_a_blank_line_keeps_it():
     source = gallery('src/stargaze/styles/blank_start.md')
     assert source.lines[0] == '' and len(source.lines) == 5
     assert source.sections[0].docs_lines[0] == 2 and source.line_range(source.sections[0]) == (2, 5)
+
+
+def test_escaped_brackets_are_text_unless_they_hold_tex_or_start_a_line():
+    batch = MathBatch()
+    html = render_markdown(['See \\[1\\] and \\[optional\\], but \\[x^2\\] and', '\\[', 'y', '\\]'],
+                           [1, 2, 3, 4], 'f.py', batch)
+    assert batch.formulas == [('x^2', True), ('y', True)]
+    assert html.startswith('<p>See [1] and [optional], but ')
