@@ -244,6 +244,21 @@ def prose_words(line: str) -> list[str]:
     return words(line)
 
 
+# Front matter (YAML between two `---` lines opening the first prose of a file, in a docstring
+# or in comments) is metadata: only its title and summary are for readers, as the page's
+# title and description. The lines of its other keys are not counted.
+def front_matter_lines(lines: list[str], prose: set[int]) -> set[int]:
+    def bare(n):
+        return re.sub(r'^\s*(#+\s?|[rRuU]?(\"\"\"|\'\'\'))', '', lines[n - 1]).strip()
+    order = [n for n in sorted(prose) if bare(n)]
+    if not order or bare(order[0]) != '---':
+        return set()
+    for i, n in enumerate(order[1:], 1):
+        if bare(n) == '---':
+            return {m for m in range(order[0], n + 1) if not re.match(r'(title|summary)\s*:', bare(m))}
+    return set()
+
+
 # Math left as text in the prose: its delimiters, or dollars around something TeX-like. (A
 # `\int` that an author wrote without delimiters is text as written, and is not counted.)
 RAW_TEX = re.compile(r'\${2}|\\[(\[]|\\begin\{|\$[^$\s][^$\n]*[\\^_{][^$\n]*\$')
@@ -281,6 +296,7 @@ def check_file(root: Path, site: Path, rel: PurePosixPath, figures: dict, proble
     figures['code_lines_duplicated'] += sum(c - 1 for c in counts.values())
     figures['code_lines_out_of_order'] += sum(1 for a, b in zip(numbers, numbers[1:]) if b <= a)
     expected = collections.Counter()
+    metadata = front_matter_lines(lines, prose - set(counts))
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -293,7 +309,8 @@ def check_file(root: Path, site: Path, rel: PurePosixPath, figures: dict, proble
             problems.append(f'{rel}:{n}: code line not on the page: {line.strip()[:60]}')
             continue
         figures['prose_lines'] += 1
-        expected.update(prose_words(line))
+        if n not in metadata:
+            expected.update(prose_words(line))
     available = collections.Counter(words(' '.join([*page.prose, *page.extra, page.title, page.description])))
     lost = {w: c - available[w] for w, c in expected.items() if c > available[w]}
     figures['prose_words'] += sum(expected.values())

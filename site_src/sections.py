@@ -171,12 +171,13 @@ def split_front_matter(docs: list[str], numbers: list[int], rel: str):
 
 
 def page_title(meta: dict, sections: list[Section], rel: str) -> str:
-    """The title: from the front matter, else the first `# heading`, else the file name."""
+    """The title: from the front matter, else the first `# heading` (or `<h1>`) of the first
+    prose, else the file name."""
     if meta.get('title'):
         return str(meta['title']).strip()
-    for section in sections[:1]:
+    for section in [s for s in sections if s.has_docs()][:1]:
         for line in section.docs:
-            m = re.match(r'#\s+(.+?)\s*#*\s*$', line)
+            m = re.match(r'#\s+(.+?)\s*#*\s*$', line) or re.search(r'<h1[^>]*>\s*(.+?)\s*</h1>', line)
             if m:
                 return m.group(1)
     return Path(rel).stem
@@ -316,6 +317,30 @@ def statement_end(node: ast.stmt, lines: list[str], comments: dict[int, str]) ->
     return end
 
 
+# The front matter in comments: the first comments of the file (after a `#!` line or an
+# encoding), from a `---` line to the next, when they hold a YAML mapping. Anything else is
+# prose as usual: a row of dashes at the top of a file is not an error.
+def comment_front_matter(lines: list[str], comments: dict[int, str]) -> dict:
+    first = min(comments, default=None)
+    if first is None or comments[first].strip() != '---':
+        return {}
+    if any(lines[n - 1].strip() and not lines[n - 1].lstrip().startswith('#') for n in range(1, first)):
+        return {}
+    end = first + 1
+    while end in comments and comments[end].strip() != '---':
+        end += 1
+    if end not in comments:
+        return {}
+    block = list(range(first, end + 1))
+    try:
+        meta, rest, _ = split_front_matter([comments[n] for n in block], block, '')
+    except SiteError:
+        return {}
+    if not meta or rest:
+        return {}
+    return {**meta, 'lines': block}
+
+
 # A notebook cell marker, as Jupytext, VS Code and Spyder write them; the title is what follows
 # the marker, less a `[markdown]` cell type and `key=value` attributes
 CELL_MARKER = re.compile(r'\s*%%(?!%)(?:\s*\[\w+\])?((?:\s+(?![\w-]+=)[^\s].*?)?)(?:\s+[\w-]+=.*)?\s*$')
@@ -355,6 +380,12 @@ def parse_python(text: str, rel: str) -> SourceFile:
 
     starts: dict[int, Section] = {}
     skipped: set[int] = set()
+    # Front matter may also be a block of comments at the top of the file (Jupytext writes its
+    # notebook's metadata so): not shown, and its `title` and `summary` count as the page's
+    comment_meta = comment_front_matter(lines, comments)
+    for number in comment_meta.pop('lines', ()):
+        del comments[number]
+        skipped.add(number)
     # Notebook cells (`# %%`, `# %% [markdown]`, `# %% A title`) each start a section. The
     # marker is not shown; a title after it is the cell's prose.
     for number in [n for n, text in comments.items() if CELL_MARKER.match(text)]:
@@ -375,10 +406,12 @@ def parse_python(text: str, rel: str) -> SourceFile:
     if doc:
         docs, numbers = docstring_lines(doc, lines)
         meta, docs, numbers = split_front_matter(docs, numbers, rel)
+        meta = meta or comment_meta
         docs, numbers = in_markdown(docs, numbers)
         skipped.update(docstring_span(doc, lines))
         start(1, Section(docs=docs, docs_lines=numbers))
     else:
+        meta = comment_meta
         start(1, Section())
 
     # Every definition, nested or not, in methods and in functions

@@ -591,3 +591,17 @@ def test_escaped_brackets_are_text_unless_they_hold_tex_or_start_a_line():
                            [1, 2, 3, 4], 'f.py', batch)
     assert batch.formulas == [('x^2', True), ('y', True)]
     assert html.startswith('<p>See [1] and [optional], but ')
+
+
+def test_front_matter_in_comments_is_hidden_and_a_html_heading_is_a_title():
+    source = gallery('examples/orbits/header.py')
+    assert source.title == 'Energy, checked'
+    assert summary(source) == [('<h1>Energy, checked</h1>', []), ('', [15])]
+    assert not any('jupytext' in line for s in source.sections for line in s.docs)
+    # A row of dashes at the top that holds no YAML mapping is prose as usual
+    assert comment_front_matter(['# ---', '# just a rule', '# ---'], {1: '---', 2: 'just a rule', 3: '---'}) == {}
+
+
+def comment_front_matter(lines, comments):
+    from site_src.sections import comment_front_matter as under_test
+    return under_test(lines, comments)
