@@ -289,9 +289,9 @@ def list_entry(text: str, described: bool, numpy: bool) -> str:
 
 # ## Google sections
 #
-# A known title and a colon, alone on its line, with its entries indented below. Notes and
-# warnings become `!!! note` blocks; the others a title in bold, their entries list items
-# (arguments, exceptions) or text (what is returned, examples), moved left so that Markdown
+# A known title and a colon, alone on its line, with its entries indented on the lines right
+# below it. Notes and warnings become `!!! note` blocks; the others a title in bold, their
+# entries list items (arguments, exceptions) or text (examples), moved left so that Markdown
 # does not read their indentation as code.
 GOOGLE_TITLE = re.compile(
     r'^(\s*)(Args|Arguments|Parameters|Params|Keyword Args|Keyword Arguments|Kwargs|Other Args|'
@@ -308,10 +308,10 @@ def google_sections(out, origin):
             i += 1
             continue
         ind, title = len(m.group(1)), m.group(2)
+        # The entries follow the title at once: after a blank line, an indented block is
+        # Markdown's code block, and is left to be one
         j = i + 1
-        while j < len(out) and not out[j].strip():
-            j += 1
-        if j >= len(out) or indent_of(out[j]) <= ind:
+        if j >= len(out) or not out[j].strip() or indent_of(out[j]) <= ind:
             i += 1
             continue
         end = block_end(out, j, ind)
