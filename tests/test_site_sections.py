@@ -605,3 +605,10 @@ def test_front_matter_in_comments_is_hidden_and_a_html_heading_is_a_title():
 def comment_front_matter(lines, comments):
     from site_src.sections import comment_front_matter as under_test
     return under_test(lines, comments)
+
+
+def test_a_markdown_code_block_under_a_section_like_title_stays_code():
+    from site_src.docstyles import convert
+    markdown = ['Example:', '', '    x = 1', '    y = 2']
+    assert convert(markdown) == (markdown, [0, 1, 2, 3])
+    assert convert(['Args:', '    x (int): the x.'])[0] == ['**Args:**', '- `x` (*int*): the x.']
