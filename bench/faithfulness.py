@@ -247,7 +247,7 @@ def prose_words(line: str) -> list[str]:
 # Front matter (YAML between two `---` lines opening the first prose of a file, in a docstring
 # or in comments) is metadata: only its title and summary are for readers, as the page's
 # title and description. The lines of its other keys are not counted.
-def front_matter_lines(lines: list[str], prose: set[int]) -> set[int]:
+def front_matter_lines(lines: list[str], prose: set[int], whole: bool = False) -> set[int]:
     def bare(n):
         return re.sub(r'^\s*(#+\s?|[rRuU]?(\"\"\"|\'\'\'))', '', lines[n - 1]).strip()
     order = [n for n in sorted(prose) if bare(n)]
@@ -255,7 +255,7 @@ def front_matter_lines(lines: list[str], prose: set[int]) -> set[int]:
         return set()
     for i, n in enumerate(order[1:], 1):
         if bare(n) == '---':
-            return {m for m in range(order[0], n + 1) if not re.match(r'(title|summary)\s*:', bare(m))}
+            return {m for m in range(order[0], n + 1) if whole or not re.match(r'(title|summary)\s*:', bare(m))}
     return set()
 
 
@@ -279,7 +279,10 @@ def check_file(root: Path, site: Path, rel: PurePosixPath, figures: dict, proble
     page_path = site / url
     figures['files'] += 1
     if not page_path.is_file():
-        if any(line.strip() for line in lines):
+        # A file of nothing but front matter (a stub that redirects elsewhere) has nothing to show
+        metadata = front_matter_lines(lines, set(range(1, len(lines) + 1)), whole=True)
+        if any(line.strip() and n not in metadata and not re.fullmatch(r'\s*[rRuU]?("{3}|\'{3})\s*', line)
+               for n, line in enumerate(lines, 1)):
             problems.append(f'{rel}: no page at {url}')
             figures['pages_missing'] += 1
         return

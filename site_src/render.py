@@ -81,10 +81,10 @@ def make_parser() -> MarkdownIt:
 # ## Math, found before Markdown
 #
 # One scan of the text finds, left to right, what could open a formula, and skips what
-# cannot hold one: fenced code blocks and code spans, and escaped characters (`\$`). A
-# formula never spans a blank line. `$…$` follows the usual rules that keep prices out: no
-# space just inside the dollars, no digit just before the opening one or after the closing
-# one (`$5 and $10`).
+# cannot hold one: fenced code blocks and code spans, and escaped characters (`\$`). Only an
+# environment, which says where it ends, may span a blank line. `$…$` follows the rules that
+# keep prices and shell prompts out: no space just after the opening dollar (`$ python
+# train.py`), no digit just before it or just after the closing one (`$5 and $10`).
 #
 # The environments of LaTeX's `amsmath` that make display math, and the ones that normally
 # sit inside display math but that authors also write on their own. (KaTeX lacks `multline`,
@@ -161,7 +161,8 @@ def find_math(text: str) -> tuple[str, list[Formula]]:
             # An escaped character (`\$`, `\\`): never math
             pos = m.end()
             continue
-        if end is None or not tex.strip() or BLANK_LINE.search(text, start, end):
+        # (An environment ends where it says; between `$` signs, a blank line ends a paragraph)
+        if end is None or not tex.strip() or (not m.group('env') and BLANK_LINE.search(text, start, end)):
             pos = m.end()
             continue
         line = text.count('\n', 0, start)
@@ -188,7 +189,7 @@ def inline_dollar_end(text: str, start: int) -> int | None:
         if text[close - 1] != '\\':
             break
         close += 1
-    if text[close - 1].isspace() or text[close + 1:close + 2].isdigit():
+    if text[close + 1:close + 2].isdigit():
         return None
     return close + 1
 

@@ -612,3 +612,12 @@ def test_a_markdown_code_block_under_a_section_like_title_stays_code():
     markdown = ['Example:', '', '    x = 1', '    y = 2']
     assert convert(markdown) == (markdown, [0, 1, 2, 3])
     assert convert(['Args:', '    x (int): the x.'])[0] == ['**Args:**', '- `x` (*int*): the x.']
+
+
+def test_a_space_before_the_closing_dollar_and_blank_lines_in_an_environment():
+    batch = MathBatch()
+    render_markdown(['If gated, $f(x W_1) \\otimes (x V) $', '', '$ python train.py and $ ls', '',
+                     '\\begin{align}', '', 'a &= b \\\\', '', 'c &= d', '\\end{align}'],
+                    list(range(1, 11)), 'f.py', batch)
+    assert batch.formulas == [('f(x W_1) \\otimes (x V)', False),
+                              ('\\begin{align}\n\na &= b \\\\\n\nc &= d\n\\end{align}', True)]
