@@ -224,7 +224,7 @@ MARKUP = [
     re.compile(r'(?::\w+)?:\w+:(?=`)'),                          # reST roles
     re.compile(r'^\s*:(param|parameter|arg|argument|key|keyword|kwarg|kwparam|type|returns?|rtype|'
                r'raises?|except|exception|var|ivar|cvar|vartype|yields?|ytype)\b'),  # reST fields
-    re.compile(r'^\s*\.\.\s+[\w-]+::'),                          # reST directives
+    re.compile(r'^\s*\.\.\s+[\w-]+\s?::'),                       # reST directives
     re.compile(r'^\s*:[\w-]+:.*$'),                              # reST directive options
     re.compile(r'^\s*(!!!|\?\?\?\+?)\s+[\w-]+(?=\s+")'),          # a titled note's kind
     re.compile(r'</?[a-z][a-z0-9]*(\s[^<>]*)?/?>'),               # HTML tags
