@@ -22,8 +22,9 @@ block or a run-on paragraph, the `*` of a literal block turn into italics, and `
 stays raw. This module rewrites them into Markdown *before* the prose is rendered: entries
 become list items, notes become `!!! note` blocks, literal blocks and doctests (`>>>`) become
 fenced code, `.. math::` becomes `$$…$$`. It works one line at a time and keeps each line where
-it was, so that every line still knows its line number in the source; only a fence that closes
-a block at the very end of a docstring is a line of its own.
+it was, so that every line still knows its line number in the source; the few lines it has to
+add (a fence where no blank line was free for it, the text of `.. note:: Text` under its box's
+title) share the number of the line next to them.
 
 The rules only fire on what Markdown never writes (a `:param` field, a line ending in `::`, a
 section title whose entries are indented below it), so Markdown docstrings pass unchanged.
