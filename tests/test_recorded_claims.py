@@ -137,4 +137,5 @@ def test_site_speed():
     assert ms['ours'] <= ms['pycco']
     assert_quoted('docs/benchmarks.md', f"{scale['formulas_typeset']:,} formulas typeset",
                   f"took {ms['ours']:.1f} ms per module against pycco's {ms['pycco']:.1f} ms",
-                  f"the build took {ms['ours_api']:.1f} ms per module")
+                  f"the build took {ms['ours_api']:.1f} ms per module",
+                  f"a load average of {recorded('site')['load_average_end']:.0f}")
