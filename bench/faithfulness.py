@@ -1,4 +1,4 @@
-"""Faithfulness check: does every annotated page show all of its source, once, where it says?
+r"""Faithfulness check: does every annotated page show all of its source, once, where it says?
 
     python bench/faithfulness.py PROJECT_DIR [--name owner/repo --commit SHA] [--record]
 
@@ -21,7 +21,8 @@ sources, file by file:
   names (`:param`, `:func:`), directive names (`.. math::`), notebook cell markers, HTML tags.
   A formula's words are its TeX, read from the MathML annotation KaTeX writes.
 * **Formulas.** A formula KaTeX cannot typeset fails the build: each such error is counted. In
-  a built page, TeX left as text in the prose (a `\\command`, or `$` around TeX) is counted too.
+  a built page, math left as text in the prose (`$$`, `\(`, `\[`, `\begin{`, or `$` around
+  TeX) is counted too.
 * **Line links.** Every section's link to its lines must open the file's source view, whose
   line `L<n>` is line `n` of the file, and span the section's code.
 
