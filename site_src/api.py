@@ -49,7 +49,7 @@ from pathlib import Path
 
 from . import SiteError
 from .katex import MathBatch
-from .sections import literal_as_written, split_front_matter, split_lines
+from .sections import in_markdown, literal_as_written, split_front_matter, split_lines
 
 
 # ## Math in the reference
@@ -72,6 +72,7 @@ def docstring_html(docstring: str) -> Html:
     lines = docstring.split('\n')
     numbers = list(range(1, len(lines) + 1))
     _, lines, numbers = split_front_matter(lines, numbers, 'docstring')
+    lines, numbers = in_markdown(lines, numbers)
     html_text = render_markdown(lines, numbers, 'api', PendingMath())
     return Html(RELATIVE_LINK.sub(r'href="annotated-rel:\1"', html_text))
 
@@ -85,9 +86,14 @@ RELATIVE_LINK = re.compile(r'href="(?![a-zA-Z][a-zA-Z0-9+.-]*:|/)([^"]*)"')
 PENDING = re.compile(r'<span class="pending-math" data-display="([01])" data-tex="([^"]*)"></span>')
 
 
-def pending_math(page: str):
-    """Yield `(markup, tex, display)` for each formula pdoc left in a page."""
-    for m in PENDING.finditer(page):
+# The search index (`search.js`) holds each entry's HTML in a JSON string, its quotes escaped
+PENDING_IN_JSON = re.compile(PENDING.pattern.replace('"', r'\\"').replace(r'[^\\"]', r'[^"\\]'))
+
+
+def pending_math(page: str, in_json: bool = False):
+    """Yield `(markup, tex, display)` for each formula pdoc left in a page (or in the search
+    index's JSON)."""
+    for m in (PENDING_IN_JSON if in_json else PENDING).finditer(page):
         tex = base64.b64decode(html.unescape(m.group(2))).decode('utf-8')
         yield m.group(0), tex, m.group(1) == '1'
 
@@ -208,7 +214,7 @@ def add_math(pages: dict[str, str], batch: MathBatch) -> dict[str, str]:
     """Swap each pending formula for the batch's placeholder."""
     done = {}
     for path, page in pages.items():
-        for markup, tex, display in pending_math(page):
+        for markup, tex, display in pending_math(page, in_json=path.endswith('.js')):
             page = page.replace(markup, batch.add(tex, display, f'api/{path}'))
         done[path] = page
     return done
@@ -346,6 +352,7 @@ def main(argv: list[str]) -> int:
     import pdoc.doc
     import pdoc.doc_ast
     import pdoc.render
+    import pdoc.search
     docstrings_as_written(pdoc.doc, pdoc.doc_ast)
     # pdoc warns about what it cannot document well (name-mangled attributes, for one): the
     # reference is made all the same, and the warnings would only bury the build's output
@@ -355,6 +362,9 @@ def main(argv: list[str]) -> int:
     pdoc.render.configure(docformat='markdown', show_source=False, math=False, search=True,
                           footer_text=footer)
     pdoc.render.env.filters['to_html'] = docstring_html
+    # The search index's entries too: their formulas are typeset like the pages' (pdoc's own
+    # converter would leave the TeX raw in the search results)
+    pdoc.search.to_html = docstring_html
     pdoc.pdoc(*argv[1:], output_directory=Path(argv[0]))
     return 0
 

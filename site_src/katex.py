@@ -133,8 +133,11 @@ class MathBatch:
             self.node.proc.wait()
             self.node = None
 
-    def substitute(self, html: str) -> str:
-        """Put the rendered formulas in place of the placeholders."""
+    def substitute(self, html: str, in_json: bool = False) -> str:
+        """Put the rendered formulas in place of the placeholders (`in_json`: inside the
+        strings of a JSON text, escaped for them)."""
+        if in_json:
+            return PLACEHOLDER.sub(lambda m: json.dumps(self.html[int(m.group(1))])[1:-1], html)
         return PLACEHOLDER.sub(lambda m: self.html[int(m.group(1))], html)
 
     def as_tex(self, html: str) -> str:

@@ -102,7 +102,11 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
                     if page.kind == 'annotated' else
                     {'title': f'Source of {page.source.path}', 'source_view': 'true'})
             content = ''.join(f'{k}: {v if v == "true" else json.dumps(v)}\n' for k, v in meta.items() if v)
-            files.append(File.generated(config, src_uri, content=f'---\n{content}---\n'))
+            file = File.generated(config, src_uri, content=f'---\n{content}---\n')
+            # mkdocs makes a `README.md` its folder's `index.html`; the page keeps its own address
+            if file.url != url:
+                file.dest_uri, file.url = url, url
+            files.append(file)
         # A project without a home page gets one: the map of its pages
         if files.get_file_from_path('index.md') is None:
             files.append(File.generated(config, 'index.md', content=f'# {config.site_name}\n\n{MAP_MARKER}\n'))

@@ -126,7 +126,8 @@ def discover(root: Path, package: Package, exclude: tuple = ()) -> list[PurePosi
     top = root / package.folder
     for path in sorted(top.rglob('*')):
         rel = path.relative_to(root)
-        if path.suffix not in ('.py', '.md') or not path.is_file():
+        # (A hidden file, `.notes.md`, is not for readers: mkdocs would not publish it either)
+        if path.suffix not in ('.py', '.md') or not path.is_file() or path.name.startswith('.'):
             continue
         folders = path.relative_to(top).parts[:-1]
         if any(skipped_folder(top.joinpath(*folders[:i + 1])) for i in range(len(folders))):
@@ -268,7 +269,7 @@ class Project:
         for page in self.source_pages.values():
             page.crumbs = self.crumbs(page.annotated_url, last=True)
         annotated = {p.api_url: p.url for p in self.pages.values()}
-        self.api_pages = {path: dress_page(path, batch.substitute(page), annotated.get(f'api/{path}'))
+        self.api_pages = {path: dress_page(path, batch.substitute(page, path.endswith('.js')), annotated.get(f'api/{path}'))
                           for path, page in pending.items()}
 
     # A run is a JSON file, or a mapping with the file under `run` and the words of its chart
@@ -291,7 +292,7 @@ class Project:
         for path, page in pages.items():
             target = Path(self.site_dir) / 'api' / path
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(dress_page(path, batch.substitute(page), annotated.get(f'api/{path}')),
+            target.write_text(dress_page(path, batch.substitute(page, path.endswith('.js')), annotated.get(f'api/{path}')),
                               encoding='utf-8')
 
     # Breadcrumbs: each folder above the page, linked to its `index.html` (or its readme) where

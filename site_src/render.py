@@ -14,14 +14,11 @@ that string to the theme.
 
 Markdown and TeX fight over the same characters: `_` is emphasis in one and a subscript in the
 other, `\\` is an escape in both, and `*` is emphasis or multiplication. The usual trick of
-letting Markdown run and hoping the TeX survives garbles formulas like $a_i * b_j$. So the
-Markdown parser itself must know about math: the `dollarmath` plugin of markdown-it-py parses
-`$…$` and `$$…$$` (including `$$…$$` in the middle of a paragraph) as math tokens whose
-content the Markdown rules never touch. Our render rules then swap each for a
-[KaTeX placeholder](katex.html). A dollar that is not math is written `\$`.
-
-Many authors write a display formula as a LaTeX environment on its own lines, without
-dollars:
+letting Markdown run and hoping the TeX survives garbles formulas like $a_i * b_j$. And a
+formula broken over lines is not safe from Markdown's *block* rules either: a line of it that
+starts with `+`, `-`, `*` or `1.` starts a list. So the math is found first, in the text as
+written, before Markdown sees any structure in it: `$…$` and `\(…\)` inline, `$$…$$` and
+`\[…\]` on display, and a LaTeX environment written without dollars:
 
 ```tex
 \begin{align}
@@ -30,9 +27,14 @@ d &= e
 \end{align}
 ```
 
-A paragraph that starts with `\begin{…}` of a math environment (or with `\[`) and ends with
-its `\end{…}` (or `\]`) is display math too. Markdown would otherwise read it as text, break
-it at its line ends and eat the backslashes of its `\\`.
+Each formula becomes a placeholder that Markdown reads as a word, and after parsing, each
+placeholder becomes a math token (a paragraph that is only a display formula becomes a
+display block). A dollar that is not math is written `\$`; math inside code stays code.
+
+Prose is text. Raw HTML is allowed where it is deliberate (a `<kbd>` or a `<details>` is
+sometimes the clearest markup), but `<EOS>`, `<BLANKLINE>` or `f(x=<array>)` are words in
+angle brackets, and are shown as written: only the tags of known HTML elements, written in
+lower case, pass through.
 """
 
 import functools
@@ -44,8 +46,9 @@ from itertools import groupby
 from pathlib import Path, PurePosixPath
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 from pygments.lexers import PythonLexer
 from pygments.token import STANDARD_TYPES
 
@@ -57,26 +60,31 @@ from .sections import SourceFile
 
 # ## The Markdown parser
 #
-# CommonMark plus tables and strikethrough. Raw HTML is allowed: the prose is ours, and a
-# `<details>` or a `<kbd>` is sometimes the clearest markup. `allow_digits=False` keeps
-# `$5 and $10` from being read as math. Headings get ids, so prose can link to `#a-heading`.
+# CommonMark plus tables, strikethrough and notes (`!!! note "Title"` with an indented body,
+# as Material for MkDocs writes them). Headings get ids, so prose can link to `#a-heading`.
 def make_parser() -> MarkdownIt:
     md = MarkdownIt('commonmark', {'html': True, 'highlight': highlight_block})
     md.enable(['table', 'strikethrough'])
     md.use(anchors_plugin, min_level=1, max_level=4, slug_func=heading_slug)
-    md.use(dollarmath_plugin, allow_labels=False, allow_digits=False, double_inline=True)
-    # It may interrupt a paragraph: "where" on one line and the formula on the next is common
-    md.block.ruler.before('paragraph', 'math_environment', environment_rule,
-                          {'alt': ['paragraph']})
+    md.use(admon_plugin)
+    md.core.ruler.push('math', math_tokens_rule)
     for name, display in (('math_inline', False), ('math_inline_double', True),
                           ('math_block', True)):
         md.add_render_rule(name, math_rule(display))
     md.add_render_rule('code_inline', code_rule)
+    md.add_render_rule('html_inline', html_inline_rule)
+    md.add_render_rule('html_block', html_block_rule)
     md.core.ruler.push('source_links', source_links_rule)
     return md
 
 
-# ## Environments without dollars
+# ## Math, found before Markdown
+#
+# One scan of the text finds, left to right, what could open a formula, and skips what
+# cannot hold one: fenced code blocks and code spans, and escaped characters (`\$`). Only an
+# environment, which says where it ends, may span a blank line. `$…$` follows the rules that
+# keep prices and shell prompts out: no space just after the opening dollar (`$ python
+# train.py`), no digit just before it or just after the closing one (`$5 and $10`).
 #
 # The environments of LaTeX's `amsmath` that make display math, and the ones that normally
 # sit inside display math but that authors also write on their own. (KaTeX lacks `multline`,
@@ -86,64 +94,202 @@ MATH_ENVIRONMENTS = {
         'equation', 'align', 'alignat', 'gather', 'multline', 'flalign', 'eqnarray')
 } | {'aligned', 'alignedat', 'gathered', 'split', 'array', 'matrix', 'pmatrix', 'bmatrix',
      'Bmatrix', 'vmatrix', 'Vmatrix', 'smallmatrix', 'cases', 'CD'}
-ENVIRONMENT_START = re.compile(r'\\begin\{([A-Za-z]+\*?)\}|\\\[')
+MATH_START = re.compile(r'^[ \t]*(?P<fence>`{3,}|~{3,})|(?P<ticks>`+)|\$\$|\$|\\\(|\\\['
+                        r'|\\begin\{(?P<env>[A-Za-z]+\*?)\}|\\.', re.M | re.S)
+BLANK_LINE = re.compile(r'\n[ \t]*\n')
+# What closes `\(`, `\[` and a double dollar
+CLOSING_PARENTHESIS = re.compile(r'(?<!\\)\\\)')
+CLOSING_BRACKET = re.compile(r'(?<!\\)\\\]')
+CLOSING_DOUBLE_DOLLAR = re.compile(r'(?<!\\)\${2}')
+# A placeholder is a number between two characters of Unicode's private use area (other than
+# the two that [katex](katex.html) uses)
+MATH_OPEN, MATH_CLOSE_MARK = '\ue002', '\ue003'
+MATH_PLACEHOLDER = re.compile(f'{MATH_OPEN}(\\d+){MATH_CLOSE_MARK}')
 
 
-def environment_rule(state, start: int, end: int, silent: bool) -> bool:
-    # Four spaces of indentation make a code block in Markdown, not math
-    if state.sCount[start] - state.blkIndent >= 4:
-        return False
-    first = state.src[state.bMarks[start] + state.tShift[start]:state.eMarks[start]]
-    m = ENVIRONMENT_START.match(first)
-    if not m or (m.group(1) is not None and m.group(1) not in MATH_ENVIRONMENTS):
-        return False
-    # `\begin{X}` … `\end{X}`, counting nested ones of the same name; `\[` … `\]` (but not
-    # the `\\[2pt]` of a line break with extra space)
-    if m.group(1):
-        opener = re.compile(re.escape(f'\\begin{{{m.group(1)}}}'))
-        closer = re.compile(re.escape(f'\\end{{{m.group(1)}}}'))
-    else:
-        opener, closer = re.compile(r'(?<!\\)\\\['), re.compile(r'(?<!\\)\\\]')
-    depth, lines = 0, []
-    for line in range(start, end):
-        text = state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
-        # A blank line ends a paragraph, and LaTeX allows none inside these environments
-        if not text.strip():
-            return False
-        lines.append(text)
-        depth += len(opener.findall(text)) - len(closer.findall(text))
-        if depth <= 0:
+@dataclass
+class Formula:
+    tex: str
+    display: bool
+    # The formula as written, delimiters and all, and the line (0-based) it starts on
+    written: str
+    line: int
+
+
+def find_math(text: str) -> tuple[str, list[Formula]]:
+    """`text` with each formula replaced by a placeholder, and the formulas."""
+    formulas: list[Formula] = []
+    out, done, pos = [], 0, 0
+    while (m := MATH_START.search(text, pos)) is not None:
+        start, token = m.start(), m.group()
+        end, tex, display = None, None, True
+        if m.group('fence'):
+            # A fenced block runs to its closing fence, or to the end of the text
+            marker = m.group('fence')
+            close = re.compile(rf'^[ \t]*{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$', re.M)
+            line_end = text.find('\n', m.end())
+            closing = close.search(text, line_end + 1) if line_end >= 0 else None
+            pos = closing.end() if closing else len(text)
+            continue
+        if m.group('ticks'):
+            run = m.group('ticks')
+            closing = re.compile(rf'(?<!`){run}(?!`)').search(text, m.end())
+            if closing and not BLANK_LINE.search(text, m.end(), closing.start()):
+                pos = closing.end()
+            else:
+                pos = m.end()
+            continue
+        if token in ('$$', '\\(', '\\['):
+            closing = {'$$': CLOSING_DOUBLE_DOLLAR, '\\(': CLOSING_PARENTHESIS,
+                       '\\[': CLOSING_BRACKET}[token].search(text, m.end())
+            if closing:
+                end, tex, display = closing.end(), text[m.end():closing.start()], token != '\\('
+                # Markdown writes `\[1\]` for brackets that are not a link: `\[` is math when it
+                # starts a line, or holds something only TeX writes
+                if (token == '\\[' and text[text.rfind('\n', 0, start) + 1:start].strip()
+                        and not re.search(r'[\\^_{}=]', tex)):
+                    end = None
+        elif m.group('env'):
+            if m.group('env') in MATH_ENVIRONMENTS:
+                end = environment_end(text, m.group('env'), m.end())
+                tex = text[start:end] if end else None
+        elif token == '$':
+            end = inline_dollar_end(text, start)
+            if end:
+                tex, display = text[start + 1:end - 1], False
+        else:
+            # An escaped character (`\$`, `\\`): never math
+            pos = m.end()
+            continue
+        # (An environment ends where it says; between `$` signs, a blank line ends a paragraph)
+        if end is None or not tex.strip() or (not m.group('env') and BLANK_LINE.search(text, start, end)):
+            pos = m.end()
+            continue
+        line = text.count('\n', 0, start)
+        out.append(text[done:start])
+        out.append(f'{MATH_OPEN}{len(formulas)}{MATH_CLOSE_MARK}')
+        formulas.append(Formula(tex, display, text[start:end], line))
+        done = pos = end
+    if not formulas:
+        return text, formulas
+    out.append(text[done:])
+    return ''.join(out), formulas
+
+
+def inline_dollar_end(text: str, start: int) -> int | None:
+    """The end of `$…$` opening at `start`, or `None` if that dollar opens nothing."""
+    after = start + 1
+    if after >= len(text) or text[after].isspace() or (start and text[start - 1].isdigit()):
+        return None
+    close = after
+    while True:
+        close = text.find('$', close)
+        if close < 0:
+            return None
+        if text[close - 1] != '\\':
             break
-    else:
-        return False
-    # Only punctuation may follow the end on its line: "…\end{align}."
-    last = list(closer.finditer(lines[-1]))[-1]
-    rest = lines[-1][last.end():].strip()
-    if rest and not re.fullmatch(r'[.,;:]', rest):
-        return False
-    if silent:
-        return True
-    token = state.push('math_block', 'math', 0)
-    token.block = True
-    if m.group(1):
-        # An environment is kept whole: KaTeX knows them
-        token.content = '\n'.join(lines)
-    else:
-        # `\[ x \]` is display math `x`
-        token.content = '\n'.join(lines)[m.end():-(len(lines[-1]) - last.start())] + rest
-    token.map = [start, line + 1]
-    token.markup = m.group(0)
-    state.line = line + 1
-    return True
-    token = state.push('math_block', 'math', 0)
-    token.block = True
-    content = '\n'.join(lines)
-    # `\[ x \]` is display math `x`; an environment is kept whole, KaTeX knows them
-    token.content = content.strip()[2:-2] if opener == '\\[' else content
-    token.map = [start, line + 1]
-    token.markup = opener
-    state.line = line + 1
-    return True
+        close += 1
+    if text[close + 1:close + 2].isdigit():
+        return None
+    return close + 1
+
+
+def environment_end(text: str, name: str, pos: int) -> int | None:
+    """The end of `\\end{name}` closing an environment opened before `pos`, nested ones of the
+    same name counted."""
+    opener, closer = f'\\begin{{{name}}}', f'\\end{{{name}}}'
+    depth = 1
+    while depth:
+        close = text.find(closer, pos)
+        if close < 0:
+            return None
+        depth += text.count(opener, pos, close) - 1
+        pos = close + len(closer)
+    return pos
+
+
+# After parsing, each placeholder becomes a math token. A paragraph that is nothing but a
+# display formula (and perhaps a full stop) is a display block; in code, and in raw HTML, the
+# formula goes back to its text as written.
+def math_tokens_rule(state):
+    formulas = state.env.get('formulas')
+    if not formulas:
+        return
+    tokens, out, i = state.tokens, [], 0
+    while i < len(tokens):
+        token = tokens[i]
+        alone = (token.type == 'paragraph_open' and i + 2 < len(tokens)
+                 and re.fullmatch(f'{MATH_OPEN}(\\d+){MATH_CLOSE_MARK}[.,;:]?', tokens[i + 1].content.strip()))
+        if alone and formulas[int(alone.group(1))].display:
+            formula = formulas[int(alone.group(1))]
+            block = Token('math_block', 'math', 0, content=formula.tex, block=True, map=token.map,
+                          meta={'line': formula.line})
+            out.append(block)
+            i += 3
+            continue
+        if token.type == 'inline' and token.children:
+            token.children = [piece for child in token.children for piece in math_children(child, formulas)]
+        elif token.type in ('code_block', 'fence', 'html_block'):
+            token.content = as_written(token.content, formulas)
+        out.append(token)
+        i += 1
+    state.tokens = out
+
+
+def as_written(text: str, formulas: list[Formula]) -> str:
+    return MATH_PLACEHOLDER.sub(lambda m: formulas[int(m.group(1))].written, text)
+
+
+def math_children(child, formulas: list[Formula]):
+    if child.type != 'text':
+        if child.type in ('code_inline', 'html_inline'):
+            child.content = as_written(child.content, formulas)
+        for name, value in list((child.attrs or {}).items()):
+            if isinstance(value, str):
+                child.attrSet(name, as_written(value, formulas))
+        yield child
+        return
+    pieces = MATH_PLACEHOLDER.split(child.content)
+    if len(pieces) == 1:
+        yield child
+        return
+    for j, piece in enumerate(pieces):
+        if j % 2 == 0:
+            if piece:
+                yield Token('text', '', 0, content=piece, level=child.level)
+            continue
+        formula = formulas[int(piece)]
+        yield Token('math_inline_double' if formula.display else 'math_inline', 'math', 0,
+                    content=formula.tex, level=child.level, meta={'line': formula.line})
+
+
+# ## Raw HTML in prose
+#
+# The elements that prose may use, in lower case; any other tag is text.
+PROSE_ELEMENTS = frozenset(
+    'a abbr b bdi bdo blockquote br caption center cite code col colgroup dd del details dfn div '
+    'dl dt em figcaption figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p picture pre q rp rt '
+    'ruby s samp small span strong sub summary sup table tbody td tfoot th thead tr u ul var wbr'.split())
+HTML_TAG = re.compile(r'\s*<(?:!--|/?([a-z][a-z0-9]*)(?=[\s/>]))')
+
+
+def deliberate_html(markup: str) -> bool:
+    m = HTML_TAG.match(markup)
+    return bool(m) and (m.group(1) is None or m.group(1) in PROSE_ELEMENTS)
+
+
+def html_inline_rule(self, tokens, idx, options, env):
+    content = tokens[idx].content
+    return content if deliberate_html(content) else html.escape(content, quote=False)
+
+
+# A block that Markdown took for HTML but is not (`<BLANKLINE>` on a line of its own) is a
+# paragraph of text, with its Markdown and math read as usual
+def html_block_rule(self, tokens, idx, options, env):
+    content = tokens[idx].content
+    if deliberate_html(content):
+        return content
+    return f'<p>{MD.renderInline(content.strip(), env)}</p>\n'
 
 
 # A page is rendered one section at a time, so the ids of its headings are made unique over
@@ -254,9 +400,8 @@ def visible(text: str) -> str:
     return CONTROL.sub(lambda m: '\u2421' if m.group() == '\x7f' else chr(0x2400 + ord(m.group())), text)
 
 
-# A token knows its line only if it is a block; the line of inline math is the line of its
-# paragraph plus the line breaks before it. Each prose line maps to a source line through
-# `numbers`, since the prose was cut out of a docstring or a run of comments.
+# Each prose line maps to a source line through `numbers`, since the prose was cut out of a
+# docstring or a run of comments.
 def render_markdown(lines: list[str], numbers: list[int], file: str, batch: MathBatch,
                     names: set[str] = frozenset()) -> str:
     """HTML of Markdown `lines`; `numbers[i]` is the source line of `lines[i]`, and `names`
@@ -264,22 +409,12 @@ def render_markdown(lines: list[str], numbers: list[int], file: str, batch: Math
     global MD
     if MD is None:
         MD = make_parser()
-    env = {'batch': batch, 'file': file, 'names': names}
-    tokens = MD.parse(visible('\n'.join(lines)), env)
-
-    def source_line(i: int) -> int:
-        return numbers[min(i, len(numbers) - 1)] if numbers else 0
-
-    for token in tokens:
-        if token.map is None:
-            continue
-        token.meta['line'] = source_line(token.map[0])
-        breaks = 0
-        for child in token.children or []:
-            child.meta['line'] = source_line(token.map[0] + breaks)
-            if child.type in ('softbreak', 'hardbreak'):
-                breaks += 1
-    return MD.renderer.render(tokens, MD.options, env)
+    text, formulas = find_math(visible('\n'.join(lines)))
+    # Each formula's line in the source, for KaTeX's complaints
+    for formula in formulas:
+        formula.line = numbers[min(formula.line, len(numbers) - 1)] if numbers else 0
+    env = {'batch': batch, 'file': file, 'names': names, 'formulas': formulas}
+    return MD.render(text, env)
 
 
 # ## Code

@@ -54,7 +54,7 @@ from pathlib import Path
 
 import yaml
 
-from . import SiteError
+from . import SiteError, docstyles
 
 
 # ## The data
@@ -171,12 +171,13 @@ def split_front_matter(docs: list[str], numbers: list[int], rel: str):
 
 
 def page_title(meta: dict, sections: list[Section], rel: str) -> str:
-    """The title: from the front matter, else the first `# heading`, else the file name."""
+    """The title: from the front matter, else the first `# heading` (or `<h1>`) of the first
+    prose, else the file name."""
     if meta.get('title'):
         return str(meta['title']).strip()
-    for section in sections[:1]:
+    for section in [s for s in sections if s.has_docs()][:1]:
         for line in section.docs:
-            m = re.match(r'#\s+(.+?)\s*#*\s*$', line)
+            m = re.match(r'#\s+(.+?)\s*#*\s*$', line) or re.search(r'<h1[^>]*>\s*(.+?)\s*</h1>', line)
             if m:
                 return m.group(1)
     return Path(rel).stem
@@ -188,7 +189,8 @@ def page_title(meta: dict, sections: list[Section], rel: str) -> str:
 def parse_markdown(text: str, rel: str) -> SourceFile:
     lines = split_lines(text)
     meta, docs, numbers = split_front_matter(lines, list(range(1, len(lines) + 1)), rel)
-    sections = tidy([Section(docs=docs, docs_lines=numbers)], lines)
+    # (Copies: tidying the prose must not take blank lines off the file's own lines)
+    sections = tidy([Section(docs=list(docs), docs_lines=list(numbers))], lines)
     return SourceFile(path=rel, text=text, lines=lines, kind='markdown',
                       title=page_title(meta, sections, rel),
                       summary=str(meta.get('summary', '') or '').strip(), sections=sections)
@@ -219,30 +221,38 @@ def docstring_node(body: list[ast.stmt], lines: list[str], header_end: int):
 #
 # `ast` gives the position of the string: from its first quote (or prefix letter) to its last
 # quote, in bytes of UTF-8. The text between the quotes is the docstring as written. A
-# docstring made of several strings side by side (`"a" "b"`) has no single text: that rare
-# case falls back to the value Python computed.
+# docstring made of several strings side by side (`("a "` on one line, `"b")` on the next)
+# is the text of each, in order, each on the line it was written on; an escaped line break
+# that ends one of them (`"a\n"`) is the break to the next line.
 STRING_START = re.compile(r'([A-Za-z]*)("""|\'\'\'|"|\')')
 
 
 def literal_as_written(node: ast.expr, lines: list[str]) -> str | None:
-    """The text between the quotes of a string literal, or `None` if it is not one literal."""
+    """The text between the quotes of a string literal, or `None` if it is not one."""
     first, last = node.lineno - 1, node.end_lineno - 1
     if first == last:
         segment = lines[first].encode()[node.col_offset:node.end_col_offset].decode()
     else:
         segment = '\n'.join([lines[first].encode()[node.col_offset:].decode(), *lines[first + 1:last],
                              lines[last].encode()[:node.end_col_offset].decode()])
-    m = STRING_START.match(segment)
-    if not m or not segment.endswith(m.group(2)) or len(segment) < m.end() + len(m.group(2)):
+    if not STRING_START.match(segment):
         return None
     try:
-        strings = [t for t in tokenize.generate_tokens(io.StringIO(segment).readline)
+        # (In brackets, so that the lines after the first may be indented)
+        strings = [t for t in tokenize.generate_tokens(io.StringIO(f'({segment})').readline)
                    if t.type == tokenize.STRING]
     except (tokenize.TokenError, SyntaxError):
         return None
-    if len(strings) != 1:
+    if not strings:
         return None
-    return segment[m.end():len(segment) - len(m.group(2))]
+    text, line, raw = '', strings[0].start[0], False
+    for token in strings:
+        m = STRING_START.match(token.string)
+        if token.start[0] > line:
+            text = (text if raw else text.removesuffix('\\n')) + '\n' * (token.start[0] - line)
+        text += token.string[m.end():len(token.string) - len(m.group(2))]
+        line, raw = token.end[0], 'r' in m.group(1).lower()
+    return text
 
 
 # A docstring keeps the indentation of the source. We remove the indentation common to its
@@ -256,6 +266,23 @@ def docstring_lines(node: ast.Expr, lines: list[str]) -> tuple[list[str], list[i
     cut = min(indents, default=0)
     docs = [lines[0].strip()] + [s[cut:].rstrip() for s in lines[1:]]
     return docs, [node.lineno + i for i in range(len(docs))]
+
+
+# Docstrings written in the NumPy, Google or reStructuredText style are rewritten into
+# Markdown by [docstyles](docstyles.html), line by line, each line keeping its number.
+def in_markdown(docs: list[str], numbers: list[int]) -> tuple[list[str], list[int]]:
+    docs, origin = docstyles.convert(docs)
+    return docs, [numbers[i] for i in origin]
+
+
+# The lines a docstring takes out of the code column. A closing line that is nothing but the
+# quotes and a comment for tools (`"""  # noqa: E501`) stays in the code, with its comment.
+def docstring_span(doc: ast.Expr, lines: list[str]) -> range:
+    last = lines[doc.end_lineno - 1]
+    if (doc.end_lineno > doc.lineno and last[doc.end_col_offset:].strip()
+            and not last.encode()[:doc.end_col_offset].decode().strip().strip('\'"')):
+        return range(doc.lineno, doc.end_lineno)
+    return range(doc.lineno, doc.end_lineno + 1)
 
 
 # ## Comments
@@ -277,6 +304,48 @@ def full_line_comments(lines: list[str], in_strings: set[int]) -> dict[int, str]
     return comments
 
 
+# The line where a statement that spans lines ends, or, for a compound statement (`def`, `if`,
+# `with` …), where its header ends: the last line before its body that is neither blank nor a
+# full-line comment (comments right above the body explain the body).
+def statement_end(node: ast.stmt, lines: list[str], comments: dict[int, str]) -> int:
+    body = getattr(node, 'body', None) or getattr(node, 'cases', None)
+    if not body or not isinstance(body, list):
+        return node.end_lineno
+    end = body[0].lineno - 1
+    while end > node.lineno and (end in comments or not lines[end - 1].strip()):
+        end -= 1
+    return end
+
+
+# The front matter in comments: the first comments of the file (after a `#!` line or an
+# encoding), from a `---` line to the next, when they hold a YAML mapping. Anything else is
+# prose as usual: a row of dashes at the top of a file is not an error.
+def comment_front_matter(lines: list[str], comments: dict[int, str]) -> dict:
+    first = min(comments, default=None)
+    if first is None or comments[first].strip() != '---':
+        return {}
+    if any(lines[n - 1].strip() and not lines[n - 1].lstrip().startswith('#') for n in range(1, first)):
+        return {}
+    end = first + 1
+    while end in comments and comments[end].strip() != '---':
+        end += 1
+    if end not in comments:
+        return {}
+    block = list(range(first, end + 1))
+    try:
+        meta, rest, _ = split_front_matter([comments[n] for n in block], block, '')
+    except SiteError:
+        return {}
+    if not meta or rest:
+        return {}
+    return {**meta, 'lines': block}
+
+
+# A notebook cell marker, as Jupytext, VS Code and Spyder write them; the title is what follows
+# the marker, less a `[markdown]` cell type and `key=value` attributes
+CELL_MARKER = re.compile(r'\s*%%(?!%)(?:\s*\[\w+\])?((?:\s+(?![\w-]+=)[^\s].*?)?)(?:\s+[\w-]+=.*)?\s*$')
+
+
 # ## Python files
 #
 # The parser collects *starts* (the lines where a section begins, with its prose) and *skipped*
@@ -293,17 +362,37 @@ def parse_python(text: str, rel: str) -> SourceFile:
     lines = split_lines(text)
     # One walk of the tree: the definitions, and the lines inside strings that span lines
     # (a line there that starts with `#` is part of the string, not a comment)
-    definitions, in_strings = [], set()
+    definitions, in_strings, statements = [], set(), []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             definitions.append(node)
         elif (isinstance(node, (ast.Constant, ast.JoinedStr)) and node.end_lineno > node.lineno
               and not isinstance(getattr(node, 'value', ''), (int, float, complex, type(None)))):
             in_strings.update(range(node.lineno + 1, node.end_lineno + 1))
+        if isinstance(node, ast.stmt) and node.end_lineno > node.lineno:
+            statements.append(node)
     comments = full_line_comments(lines, in_strings)
+    # A comment inside a statement that spans lines (between the arguments of a call, or of a
+    # signature) is part of that statement's code, where it was written
+    for node in statements:
+        for number in range(node.lineno + 1, statement_end(node, lines, comments)):
+            comments.pop(number, None)
 
     starts: dict[int, Section] = {}
     skipped: set[int] = set()
+    # Front matter may also be a block of comments at the top of the file (Jupytext writes its
+    # notebook's metadata so): not shown, and its `title` and `summary` count as the page's
+    comment_meta = comment_front_matter(lines, comments)
+    for number in comment_meta.pop('lines', ()):
+        del comments[number]
+        skipped.add(number)
+    # Notebook cells (`# %%`, `# %% [markdown]`, `# %% A title`) each start a section. The
+    # marker is not shown; a title after it is the cell's prose.
+    for number in [n for n, text in comments.items() if CELL_MARKER.match(text)]:
+        skipped.add(number)
+        title = CELL_MARKER.match(comments[number]).group(1).strip()
+        starts[number] = Section(docs=[f'**{title}**'] if title else [], docs_lines=[number] if title else [])
+        del comments[number]
 
     # Two starts on one line: the one that has prose wins (a comment run right after a
     # docstring begins the body section with its own prose)
@@ -317,9 +406,12 @@ def parse_python(text: str, rel: str) -> SourceFile:
     if doc:
         docs, numbers = docstring_lines(doc, lines)
         meta, docs, numbers = split_front_matter(docs, numbers, rel)
-        skipped.update(range(doc.lineno, doc.end_lineno + 1))
+        meta = meta or comment_meta
+        docs, numbers = in_markdown(docs, numbers)
+        skipped.update(docstring_span(doc, lines))
         start(1, Section(docs=docs, docs_lines=numbers))
     else:
+        meta = comment_meta
         start(1, Section())
 
     # Every definition, nested or not, in methods and in functions
@@ -329,9 +421,9 @@ def parse_python(text: str, rel: str) -> SourceFile:
         header_end = node.body[0].lineno - 1 if node.body[0].lineno > node.lineno else node.lineno
         doc = docstring_node(node.body, lines, header_end)
         if doc:
-            docs, numbers = docstring_lines(doc, lines)
+            docs, numbers = in_markdown(*docstring_lines(doc, lines))
             start(first, Section(docs=docs, docs_lines=numbers))
-            skipped.update(range(doc.lineno, doc.end_lineno + 1))
+            skipped.update(docstring_span(doc, lines))
             # The body after the docstring is a section of its own
             start(doc.end_lineno + 1, Section())
         else:

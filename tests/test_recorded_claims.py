@@ -113,3 +113,29 @@ def test_time_to_accuracy():
 def test_every_recording_has_its_page(name):
     # The prose links the .md; the .json is what these tests read; both are committed together
     assert (RESULTS / f'{name}.md').is_file() and (RESULTS / f'{name}.json').is_file()
+
+
+# ## The generator on other people's repositories, and its speed against pycco
+def test_faithfulness():
+    records = recorded('faithfulness')
+    words = {3: 'three', 4: 'four', 5: 'five', 6: 'six'}
+    assert_quoted('site_src/readme.md', f'On {words[len(records)]} public repositories')
+    # "found nothing lost": every figure of every repository is zero
+    for record in records:
+        figures = record['figures']
+        assert all(figures[key] == 0 for key in (
+            'pages_missing', 'code_lines_lost', 'code_lines_duplicated', 'code_lines_out_of_order',
+            'code_lines_altered', 'prose_words_lost', 'formula_failures', 'raw_tex_left',
+            'line_links_broken')), record['name']
+        assert figures['code_lines'] > 0 and figures['line_links'] > 0, record['name']
+    assert_quoted('site_src/readme.md', 'it found nothing lost')
+
+
+def test_site_speed():
+    scale = recorded('site')['scale']
+    ms = scale['ms_per_file']
+    assert ms['ours'] <= ms['pycco']
+    assert_quoted('docs/benchmarks.md', f"{scale['formulas_typeset']:,} formulas typeset",
+                  f"took {ms['ours']:.1f} ms per module against pycco's {ms['pycco']:.1f} ms",
+                  f"the build took {ms['ours_api']:.1f} ms per module",
+                  f"a load average of {recorded('site')['load_average_end']:.0f}")

@@ -288,7 +288,11 @@ def test_invalid_python_fails_the_build_naming_file_and_line(tmp_path):
 # own (no `labml_nn`, no checkout on the path), used by the `annotated` plugin and theme of a
 # project in a temporary folder with its own mkdocs.yml: a package in a src/ layout with a
 # nested package, a readme, docstrings that are not raw, LaTeX environments, a module with no
-# docstring, and a folder of scripts at a deeper URL prefix.
+# docstring, and a folder of scripts at a deeper URL prefix. It is also a gallery of the shapes
+# real repositories have: a README.md at the package's root and in folders (one beside an
+# `__init__.py`), NumPy-, Google- and reST-style docstrings, `!!! note` boxes with math in them,
+# notebook cells, a Markdown file starting with a blank line, words in angle brackets, formulas
+# broken over lines that start like a list, `\( \)` and `\[ \]`.
 STRANGER = ROOT / 'tests/fixtures/site/stranger'
 
 
@@ -332,20 +336,20 @@ def test_the_wheel_holds_the_generator_and_registers_plugin_and_theme(stranger):
 
 def test_a_strangers_project_gets_its_pages(stranger):
     site = stranger['site']
-    for page in ('index.html', 'stargaze.html', 'readme.html', 'optics/index.html', 'optics/lens.html',
+    for page in ('index.html', 'stargaze.html', 'README.html', 'optics/index.html', 'optics/lens.html',
                  'optics/plain.html', 'reference/tools/fit.html', 'source/src/stargaze/optics/lens.py.html',
                  'api/stargaze/optics/lens.html', 'api/tools/fit.html'):
         assert (site / page).is_file(), page
     # Titles from front matter, from the first heading, or from the file's name
     titles = {p: re.search(r'<title>(.*?)</title>', (site / p).read_text()).group(1)
-              for p in ('optics/lens.html', 'reference/tools/fit.html', 'optics/plain.html', 'readme.html')}
+              for p in ('optics/lens.html', 'reference/tools/fit.html', 'optics/plain.html', 'README.html')}
     assert titles == {'optics/lens.html': 'A thin lens · Stargaze, annotated',
                       'reference/tools/fit.html': 'Fitting a focal length · Stargaze, annotated',
                       'optics/plain.html': 'plain · Stargaze, annotated',
-                      'readme.html': 'Reading the stargaze sources · Stargaze, annotated'}
+                      'README.html': 'Reading the stargaze sources · Stargaze, annotated'}
     # Without docs/index.md the home page is the map of the pages
     home = (site / 'index.html').read_text()
-    for link in ('optics/lens.html', 'optics/plain.html', 'reference/tools/fit.html', 'readme.html'):
+    for link in ('optics/lens.html', 'optics/plain.html', 'reference/tools/fit.html', 'README.html'):
         assert f'href="{link}"' in home
     # Nothing of this project leaks into someone else's site
     for path in site.rglob('*.html'):
@@ -398,10 +402,74 @@ def test_a_strangers_links_resolve(stranger):
                 broken.append(f'{path.relative_to(site)} → {link} (no such anchor)')
     assert not broken, '\n'.join(broken[:20])
     # The readme's link written for the sources' layout, and a section's line numbers
-    readme = (site / 'readme.html').read_text()
+    readme = (site / 'README.html').read_text()
     assert 'href="optics/lens.html"' in readme
     lens = (site / 'optics/lens.html').read_text()
     assert re.search(r'href="../source/src/stargaze/optics/lens.py.html\?lines=\d+-\d+#L\d+"', lens)
+
+
+def article_text(page) -> str:
+    """The visible prose of a built page: its text outside code and math markup."""
+    return ' '.join(' '.join(page.text).split())
+
+
+def test_a_strangers_readmes_are_pages_of_their_own(stranger):
+    site = stranger['site']
+    pages = parse_site(site)
+    # A README.md beside an __init__.py, in folders of scripts, and at the package's root
+    for page, words in (('optics/README.html', 'A README beside a package'),
+                        ('optics/index.html', 'Optics: lenses, and what they do to light.'),
+                        ('examples/README.html', 'A folder of scripts with a README in every folder'),
+                        ('examples/orbits/README.html', 'it prints the energy after each orbit'),
+                        ('README.html', 'Every page puts its prose beside its code')):
+        assert words in article_text(pages[site / page]), page
+    # The home page is the map, and its entries lead to the READMEs, not to itself
+    home = (site / 'index.html').read_text(encoding='utf-8')
+    for link in ('README.html', 'optics/README.html', 'examples/README.html', 'examples/spectra/README.html'):
+        assert f'href="{link}"' in home, link
+    # The READMEs' links to each other, written for the repository, lead to their pages
+    examples = (site / 'examples/README.html').read_text(encoding='utf-8')
+    assert 'href="orbits/README.html"' in examples and 'href="spectra/README.html"' in examples
+
+
+def test_a_markdown_file_starting_with_a_blank_line_links_its_own_lines(stranger):
+    site = stranger['site']
+    page = (site / 'styles/blank_start.html').read_text(encoding='utf-8')
+    link = re.search(r'href="(\.\./source/src/stargaze/styles/blank_start\.md\.html\?lines=(\d+)-(\d+)#L\d+)"', page)
+    assert link and link.group(2, 3) == ('2', '5')
+    view = (site / 'source/src/stargaze/styles/blank_start.md.html').read_text(encoding='utf-8')
+    assert '<span class="line" id="L1" data-ln="1"></span>' in view
+    assert '<span class="line" id="L2" data-ln="2"># A file that starts with a blank line</span>' in view
+    assert 'id="L5"' in view and 'id="L6"' not in view
+
+
+def test_a_strangers_docstring_styles_notes_and_quirks_read_as_written(stranger):
+    site = stranger['site']
+    pages = parse_site(site)
+    styles = site / 'styles'
+    for name in ('numpy_style', 'google_style', 'rest_style', 'quirks'):
+        text = article_text(pages[styles / f'{name}.html'])
+        # No raw TeX, no reST markup, no Markdown left unrendered
+        for raw in ('$', '\\frac', '\\begin', '\\(', '\\[', ':param', ':math:', '.. math::', '.. note::',
+                    '----------', '!!!', '%%'):
+            assert raw not in text, (name, raw)
+    numpy = (styles / 'numpy_style.html').read_text(encoding='utf-8')
+    assert '<p><strong>Parameters</strong></p>\n<ul>\n<li><code class="ref" data-ref="flux" tabindex="0">flux</code>' in numpy
+    rest = (styles / 'rest_style.html').read_text(encoding='utf-8')
+    assert '<div class="admonition note">' in rest and '<em>bright</em>' not in rest
+    quirks = (styles / 'quirks.html').read_text(encoding='utf-8')
+    text = article_text(pages[styles / 'quirks.html'])
+    for words in ('without an explicit <EOS> token', 'prints <BLANKLINE>', 'but SaveAt(ts=<array>) in prose'):
+        assert words in text, words
+    assert '<kbd>Ctrl</kbd>' in quirks and 'class="admonition-title">Energy is kept</p>' in quirks
+    spectra = (site / 'examples/spectra/lines.html').read_text(encoding='utf-8')
+    assert spectra.count('<div class="admonition ') == 2 and 'katex-display' in spectra
+    orbit = article_text(pages[site / 'examples/orbits/orbit.html'])
+    assert 'Set up the orbit' in orbit and '%%' not in orbit and '[markdown]' not in orbit
+    # pdoc's search entries hold typeset math, not the TeX as typed
+    search = (site / 'api/search.js').read_text(encoding='utf-8')
+    assert 'class=\\"katex' in search and 'pending-math' not in search
+    assert not re.search(r'\$\\\\[a-z]', search)
 
 
 def test_benchmarks_page_shows_the_recorded_time_to_accuracy(site):
@@ -417,3 +485,21 @@ def test_benchmarks_page_shows_the_recorded_time_to_accuracy(site):
         assert re.search(rf'<td>{row[0]}</td>\s*<td>{row[1]}</td>', page), row
     # The recorded page's own links were re-based to this page, and resolve (test above)
     assert 'href="bench/time_to_accuracy.html"' in page
+
+
+def test_the_faithfulness_check_finds_nothing_lost_in_the_gallery():
+    """bench/faithfulness.py, on the stranger's gallery: every code line once, in order, as
+    written; every prose word on the page; no formula failing or left as text; every line link
+    opening its lines."""
+    sys.path.insert(0, str(ROOT / 'bench'))
+    try:
+        import faithfulness
+    finally:
+        sys.path.remove(str(ROOT / 'bench'))
+    figures, problems = faithfulness.check(STRANGER)
+    assert not problems, problems
+    assert figures['files'] == 19 and figures['pages_missing'] == 0
+    assert figures['code_lines'] > 50 and figures['prose_words'] > 700 and figures['line_links'] > 30
+    for key in ('code_lines_lost', 'code_lines_duplicated', 'code_lines_out_of_order', 'code_lines_altered',
+                'prose_words_lost', 'formula_failures', 'raw_tex_left', 'line_links_broken'):
+        assert figures[key] == 0, key

@@ -444,3 +444,180 @@ def test_include_marker_naming_no_source_is_an_error(tmp_path):
     from site_src.render import include_files
     with pytest.raises(SiteError, match='bench/results/missing.md is not one of the site'):
         include_files('<!-- include bench/results/missing.md -->\n', '', tmp_path, {})
+
+
+# ## Shapes of real-world sources (the stranger's gallery, tests/fixtures/site/stranger)
+GALLERY = FIXTURES / 'stranger'
+
+
+def gallery(path):
+    return parse_file(GALLERY / path, path)
+
+
+def lines_of(source):
+    """`{line number: prose line}` over every section."""
+    return {n: d for s in source.sections for d, n in zip(s.docs, s.docs_lines)}
+
+
+def test_numpy_sections_become_titles_and_list_items_on_their_own_lines():
+    prose = lines_of(gallery('src/stargaze/styles/numpy_style.py'))
+    assert prose[12] == '**Parameters**' and prose[13] == ''
+    assert prose[14] == '- `flux` (*float or array_like*):'
+    assert prose[15].strip() == 'The measured flux, in the units of `reference`.'
+    assert prose[17] == '- `reference` (*float, optional*):'
+    assert prose[24] == '- `float`:' and prose[29] == '- `ValueError`:'
+    # The doctest is fenced Python; Notes stay prose
+    assert prose[37] == '```pycon' and prose[38] == '>>> apparent_magnitude(100.0)' and prose[40] == '```'
+    assert prose[34].startswith('Brighter stars have *smaller* magnitudes')
+
+
+def test_google_sections_become_titles_and_list_items():
+    source = gallery('src/stargaze/styles/google_style.py')
+    prose = lines_of(source)
+    assert prose[11] == '**Args:**'
+    assert prose[12] == '- `parallax` (*float*): Annual parallax in arcseconds, $p > 0$.'
+    # The continuation stays with its entry, indented less than a code block
+    assert prose[14] == "    distance's error is propagated too."
+    assert prose[20] == '- `ZeroDivisionError`: If `parallax` is zero.'
+    html = render_markdown(source.sections[1].docs, source.sections[1].docs_lines, 'g.py', MathBatch())
+    assert '<li><code>parallax</code> (<em>float</em>): Annual parallax' in html
+    assert '<pre' not in html.split('Example')[0]
+
+
+def test_rest_fields_directives_literal_blocks_and_roles():
+    source = gallery('src/stargaze/styles/rest_style.py')
+    prose = lines_of(source)
+    assert source.sections[0].docs[0] == '# Brightness, documented with reStructuredText'
+    assert prose[17] == '$$L = 4 \\pi R^2 \\sigma T^4$$'
+    assert prose[19] == 'A log of readings looks like this:'
+    assert prose[24] == '!!! note'
+    assert prose[25].strip() == 'The radius is in metres; see `apparent_magnitude` for the'
+    assert prose[26].strip() == 'magnitude and $\\sigma$ for the constant.'
+    assert prose[28] == '- `radius`: Radius of the star, in metres.'
+    assert prose[30] == '- `temperature` (*float*): Surface temperature, in kelvin.'
+    assert prose[33] == '- Raises `ValueError`: If the temperature is negative.'
+    batch = MathBatch()
+    html = render_markdown(source.sections[1].docs, source.sections[1].docs_lines, 'r.py', batch)
+    # The literal block is code: its stars are not emphasis
+    assert '<em>bright</em>' not in html and '<pre class="highlight"' in html
+    assert ('L = 4 \\pi R^2 \\sigma T^4', True) in batch.formulas and ('\\sigma', False) in batch.formulas
+    assert '<div class="admonition note">' in html
+
+
+def test_markdown_docstrings_pass_unchanged():
+    from site_src.docstyles import convert
+    from site_src.sections import docstring_lines, docstring_node, split_lines
+    root = Path(__file__).resolve().parents[1]
+    checked = 0
+    for path in [*sorted((root / 'labml_nn').rglob('*.py')), *sorted((root / 'site_src').glob('*.py'))]:
+        text = path.read_text(encoding='utf-8')
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            tree = ast.parse(text)
+        lines = split_lines(text)
+        for node in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef)))]:
+            doc = docstring_node(node.body, lines, 0 if node is tree else node.body[0].lineno - 1)
+            if doc:
+                docs, _ = docstring_lines(doc, lines)
+                assert convert(docs)[0] == docs, (path, getattr(node, 'name', 'module'))
+                checked += 1
+    assert checked > 100
+
+
+def test_angle_brackets_in_prose_are_text_and_known_elements_pass():
+    html = render_markdown(['No explicit <EOS> token, <BLANKLINE>, SaveAt(ts=<array>), List<int>,',
+                            'press <kbd>Ctrl</kbd>, <T> and <Path to file>.', '', '<BLANKLINE>', '',
+                            '<details><summary>More</summary>', '', 'Hidden.', '', '</details>'],
+                           list(range(1, 11)), 'f.py', MathBatch())
+    for word in ('&lt;EOS&gt;', '&lt;BLANKLINE&gt;', 'SaveAt(ts=&lt;array&gt;)', 'List&lt;int&gt;', '&lt;T&gt;'):
+        assert word in html, word
+    assert '<kbd>Ctrl</kbd>' in html and '<details><summary>More</summary>' in html
+    assert '<p>&lt;BLANKLINE&gt;</p>' in html
+
+
+def test_math_is_found_before_lists_and_in_every_delimiter():
+    source = gallery('src/stargaze/styles/quirks.py')
+    batch = MathBatch()
+    html = render_markdown(source.sections[0].docs, source.sections[0].docs_lines, 'q.py', batch)
+    found = {tex: (display, int(place.rpartition(':')[2])) for (tex, display), place in zip(batch.formulas, batch.places)}
+    assert found['a^2 + b^2 = c^2'] == (False, 8)
+    assert found['e^{i\\pi} + 1 = 0'] == (True, 10)
+    # Lines starting with +, -, * and 1. inside a formula are the formula's
+    assert found['y_{n+1} = y_n + h \\sum_j b_j f_j\n+ W_n \\sum_j c_j g_j\n- V_n\n* U_n'] == (False, 16)
+    assert found['k = 1 + 2 +\n1. + 3'] == (False, 21)
+    assert '<ol' not in html and html.count('<ul>') == 1
+    # An environment inside a list item, and math inside notes
+    assert found['\\begin{align}\n  a &= b\n  \\end{align}'] == (True, 25)
+    assert found['E = \\frac{1}{2} m v^2'] == (False, 30) and found['E_{n+1} = E_n'] == (True, 32)
+    assert '<div class="admonition note">\n<p class="admonition-title">Energy is kept</p>' in html
+    assert '<div class="admonition warning">' in html
+    text = re.sub(r'<pre.*?</pre>|<code>.*?</code>', '', html, flags=re.S)
+    assert '$' not in text and '\\' not in text
+
+
+def test_math_in_code_stays_as_written():
+    batch = MathBatch()
+    html = render_markdown(['Prices: `$5 and $6`, $5 and $10.', '', '    indented $x$ code', '',
+                            '```text', '$y$ \\begin{align}', '```'], list(range(1, 8)), 'f.py', batch)
+    assert batch.formulas == []
+    assert '<code>$5 and $6</code>' in html and 'indented $x$ code' in html and '$y$ \\begin{align}' in html
+
+
+def test_notebook_cells_comments_in_calls_and_adjacent_string_docstrings():
+    orbit = gallery('examples/orbits/orbit.py')
+    assert summary(orbit) == [('# A circular orbit, cell by cell', []), ('', [7]),
+                              ('**Set up the orbit**', [10, 11]),
+                              ('The energy per unit mass is $E = \\frac{v^2}{2} - \\frac{1}{r}$.', []),
+                              ('', [18, 19, 20, 21, 22, 23])]
+    assert orbit.title == 'A circular orbit, cell by cell'
+    quirks = gallery('src/stargaze/styles/quirks.py')
+    integrate = next(s for s in quirks.sections if s.code_lines == [41])
+    assert integrate.docs == ["Integrate $y' = f(y)$ from `y0` with Euler steps of size $h$.",
+                              'Each step adds $h f(y_n)$.'] and integrate.docs_lines == [42, 43]
+    # The comment inside the call and the one inside the signature stay in the code
+    assert [44, 45, 46, 47, 48, 49, 50] in [s.code_lines for s in quirks.sections]
+    assert [53, 54, 55, 56, 57] in [s.code_lines for s in quirks.sections]
+
+
+def test_a_markdown_file_starting_with_a_blank_line_keeps_it():
+    source = gallery('src/stargaze/styles/blank_start.md')
+    assert source.lines[0] == '' and len(source.lines) == 5
+    assert source.sections[0].docs_lines[0] == 2 and source.line_range(source.sections[0]) == (2, 5)
+
+
+def test_escaped_brackets_are_text_unless_they_hold_tex_or_start_a_line():
+    batch = MathBatch()
+    html = render_markdown(['See \\[1\\] and \\[optional\\], but \\[x^2\\] and', '\\[', 'y', '\\]'],
+                           [1, 2, 3, 4], 'f.py', batch)
+    assert batch.formulas == [('x^2', True), ('y', True)]
+    assert html.startswith('<p>See [1] and [optional], but ')
+
+
+def test_front_matter_in_comments_is_hidden_and_a_html_heading_is_a_title():
+    source = gallery('examples/orbits/header.py')
+    assert source.title == 'Energy, checked'
+    assert summary(source) == [('<h1>Energy, checked</h1>', []), ('', [15])]
+    assert not any('jupytext' in line for s in source.sections for line in s.docs)
+    # A row of dashes at the top that holds no YAML mapping is prose as usual
+    assert comment_front_matter(['# ---', '# just a rule', '# ---'], {1: '---', 2: 'just a rule', 3: '---'}) == {}
+
+
+def comment_front_matter(lines, comments):
+    from site_src.sections import comment_front_matter as under_test
+    return under_test(lines, comments)
+
+
+def test_a_markdown_code_block_under_a_section_like_title_stays_code():
+    from site_src.docstyles import convert
+    markdown = ['Example:', '', '    x = 1', '    y = 2']
+    assert convert(markdown) == (markdown, [0, 1, 2, 3])
+    assert convert(['Args:', '    x (int): the x.'])[0] == ['**Args:**', '- `x` (*int*): the x.']
+
+
+def test_a_space_before_the_closing_dollar_and_blank_lines_in_an_environment():
+    batch = MathBatch()
+    render_markdown(['If gated, $f(x W_1) \\otimes (x V) $', '', '$ python train.py and $ ls', '',
+                     '\\begin{align}', '', 'a &= b \\\\', '', 'c &= d', '\\end{align}'],
+                    list(range(1, 11)), 'f.py', batch)
+    assert batch.formulas == [('f(x W_1) \\otimes (x V)', False),
+                              ('\\begin{align}\n\na &= b \\\\\n\nc &= d\n\\end{align}', True)]
