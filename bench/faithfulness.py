@@ -34,7 +34,6 @@ import argparse
 import ast
 import collections
 import datetime
-import html
 import io
 import json
 import os
