@@ -19,6 +19,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from conftest import python_path
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # The build fetches the pinned KaTeX with npm the first time; without node and npm it can't
@@ -27,7 +29,7 @@ pytestmark = pytest.mark.skipif(shutil.which('node') is None or shutil.which('np
 
 
 def mkdocs_build(site_dir: Path, cwd: Path = ROOT, config: str = 'mkdocs.yml', quiet: bool = True):
-    env = {**os.environ, 'PYTHONPATH': str(ROOT)}
+    env = {**os.environ, 'PYTHONPATH': python_path()}
     return subprocess.run([sys.executable, '-m', 'mkdocs', 'build', *(['-q'] if quiet else []), '-f', config,
                            '-d', str(site_dir)], cwd=cwd, capture_output=True, text=True, env=env)
 
@@ -257,7 +259,7 @@ def small_project(tmp_path: Path, body: str) -> Path:
         use_directory_urls: false
         theme: {{name: null, custom_dir: {ROOT / 'site_src/theme'}}}
         plugins:
-          - labml_nn_site: {{packages: {{pkg: ''}}, api: false}}
+          - annotated: {{packages: {{pkg: ''}}, api: false}}
         '''))
     return tmp_path
 
