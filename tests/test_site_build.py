@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+import yaml
 
 from conftest import python_path
 
@@ -312,7 +313,7 @@ def stranger(tmp_path_factory):
     result = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-d', str(tmp / 'site')],
                             cwd=project, capture_output=True, text=True, env={**env, 'PYTHONPATH': str(tmp / 'lib')})
     assert result.returncode == 0, result.stderr
-    return {'site': tmp / 'site', 'wheel': wheel}
+    return {'site': tmp / 'site', 'wheel': wheel, 'lib': tmp / 'lib', 'tmp': tmp}
 
 
 def test_the_wheel_holds_the_generator_and_registers_plugin_and_theme(stranger):
@@ -415,3 +416,154 @@ def test_benchmarks_page_shows_the_recorded_time_to_accuracy(site):
         assert re.search(rf'<td>{row[0]}</td>\s*<td>{row[1]}</td>', page), row
     # The recorded page's own links were re-based to this page, and resolve (test above)
     assert 'href="bench/time_to_accuracy.html"' in page
+
+
+# ## The reading path
+#
+# `reading_order` in mkdocs.yml is the one place the order is written; these tests read it
+# from there and check what the built pages show: each annotated page's chapter, its Previous
+# and Next (the neighbouring chapter at either end), its contents list against its own
+# headings, each chapter's first page listing the chapter, and the home page's map.
+def reading_order_of(config: Path) -> list[dict]:
+    plugins = yaml.safe_load(config.read_text(encoding='utf-8'))['plugins']
+    return next(p['annotated'] for p in plugins if isinstance(p, dict) and 'annotated' in p).get('reading_order', [])
+
+
+def annotated_pages(site: Path) -> dict[str, Path]:
+    """`{source path: built page}` of the annotated pages, from the path each one names."""
+    pages = {}
+    for path in site.rglob('*.html'):
+        if path.relative_to(site).parts[0] in ('api', 'source'):
+            continue
+        m = re.search(r'<p class="page-links">.*?<code>([^<]+)</code>', path.read_text(encoding='utf-8'), re.S)
+        if m:
+            pages[html_unescape(m.group(1))] = path
+    return pages
+
+
+def page_title(path: Path) -> str:
+    return html_unescape(re.search(r'<title>(.*?) · ', path.read_text(encoding='utf-8')).group(1))
+
+
+def target(page: Path, href: str) -> Path:
+    return (page.parent / urlsplit(href).path).resolve()
+
+
+def check_reading_path(site: Path, chapters: list[tuple[str, list[str]]]):
+    pages = annotated_pages(site)
+    order = [path for _, paths in chapters for path in paths]
+    assert sorted(order) == sorted(pages), 'the chapters hold every page once'
+    for c, (chapter, paths) in enumerate(chapters):
+        for i, path in enumerate(paths):
+            page = pages[path]
+            text = page.read_text(encoding='utf-8')
+            top = re.search(r'<nav class="reading reading-top".*?</nav>', text, re.S).group(0)
+            end = re.search(r'<nav class="reading reading-end".*?</nav>', text, re.S).group(0)
+            assert f'page {i + 1} of {len(paths)}' in top and html_unescape(top).count(chapter) >= 1, path
+            expected = {}
+            if i:
+                expected['prev'] = (paths[i - 1], 'previous')
+            elif c:
+                expected['prev'] = (chapters[c - 1][1][-1], 'previous chapter')
+            if i + 1 < len(paths):
+                expected['next'] = (paths[i + 1], 'next')
+            elif c + 1 < len(chapters):
+                expected['next'] = (chapters[c + 1][1][0], 'next chapter')
+            for nav in (top, end):
+                links = re.findall(r'<a href="([^"]+)" rel="(prev|next)" data-relation="([^"]+)">.*?'
+                                   r'<span class="target">(.*?)</span>', nav, re.S)
+                shown = {rel: (target(page, href), relation, html_unescape(title)) for href, rel, relation, title in links}
+                assert shown == {rel: (pages[p].resolve(), relation, page_title(pages[p]))
+                                 for rel, (p, relation) in expected.items()}, path
+            # A chapter's first page lists the chapter
+            listed = [html_unescape(t) for t in re.findall(r'<li>(?:<a href="[^"]+">|<span aria-current="page">)(.*?)</',
+                                                           re.search(r'<ol class="chapter-pages">.*?</ol>|$', top, re.S).group(0))]
+            assert listed == ([page_title(pages[p]) for p in paths] if i == 0 and len(paths) > 1 else []), path
+            # The contents list: the page's own h2 and h3 headings, in order
+            body = text[text.index('<div class="annotated"'):]
+            headings = re.findall(r'<h([23]) id="([^"]+)">', body)
+            contents = re.findall(r'<li class="level-(\d)"><a href="#([^"]+)">([^<]+)</a>', text)
+            assert [(level, id_) for level, id_, _ in contents] == headings, path
+            assert all(t.strip() for _, _, t in contents)
+    # The map on the home page: the chapters in order, the first one open, each page once,
+    # by its title
+    home = site / 'index.html'
+    page_map = re.search(r'<div class="page-map">.*?\n</div>', home.read_text(encoding='utf-8'), re.S).group(0)
+    groups = re.findall(r'<details class="map-chapter"( open)?><summary><span class="map-title">(.*?)</span>.*?</details>',
+                        page_map, re.S)
+    assert [bool(o) for o, _ in groups] == [True] + [False] * (len(chapters) - 1)
+    assert [re.sub(r'<[^>]+>', '', html_unescape(t)).removeprefix('Other pages in ') for _, t in groups] == \
+        [title for title, _ in chapters]
+    by_file = {p.resolve(): path for path, p in pages.items()}
+    links = re.findall(r'<li><a href="([^"]+)">(.*?)</a>', page_map)
+    assert [by_file[target(home, href)] for href, _ in links] == order
+    for href, title in links:
+        assert html_unescape(title) == page_title(target(home, href))
+
+
+def test_the_reading_path_follows_mkdocs_yml(site):
+    chapters = [(c['title'], c['pages']) for c in reading_order_of(ROOT / 'mkdocs.yml')]
+    # This project places every page: a new module needs its place in mkdocs.yml
+    check_reading_path(site, chapters)
+    # Every page of the map has a title of its own, not its file's name
+    for path, page in annotated_pages(site).items():
+        assert page_title(page) != Path(path).stem, path
+
+
+def test_a_strangers_reading_order(stranger):
+    (chapter,) = reading_order_of(STRANGER / 'mkdocs.yml')
+    # The pages the reading order leaves out follow it, one group per folder, each folder's
+    # readme and package page first
+    check_reading_path(stranger['site'], [
+        (chapter['title'], chapter['pages']),
+        ('src/stargaze/', ['src/stargaze/__init__.py']),
+        ('src/stargaze/optics/', ['src/stargaze/optics/__init__.py', 'src/stargaze/optics/plain.py'])])
+
+
+def reading_project(tmp_path: Path, order: str) -> Path:
+    project = small_project(tmp_path, 'r"""\n# Mod\n"""\nx = 1\n')
+    (project / 'pkg/other.py').write_text('"""\n# Other\n"""\ny = 2\n')
+    (project / 'docs/index.md').write_text('# Home\n\n<!-- map of pages -->\n')
+    config = project / 'mkdocs.yml'
+    config.write_text(config.read_text().replace("api: false}", f"api: false, reading_order: {order}}}"))
+    return project
+
+
+@pytest.mark.parametrize('order, message', [
+    ("[{title: One, pages: [pkg/mod.py, pkg/gone.py]}]",
+     "reading_order: 'pkg/gone.py' (chapter 'One') is not a page of the site"),
+    ("[{title: One, pages: [pkg/mod.py]}, {title: Two, pages: [pkg/other.py, pkg/mod.py]}]",
+     "reading_order: 'pkg/mod.py' is listed in the chapters 'One' and 'Two'"),
+    ("[{title: One, pages: [pkg/mod.py, pkg/mod.py]}]",
+     "reading_order: 'pkg/mod.py' is listed twice in that chapter"),
+    ("[{pages: [pkg/mod.py]}]", 'reading_order: chapter 1 needs a `title`'),
+    ("[{title: One, pages: pkg/mod.py}]", "reading_order: the chapter 'One' needs `pages`, a list"),
+])
+def test_a_bad_reading_order_stops_the_build_naming_it(tmp_path, order, message):
+    project = reading_project(tmp_path, order)
+    result = mkdocs_build(project / 'site', cwd=project)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if 'reading_order' in line]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_a_good_reading_order_in_a_small_project(tmp_path):
+    project = reading_project(tmp_path, "[{title: Both, pages: [pkg/other.py, pkg/mod.py]}]")
+    result = mkdocs_build(project / 'site', cwd=project)
+    assert result.returncode == 0, result.stderr
+    check_reading_path(project / 'site', [('Both', ['pkg/other.py', 'pkg/mod.py'])])
+
+
+# A page without a title shows its file's name in the map: the build warns, and `strict`
+# (as this project's mkdocs.yml sets) makes that an error
+def test_an_untitled_page_fails_a_strict_build(tmp_path):
+    project = small_project(tmp_path, '"""A module whose docstring has no heading."""\nx = 1\n')
+    config = project / 'mkdocs.yml'
+    result = mkdocs_build(project / 'site', cwd=project, quiet=False)
+    assert result.returncode == 0 and 'pkg/mod.py: the page has no title' in result.stderr
+    config.write_text(config.read_text() + 'strict: true\n')
+    result = mkdocs_build(project / 'site', cwd=project, quiet=False)
+    assert result.returncode == 1
+    assert "WARNING -  pkg/mod.py: the page has no title, so the map calls it 'mod'" in result.stderr
+    assert 'Traceback' not in result.stderr
