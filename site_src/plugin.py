@@ -13,15 +13,16 @@ is the only module that knows about mkdocs. All it does is call the
 
 1. **`on_files`**: build the [project](project.html) (parse and render the sources, run
    pdoc, typeset every formula) and add its pages and the API reference to mkdocs' files.
-2. **`on_page_markdown`**: put the [map of the pages](render.html#the-map-of-the-pages) into
-   the hand-written page that asks for it.
+2. **`on_page_markdown`**: put the [map of the pages](render.html#the-map-of-the-pages), in
+   the [reading order](project.html#the-reading-order), into the hand-written page that asks
+   for it.
 3. **`on_page_content`** and **`on_page_context`**: give the search index a page's text, and
    the theme the page's HTML, breadcrumbs and links.
 4. **`on_post_build`**: copy KaTeX's stylesheet and fonts; tidy the search index and sitemap.
 5. **`on_serve`**: watch the Python sources too, not just `docs/`.
 
-It is registered as the `annotated` entry point of `mkdocs.plugins` (in this project, as
-`labml_nn_site`). [Use the generator on your project](readme.html) shows how to configure it.
+It is registered as the `annotated` entry point of `mkdocs.plugins`.
+[Use the generator on your project](readme.html) shows how to configure it.
 """
 
 import re

@@ -567,3 +567,35 @@ def test_an_untitled_page_fails_a_strict_build(tmp_path):
     assert result.returncode == 1
     assert "WARNING -  pkg/mod.py: the page has no title, so the map calls it 'mod'" in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+# ## The generator's page, taken at its word
+#
+# "Use the generator on your project" (site_src/readme.md) shows the smallest mkdocs.yml and a
+# table of where each file's page goes. This makes the project it describes, with that
+# mkdocs.yml as written and a file for each row of the table, builds it with the generator
+# installed from its wheel, and checks every row and that the home page is the map.
+def test_the_generators_page_says_where_pages_go(stranger, tmp_path):
+    readme = (ROOT / 'site_src/readme.md').read_text(encoding='utf-8')
+    config = re.search(r'```yaml\n(site_name:.*?)```', readme, re.S).group(1)
+    rows = re.findall(r'^\| `([^`]+\.(?:py|md))` \| `([^`]+\.html)` \|', readme, re.M)
+    assert len(rows) >= 6 and any(file.endswith('mypkg/__init__.py') for file, _ in rows)
+    project = tmp_path / 'project'
+    for file, _ in rows:
+        path = project / file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        title = f'Page of {file}'
+        path.write_text(f'# {title}\n' if file.endswith('.md') else f'"""\n# {title}\n"""\nX = 1\n')
+    (project / 'docs').mkdir()
+    (project / 'mkdocs.yml').write_text(config)
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    result = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-d', str(tmp_path / 'site')],
+                            cwd=project, capture_output=True, text=True, env={**env, 'PYTHONPATH': str(stranger['lib'])})
+    assert result.returncode == 0, result.stderr
+    site = tmp_path / 'site'
+    home = (site / 'index.html').read_text(encoding='utf-8')
+    for file, url in rows:
+        assert (site / url).is_file(), f'{file}: the page says {url}'
+        assert f'<title>Page of {file} · ' in (site / url).read_text(encoding='utf-8'), url
+        # Without a docs/index.md, the home page is the map of every page
+        assert f'href="{url}"' in home, url
