@@ -31,7 +31,7 @@ from . import SiteError
 from .api import ApiReference, add_math, dress_page
 from .chart import load_run, run_html
 from .katex import MathBatch
-from .render import SourceLinks, page_body, page_headings, source_view
+from .render import SourceLinks, page_body, page_headings, source_view, title_html
 from .sections import SourceFile, parse_file
 
 
@@ -417,7 +417,7 @@ def place_in_chapters(chapters: list[Chapter], pages: dict[str, AnnotatedPage]):
 
     def link(path, relation):
         page = by_path[path]
-        return {'url': page.url, 'title': page.source.title, 'relation': relation}
+        return {'url': page.url, 'title': title_html(page.source.title), 'relation': relation}
 
     for c, chapter in enumerate(chapters):
         for i, path in enumerate(chapter.pages):
@@ -436,7 +436,6 @@ def place_in_chapters(chapters: list[Chapter], pages: dict[str, AnnotatedPage]):
                 'chapter': chapter.title, 'chapter_url': url[chapter.pages[0]], 'listed': chapter.listed,
                 'number': i + 1, 'total': len(chapter.pages), 'previous': previous, 'next': next_,
                 # A chapter's first page is its index: it lists the chapter's pages
-                'pages': ([{'url': url[p], 'title': by_path[p].source.title, 'summary': by_path[p].source.summary,
-                            'current': p == path} for p in chapter.pages] if i == 0 and len(chapter.pages) > 1
+                'pages': ([{'url': url[p], 'title': title_html(by_path[p].source.title), 'current': p == path} for p in chapter.pages] if i == 0 and len(chapter.pages) > 1
                           else []),
             }

@@ -494,6 +494,11 @@ def include_files(markdown: str, here: str, root: Path, page_urls: dict[str, str
 MAP_MARKER = '<!-- map of pages -->'
 
 
+def title_html(title: str) -> str:
+    """A page's title as HTML: escaped, its `code spans` set as code."""
+    return re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(title, quote=False))
+
+
 def page_map(chapters, pages: dict, here: str) -> str:
     """HTML for `chapters` (of the project) whose pages are `pages` (`{url: page}`), linked
     from the folder `here`."""
@@ -505,7 +510,7 @@ def page_map(chapters, pages: dict, here: str) -> str:
             page = by_path[path]
             href = posixpath.relpath(page.url, here or '.')
             summary = f': {html.escape(page.source.summary)}' if page.source.summary else ''
-            entries.append(f'<li><a href="{html.escape(href)}">{html.escape(page.source.title)}</a>{summary}</li>')
+            entries.append(f'<li><a href="{html.escape(href)}">{title_html(page.source.title)}</a>{summary}</li>')
         title = (html.escape(chapter.title) if chapter.listed
                  else f'Other pages in <code>{html.escape(chapter.title)}</code>')
         count = f'{len(chapter.pages)} page{"s" if len(chapter.pages) != 1 else ""}'

@@ -445,6 +445,11 @@ def page_title(path: Path) -> str:
     return html_unescape(re.search(r'<title>(.*?) · ', path.read_text(encoding='utf-8')).group(1))
 
 
+def shown_title(markup: str) -> str:
+    """A title as a link shows it, written back as the source writes it (`code` in backticks)."""
+    return html_unescape(re.sub(r'</?code>', '`', markup))
+
+
 def target(page: Path, href: str) -> Path:
     return (page.parent / urlsplit(href).path).resolve()
 
@@ -472,11 +477,11 @@ def check_reading_path(site: Path, chapters: list[tuple[str, list[str]]]):
             for nav in (top, end):
                 links = re.findall(r'<a href="([^"]+)" rel="(prev|next)" data-relation="([^"]+)">.*?'
                                    r'<span class="target">(.*?)</span>', nav, re.S)
-                shown = {rel: (target(page, href), relation, html_unescape(title)) for href, rel, relation, title in links}
+                shown = {rel: (target(page, href), relation, shown_title(title)) for href, rel, relation, title in links}
                 assert shown == {rel: (pages[p].resolve(), relation, page_title(pages[p]))
                                  for rel, (p, relation) in expected.items()}, path
             # A chapter's first page lists the chapter
-            listed = [html_unescape(t) for t in re.findall(r'<li>(?:<a href="[^"]+">|<span aria-current="page">)(.*?)</',
+            listed = [shown_title(t) for t in re.findall(r'<li>(?:<a href="[^"]+">|<span aria-current="page">)(.*?)</(?:a|span)>',
                                                            re.search(r'<ol class="chapter-pages">.*?</ol>|$', top, re.S).group(0))]
             assert listed == ([page_title(pages[p]) for p in paths] if i == 0 and len(paths) > 1 else []), path
             # The contents list: the page's own h2 and h3 headings, in order
@@ -498,7 +503,7 @@ def check_reading_path(site: Path, chapters: list[tuple[str, list[str]]]):
     links = re.findall(r'<li><a href="([^"]+)">(.*?)</a>', page_map)
     assert [by_file[target(home, href)] for href, _ in links] == order
     for href, title in links:
-        assert html_unescape(title) == page_title(target(home, href))
+        assert shown_title(title) == page_title(target(home, href))
 
 
 def test_the_reading_path_follows_mkdocs_yml(site):
