@@ -4,6 +4,7 @@ One build is checked for its pages, math, links, anchors and sitemap, and compar
 byte with a second build. A small project with a bad formula checks that the build fails with
 one line naming the file and line.
 """
+import fnmatch
 import hashlib
 import os
 import shutil
@@ -52,6 +53,12 @@ def test_build_says_nothing_about_links(site):
     messages = [line for line in BUILD_LOG[0].splitlines()
                 if 'WARNING' in line or 'link' in line or 'anchor' in line]
     assert messages == []
+
+
+def plugin_config(config: Path) -> dict:
+    """The options of the `annotated` plugin in an mkdocs.yml."""
+    plugins = yaml.safe_load(config.read_text(encoding='utf-8'))['plugins']
+    return next(p['annotated'] for p in plugins if isinstance(p, dict) and 'annotated' in p)
 
 
 # ## Reading the built HTML
@@ -107,9 +114,13 @@ def test_expected_pages_exist(site):
     missing = [p for p in EXPECTED if not (site / p).is_file()]
     assert not missing
     # Every module of the packages has its page, at the reference site's URL layout
+    # (except the files the plugin's `exclude` says are data, such as the bundled model's copy of its source)
+    excluded = plugin_config(ROOT / 'mkdocs.yml').get('exclude', [])
     for py in sorted((ROOT / 'labml_nn').rglob('*.py')):
         rel = py.relative_to(ROOT / 'labml_nn')
         if '__pycache__' in rel.parts or not py.read_text(encoding='utf-8').strip():
+            continue
+        if any(fnmatch.fnmatch(py.relative_to(ROOT).as_posix(), pattern) for pattern in excluded):
             continue
         url = rel.parent / ('index.html' if rel.name == '__init__.py' else rel.stem + '.html')
         if str(url) == 'index.html':
@@ -425,8 +436,7 @@ def test_benchmarks_page_shows_the_recorded_time_to_accuracy(site):
 # and Next (the neighbouring chapter at either end), its contents list against its own
 # headings, each chapter's first page listing the chapter, and the home page's map.
 def reading_order_of(config: Path) -> list[dict]:
-    plugins = yaml.safe_load(config.read_text(encoding='utf-8'))['plugins']
-    return next(p['annotated'] for p in plugins if isinstance(p, dict) and 'annotated' in p).get('reading_order', [])
+    return plugin_config(config).get('reading_order', [])
 
 
 def annotated_pages(site: Path) -> dict[str, Path]:
@@ -515,6 +525,20 @@ def test_the_reading_path_follows_mkdocs_yml(site):
         assert page_title(page) != Path(path).stem, path
 
 
+# The lesson's readme walks the reader through its chapter in prose; its numbered list must
+# follow the order in mkdocs.yml (item 1 is the readme itself)
+def test_the_lessons_readme_follows_the_reading_order(site):
+    chapter = reading_order_of(ROOT / 'mkdocs.yml')[0]
+    readme = ROOT / chapter['pages'][0]
+    text = readme.read_text(encoding='utf-8')
+    steps = re.search(r'## The pages, in reading order\n\n(.*?)\n\n', text, re.S).group(1)
+    firsts = re.findall(r'^\d+\. (?:\[[^\]]*\]\(([^)#]+)|This page)', steps, re.M)
+    pages = annotated_pages(site)
+    here = pages[chapter['pages'][0]]
+    assert [target(here, href) if href else here.resolve() for href in firsts] == \
+        [pages[p].resolve() for p in chapter['pages']]
+
+
 def test_a_strangers_reading_order(stranger):
     (chapter,) = reading_order_of(STRANGER / 'mkdocs.yml')
     # The pages the reading order leaves out follow it, one group per folder, each folder's
@@ -529,6 +553,8 @@ def reading_project(tmp_path: Path, order: str) -> Path:
     project = small_project(tmp_path, 'r"""\n# Mod\n"""\nx = 1\n')
     (project / 'pkg/other.py').write_text('"""\n# Other\n"""\ny = 2\n')
     (project / 'docs/index.md').write_text('# Home\n\n<!-- map of pages -->\n')
+    # A file with nothing in it has no page
+    (project / 'pkg/empty.py').write_text('')
     config = project / 'mkdocs.yml'
     config.write_text(config.read_text().replace("api: false}", f"api: false, reading_order: {order}}}"))
     return project
@@ -541,6 +567,8 @@ def reading_project(tmp_path: Path, order: str) -> Path:
      "reading_order: 'pkg/mod.py' is listed in the chapters 'One' and 'Two'"),
     ("[{title: One, pages: [pkg/mod.py, pkg/mod.py]}]",
      "reading_order: 'pkg/mod.py' is listed twice in that chapter"),
+    ("[{title: One, pages: [pkg/empty.py]}]",
+     "reading_order: 'pkg/empty.py' (chapter 'One') has no page: the file has neither prose nor code"),
     ("[{pages: [pkg/mod.py]}]", 'reading_order: chapter 1 needs a `title`'),
     ("[{title: One, pages: pkg/mod.py}]", "reading_order: the chapter 'One' needs `pages`, a list"),
 ])

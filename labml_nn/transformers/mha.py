@@ -43,7 +43,7 @@ A test checks that the two agree.
 The fused kernel never hands out the weights $a_{ij}$. To see what a trained model attends
 to, a module can be asked to *keep* them: give it a list in `keep_weights` and each call runs
 the written-out formula instead, appending its weights, `[batch_size, heads, seq_len, seq_len]`,
-to the list. [What the heads attend to](mlm/attention_maps.html) uses it for every layer at
+to the list. [What the heads attend to](mlm_tools/attention_maps.html) uses it for every layer at
 once, and a test checks that the output is the fused kernel's.
 """
 
