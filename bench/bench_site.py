@@ -1,4 +1,10 @@
-"""Benchmark: how long the site takes per source file, next to pycco on the same files.
+"""
+---
+title: Benchmark - how long the site takes per source file
+summary: Builds a generated project of 200 modules and each of our sources the way a user builds a site, with and without the API reference, and sets the time per file beside pycco's on the same files.
+---
+
+# How long the site takes per source file, next to pycco on the same files
 
     python bench/bench_site.py            # writes bench/results/site.md and site.json
 
@@ -190,7 +196,7 @@ def scale(modules: int, repeat: int) -> dict:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description='How long the site takes per source file, next to pycco on the same files.')
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--modules', type=int, default=200)
     parser.add_argument('--out', default=str(ROOT / 'bench' / 'results' / 'site.md'))

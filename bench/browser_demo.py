@@ -1,4 +1,10 @@
-"""Benchmark: what the fill page's demo downloads, and how fast the model loads and answers in it.
+"""
+---
+title: Benchmark - the fill page's demo in a browser
+summary: What the in-page fill-mask demo downloads, and how fast the bundled model loads and answers in headless chromium, as a first-time reader gets it.
+---
+
+# What the fill page's demo downloads, and how fast the model loads and answers in it
 
     python bench/browser_demo.py                 # builds the site, writes bench/results/browser_demo.md and .json
     python bench/browser_demo.py --site site     # measures a site built before
@@ -128,7 +134,7 @@ def markdown(result: dict) -> str:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description="What the fill page's demo downloads, and how fast the model loads and answers in it.")
     parser.add_argument('--site', type=Path, help='a built site (default: build one in a temporary folder)')
     parser.add_argument('--repeat', type=int, default=5, help='first-time visits (default 5)')
     parser.add_argument('--answers', type=int, default=10, help='timed answers per text and visit (default 10)')

@@ -13,19 +13,21 @@ is the only module that knows about mkdocs. All it does is call the
 
 1. **`on_files`**: build the [project](project.html) (parse and render the sources, run
    pdoc, typeset every formula) and add its pages and the API reference to mkdocs' files.
-2. **`on_page_markdown`**: put the [map of the pages](render.html#the-map-of-the-pages) into
-   the hand-written page that asks for it.
+2. **`on_page_markdown`**: put the [map of the pages](render.html#the-map-of-the-pages), in
+   the [reading order](project.html#the-reading-order), into the hand-written page that asks
+   for it.
 3. **`on_page_content`** and **`on_page_context`**: give the search index a page's text, and
    the theme the page's HTML, breadcrumbs and links.
 4. **`on_post_build`**: copy KaTeX's stylesheet and fonts; tidy the search index and sitemap.
 5. **`on_serve`**: watch the Python sources too, not just `docs/`.
 
-It is registered as the `annotated` entry point of `mkdocs.plugins`, here and when installed on
-its own. [Use the generator on your project](readme.html) shows how to configure it.
+It is registered as the `annotated` entry point of `mkdocs.plugins`.
+[Use the generator on your project](readme.html) shows how to configure it.
 """
 
 import re
 import json
+import logging
 from pathlib import Path, PurePosixPath
 
 from mkdocs.config import config_options as c
@@ -42,6 +44,8 @@ from .render import INCLUDE, MAP_MARKER, include_files, page_map
 # How often `mkdocs serve` looks for edited files (mkdocs' own default is 0.5 s)
 POLL_SECONDS = 0.1
 
+log = logging.getLogger('mkdocs.plugins.annotated')
+
 # An element's id in the core's HTML
 ANCHOR_ID = re.compile(r'\sid="([^"]+)"')
 
@@ -55,7 +59,9 @@ class PluginConfig(Config):
     runs = c.Type(dict, default={})
     # The API reference, made by pdoc (which imports the packages) into `api/`
     api = c.Type(bool, default=True)
-    # Folders whose pages the map of pages lists first
+    # Chapters, each `{title, summary, pages: [source path, …]}`: the order pages are read in
+    reading_order = c.Type(list, default=[])
+    # Folders whose pages, when the reading order leaves them out, the map lists first
     map_first = c.Type(list, default=[])
     # Files or folders under the packages that are not pages (`fnmatch` patterns from the root)
     exclude = c.Type(list, default=[])
@@ -80,7 +86,8 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
             self.project = Project(self.root, self.config.packages, runs=self.config.runs,
                                    repo_url=config.repo_url, branch=self.config.branch,
                                    api=self.config.api, site_name=config.site_name,
-                                   serving=self.serving, caches=self.caches, exclude=self.config.exclude)
+                                   serving=self.serving, caches=self.caches, exclude=self.config.exclude,
+                                   reading_order=self.config.reading_order, map_first=self.config.map_first)
         except SiteError as e:
             raise PluginError(str(e)) from None
         return config
@@ -92,6 +99,12 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
         except SiteError as e:
             # mkdocs prints a PluginError as one line and exits non-zero, without a traceback
             raise PluginError(str(e)) from None
+        # A page without a title shows its file's name in the map and the tab: a warning, which
+        # `strict: true` makes an error
+        for page in self.project.untitled():
+            log.warning(f'{page.source.path}: the page has no title, so the map calls it '
+                        f'{page.source.title!r}: give the file front matter with `title:`, or start '
+                        f'its prose with a `# heading`')
         for url, page in {**self.project.pages, **self.project.source_pages}.items():
             src_uri = url.removesuffix('.html') + '.md'
             if files.get_file_from_path(src_uri) is not None:
@@ -126,7 +139,7 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
                 raise PluginError(f"{page.file.src_uri}: {e}") from None
         if MAP_MARKER not in markdown:
             return markdown
-        return markdown.replace(MAP_MARKER, page_map(sources, here, tuple(self.config.map_first)))
+        return markdown.replace(MAP_MARKER, page_map(self.project.chapters, self.project.pages, here))
 
     def page(self, url):
         return self.project.pages.get(url) or self.project.source_pages.get(url)
@@ -154,7 +167,8 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
             context['annotated'] = {
                 'kind': annotated.kind, 'crumbs': annotated.crumbs, 'api_url': annotated.api_url,
                 'source_url': annotated.source_url, 'annotated_url': annotated.annotated_url,
-                'source_path': annotated.source.path,
+                'source_path': annotated.source.path, 'reading': annotated.reading,
+                'contents': annotated.contents, 'prose_only': annotated.prose_only,
             }
         return context
 

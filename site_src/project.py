@@ -31,7 +31,7 @@ from . import SiteError
 from .api import ApiReference, add_math, dress_page
 from .chart import load_run, run_html
 from .katex import MathBatch
-from .render import SourceLinks, page_body, source_view
+from .render import SourceLinks, page_body, page_headings, source_view, title_html
 from .sections import SourceFile, parse_file
 
 
@@ -52,6 +52,12 @@ class AnnotatedPage:
     # The page for a search index: its prose, with each formula's TeX in place of its typeset
     # form, and the names in its code
     search_html: str = ''
+    # Where it sits in the reading order (see below): its chapter, the pages before and after
+    # it, and its own headings
+    reading: dict | None = None
+    contents: list = field(default_factory=list)
+    # No section has code: the prose takes the whole width
+    prose_only: bool = False
 
 
 # ## Packages
@@ -168,9 +174,14 @@ class Project:
     def __init__(self, root: Path, packages, *, runs: dict | None = None,
                  repo_url: str | None = None, branch: str = 'main', api: bool = True,
                  site_name: str = '', serving: bool = False, caches: Caches | None = None,
-                 exclude: list | None = None):
+                 exclude: list | None = None, reading_order: list | None = None,
+                 map_first: list | None = None):
         self.root = root
         self.packages = packages_from(packages, root)
+        # The chapters as `mkdocs.yml` writes them, and the folders whose unlisted pages come first
+        self.reading_order = check_reading_order(reading_order or [])
+        self.map_first = tuple(map_first or ())
+        self.chapters: list[Chapter] = []
         # Files and folders that are data, not pages (patterns such as `pkg/models/*`)
         self.exclude = tuple(exclude or ())
         # Source file → a recorded run, drawn as a chart after the first section
@@ -215,6 +226,14 @@ class Project:
         # A folder of scripts (no `__init__.py`) is imported as Python runs its scripts: with the
         # folder itself on the path too, so that scripts importing one another resolve
         scripts = [p.folder for p in self.packages if not (self.root / p.folder / '__init__.py').exists()]
+        # Bad names in the reading order stop the build before any work is done
+        known = {str(rel) for rel, _ in files}
+        for chapter in self.reading_order:
+            for path in chapter.pages:
+                if path not in known:
+                    raise SiteError(f'mkdocs.yml: reading_order: {path!r} (chapter {chapter.title!r}) is not a '
+                                    f'page of the site: name a .py or .md file under one of the packages, '
+                                    f'by its path from mkdocs.yml')
         api = (self.caches.api.start(self.root, [p.module for p in self.packages if p.module.isidentifier()],
                                      [p.parent for p in self.packages] + scripts,
                                      [rel for rel, _ in files if rel.suffix == '.py'], self.serving,
@@ -268,9 +287,19 @@ class Project:
             page.crumbs = self.crumbs(page.url)
         for page in self.source_pages.values():
             page.crumbs = self.crumbs(page.annotated_url, last=True)
+        self.chapters = chapters_of(self.reading_order, self.pages, self.map_first)
+        for page in self.pages.values():
+            page.contents = page_headings(page.html)
+            page.prose_only = not any(s.code_lines for s in page.source.sections)
+        place_in_chapters(self.chapters, self.pages)
         annotated = {p.api_url: p.url for p in self.pages.values()}
         self.api_pages = {path: dress_page(path, batch.substitute(page, path.endswith('.js')), annotated.get(f'api/{path}'))
                           for path, page in pending.items()}
+
+    # Pages whose title is only their file's name: neither front matter nor a `# heading` gave one
+    def untitled(self) -> list[AnnotatedPage]:
+        return [page for page in self.pages.values()
+                if page.source.title == PurePosixPath(page.source.path).stem]
 
     # A run is a JSON file, or a mapping with the file under `run` and the words of its chart
     def run_of(self, rel: PurePosixPath) -> dict | None:
@@ -309,3 +338,112 @@ class Project:
         if last:
             crumbs.append({'title': posixpath.basename(url).removesuffix('.html'), 'url': url})
         return crumbs
+
+
+# ## The reading order
+#
+# A project's pages read in an order that file names don't know: the lesson's readme before
+# its model, the model before the experiment that trains it. `mkdocs.yml` writes it once, as
+# the plugin's `reading_order`: a list of chapters, each a title, an optional summary, and its
+# pages as source paths in order.
+#
+# ```yaml
+# reading_order:
+#   - title: The optics
+#     summary: How a lens bends light, from the thin-lens equation to a fitted focal length.
+#     pages: [src/mypkg/readme.md, src/mypkg/optics/__init__.py, src/mypkg/optics/lens.py]
+# ```
+#
+# The pages it does not name come after the chapters, one group per folder. Every page then
+# knows its chapter and the pages before and after it; the map lists the chapters in order.
+@dataclass
+class Chapter:
+    title: str
+    pages: list[str]
+    summary: str = ''
+    # `False` for a folder of pages that the reading order does not name
+    listed: bool = True
+
+
+def check_reading_order(config) -> list[Chapter]:
+    """The chapters of the `reading_order` option, each page named once."""
+    if not isinstance(config, list):
+        raise SiteError('mkdocs.yml: reading_order must be a list of chapters, '
+                        'each `{title: …, pages: [path, …]}`')
+    chapters, seen = [], {}
+    for i, item in enumerate(config, 1):
+        if not isinstance(item, dict) or not isinstance(item.get('title'), str) or not item['title'].strip():
+            raise SiteError(f'mkdocs.yml: reading_order: chapter {i} needs a `title` '
+                            f'(and `pages`, a list of source paths)')
+        title = item['title'].strip()
+        pages = item.get('pages')
+        if not isinstance(pages, list) or not pages or not all(isinstance(p, str) for p in pages):
+            raise SiteError(f'mkdocs.yml: reading_order: the chapter {title!r} needs `pages`, '
+                            f'a list of source paths from mkdocs.yml')
+        unknown = set(item) - {'title', 'summary', 'pages'}
+        if unknown:
+            raise SiteError(f'mkdocs.yml: reading_order: the chapter {title!r} has {sorted(unknown)[0]!r}; '
+                            f'a chapter has only `title`, `summary` and `pages`')
+        paths = []
+        for page in pages:
+            path = page.strip().removeprefix('./')
+            if path in seen:
+                where = ('twice in that chapter' if seen[path] == title
+                         else f'in the chapters {seen[path]!r} and {title!r}')
+                raise SiteError(f'mkdocs.yml: reading_order: {path!r} is listed {where}; '
+                                f'a page has one place in the reading order')
+            seen[path] = title
+            paths.append(path)
+        chapters.append(Chapter(title, paths, str(item.get('summary') or '').strip()))
+    return chapters
+
+
+# The listed chapters, then a chapter for each folder of pages they leave out (folders named
+# by `map_first` first), its readme and package page before its modules
+def chapters_of(listed: list[Chapter], pages: dict[str, AnnotatedPage], first: tuple = ()) -> list[Chapter]:
+    by_path = {page.source.path: page for page in pages.values()}
+    for chapter in listed:
+        for path in chapter.pages:
+            if path not in by_path:
+                raise SiteError(f'mkdocs.yml: reading_order: {path!r} (chapter {chapter.title!r}) has no page: '
+                                f'the file has neither prose nor code; leave it out of the reading order')
+    named = {path for chapter in listed for path in chapter.pages}
+    folders: dict[str, list[str]] = {}
+    rank = {'readme.md': 0, 'README.md': 0, '__init__.py': 1}
+    for path in sorted(set(by_path) - named, key=lambda p: (posixpath.dirname(p), rank.get(posixpath.basename(p), 2), p)):
+        folders.setdefault(posixpath.dirname(path), []).append(path)
+    rest = sorted(folders, key=lambda f: (not f.startswith(first) if first else False, f))
+    return [*listed, *(Chapter(f'{folder}/', folders[folder], listed=False) for folder in rest)]
+
+
+# Each page's place: its chapter, where the chapter starts, its neighbours in the chapter (at
+# either end of a chapter, the neighbouring chapter), and on a chapter's first page, the list
+# of the chapter's pages
+def place_in_chapters(chapters: list[Chapter], pages: dict[str, AnnotatedPage]):
+    url = {page.source.path: page.url for page in pages.values()}
+    by_path = {page.source.path: page for page in pages.values()}
+
+    def link(path, relation):
+        page = by_path[path]
+        return {'url': page.url, 'title': title_html(page.source.title), 'relation': relation}
+
+    for c, chapter in enumerate(chapters):
+        for i, path in enumerate(chapter.pages):
+            previous = next_ = None
+            if i > 0:
+                previous = link(chapter.pages[i - 1], 'previous')
+            elif c > 0:
+                previous = link(chapters[c - 1].pages[-1], 'previous chapter')
+                previous['chapter'] = chapters[c - 1].title
+            if i + 1 < len(chapter.pages):
+                next_ = link(chapter.pages[i + 1], 'next')
+            elif c + 1 < len(chapters):
+                next_ = link(chapters[c + 1].pages[0], 'next chapter')
+                next_['chapter'] = chapters[c + 1].title
+            by_path[path].reading = {
+                'chapter': chapter.title, 'chapter_url': url[chapter.pages[0]], 'listed': chapter.listed,
+                'number': i + 1, 'total': len(chapter.pages), 'previous': previous, 'next': next_,
+                # A chapter's first page is its index: it lists the chapter's pages
+                'pages': ([{'url': url[p], 'title': title_html(by_path[p].source.title), 'current': p == path} for p in chapter.pages] if i == 0 and len(chapter.pages) > 1
+                          else []),
+            }

@@ -42,6 +42,7 @@ import html
 import posixpath
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from itertools import groupby
 from pathlib import Path, PurePosixPath
 
@@ -620,28 +621,79 @@ def include_files(markdown: str, here: str, root: Path, page_urls: dict[str, str
 #
 # A hand-written page (the home page) may ask for a list of every annotated page with the
 # marker `<!-- map of pages -->`, so that a new module shows up there without an edit. The
-# map is Markdown: one list per folder of sources, with the folder's readme and package page
-# first, each entry the page's title and its summary. Links are to the pages' `.md` names,
-# relative to the page holding the map, as hand-written Markdown links are; the build tool
-# turns them into `.html` links and checks them.
+# map follows the [reading order](project.html#the-reading-order): one group per chapter, in
+# order, each page with its title and summary, and then the folders of the pages the reading
+# order leaves out. Each chapter is a `<details>` that the reader opens, the first one open,
+# so that the map shows the way in rather than every page at once. It is HTML, not Markdown
+# (Markdown is not read inside a `<details>`), with links relative to the page holding it.
 MAP_MARKER = '<!-- map of pages -->'
 
 
-def page_map(sources: dict[str, SourceFile], here: str, first: tuple[str, ...] = ()) -> str:
-    """Markdown for `sources` (`{page url: parsed file}`), linked from the folder `here`;
-    folders starting with one of `first` come before the others."""
-    here = PurePosixPath(here)
-    folders: dict[str, list[str]] = {}
-    order = {'readme.html': 0, 'index.html': 1}
-    for url in sorted(sources, key=lambda u: (posixpath.dirname(u),
-                                              order.get(posixpath.basename(u), 2), u)):
-        source = sources[url]
-        target = PurePosixPath(url.removesuffix('.html') + '.md')
-        link = target.relative_to(here) if here != PurePosixPath('.') else target
-        summary = f': {source.summary}' if source.summary else ''
-        folder = str(PurePosixPath(source.path).parent)
-        folders.setdefault(folder, []).append(f'* [{source.title}]({link}){summary}')
-    lines = []
-    for folder in sorted(folders, key=lambda f: (not f.startswith(first) if first else False, f)):
-        lines += [f'### `{folder}/`', '', *folders[folder], '']
-    return '\n'.join(lines)
+def title_html(title: str) -> str:
+    """A page's title as HTML: escaped, its `code spans` set as code."""
+    return re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(title, quote=False))
+
+
+def page_map(chapters, pages: dict, here: str) -> str:
+    """HTML for `chapters` (of the project) whose pages are `pages` (`{url: page}`), linked
+    from the folder `here`."""
+    by_path = {page.source.path: page for page in pages.values()}
+    out = ['<div class="page-map">']
+    for i, chapter in enumerate(chapters):
+        entries = []
+        for path in chapter.pages:
+            page = by_path[path]
+            href = posixpath.relpath(page.url, here or '.')
+            summary = f': {html.escape(page.source.summary)}' if page.source.summary else ''
+            entries.append(f'<li><a href="{html.escape(href)}">{title_html(page.source.title)}</a>{summary}</li>')
+        title = (html.escape(chapter.title) if chapter.listed
+                 else f'Other pages in <code>{html.escape(chapter.title)}</code>')
+        count = f'{len(chapter.pages)} page{"s" if len(chapter.pages) != 1 else ""}'
+        about = f'<p class="chapter-summary">{html.escape(chapter.summary)}</p>' if chapter.summary else ''
+        out.append(f'<details class="map-chapter"{" open" if i == 0 else ""}>'
+                   f'<summary><span class="map-title">{title}</span> <span class="map-count">{count}</span></summary>'
+                   f'{about}<ol>{"".join(entries)}</ol></details>')
+    out.append('</div>')
+    return '\n'.join(out) + '\n'
+
+
+# ## A page's own contents
+#
+# The short contents list at the top of a page: its `##` and `###` headings (the `#` one is
+# the page's title), with the ids the Markdown parser gave them. The text is what a reader
+# sees of the heading: tags dropped, and of a formula only its typeset letters.
+class HeadingParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.headings, self.current, self.skip = [], None, 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ('h2', 'h3') and attrs.get('id'):
+            self.current = {'level': int(tag[1]), 'id': attrs['id'], 'text': ''}
+        elif self.current is not None and (self.skip or 'katex-mathml' in (attrs.get('class') or '').split()):
+            self.skip += 1
+
+    def handle_endtag(self, tag):
+        if self.current is not None and self.skip and tag != self.current_tag():
+            self.skip -= 1
+        elif self.current is not None and tag == self.current_tag():
+            self.current['text'] = ' '.join(self.current['text'].split())
+            if self.current['text']:
+                self.headings.append(self.current)
+            self.current = None
+
+    def current_tag(self) -> str:
+        return f'h{self.current["level"]}'
+
+    def handle_data(self, data):
+        if self.current is not None and not self.skip:
+            self.current['text'] += data
+
+
+def page_headings(body: str) -> list[dict]:
+    """`[{level, id, text}]` of the `h2` and `h3` headings of a page body, in order."""
+    parser = HeadingParser()
+    parser.feed(body)
+    parser.close()
+    return parser.headings

@@ -67,13 +67,18 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def python_path() -> str:
+    r"""The repository first on Python's path, then whatever the caller had there."""
+    return os.pathsep.join([str(ROOT), *filter(None, [os.environ.get('PYTHONPATH')])])
+
+
 @pytest.fixture(scope='session')
 def site_dir(tmp_path_factory) -> Path:
     r"""`mkdocs build` of the project, once per test session."""
     site = tmp_path_factory.mktemp('site')
     result = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-d', str(site)],
                             cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, 'PYTHONPATH': str(ROOT)})
+                            env={**os.environ, 'PYTHONPATH': python_path()})
     assert result.returncode == 0, result.stderr
     return site
 

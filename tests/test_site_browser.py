@@ -420,3 +420,117 @@ def test_experiment_page_chart(browser, origin):
     page.locator('#measured').scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / 'site-experiment-chart.png'))
     context.close()
+
+
+# ## The reading path
+#
+# Previous, Next and the contents list at the top of a page are reached with Tab, show a
+# focus ring and meet 4.5:1 in both themes; Enter on a contents entry scrolls to its heading,
+# Enter on Next opens the next page. Printed, the path is gone.
+READING_JS = r'''
+() => {
+''' + COLOUR_JS + r'''  return [...document.querySelectorAll('.reading a, .reading p, .reading span, .page-contents a, .page-contents p')]
+    .filter(el => el.textContent.trim())
+    .map(el => [el.tagName + '.' + el.className, ratio(parse(getComputedStyle(el).color), background(el))]);
+}
+'''
+
+
+@pytest.mark.parametrize('scheme', ['light', 'dark'])
+def test_reading_path_from_the_keyboard(browser, origin, scheme):
+    context, page = open_page(browser, f'{origin}/transformers/mlm/model.html', scheme=scheme)
+    low = [(label, round(r, 2)) for label, r in page.evaluate(READING_JS) if r < 4.5]
+    assert not low, f'below 4.5:1 in {scheme} mode: {low}'
+    page.screenshot(path=str(ARTIFACTS / f'site-reading-path-{scheme}.png'))
+    # Tab reaches an entry of the contents list; Enter scrolls to its heading
+    tab_to(page, "document.activeElement.matches('.page-contents a')", most=40)
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == 'solid'
+    heading = page.evaluate("document.activeElement.getAttribute('href')")
+    page.keyboard.press('Enter')
+    page.wait_for_function(f"location.hash === '{heading}'")
+    box = page.locator(heading).bounding_box()
+    assert 0 <= box['y'] < 900
+    # From the top again: Tab reaches Next before the contents, and Enter opens the next page
+    page.goto(f'{origin}/transformers/mlm/model.html')
+    tab_to(page, "document.activeElement.matches('.reading-top a[rel=next]')", most=40)
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == 'solid'
+    assert page.evaluate("document.activeElement.textContent").endswith(
+        'Data - Tiny Shakespeare, characters as tokens, and an offline fallback')
+    page.keyboard.press('Enter')
+    page.wait_for_url('**/transformers/mlm/data.html')
+    # … and at the end of that page, Previous leads back
+    previous = page.locator('.reading-end a[rel=prev]')
+    previous.focus()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == 'solid'
+    page.keyboard.press('Enter')
+    page.wait_for_url('**/transformers/mlm/model.html')
+    context.close()
+
+
+@pytest.mark.parametrize('width', [1280, 390])
+def test_reading_path_layout_and_print(browser, origin, width):
+    context, page = open_page(browser, f'{origin}/transformers/mlm/experiment.html', width=width)
+    top = page.locator('.reading-top')
+    contents = page.locator('.page-contents')
+    assert top.is_visible() and contents.is_visible()
+    assert page.evaluate('document.documentElement.scrollWidth') <= width
+    # The path and the contents list sit in the prose column, above the first section
+    first = page.locator('.annotated .section').first.bounding_box()
+    for box in (top.bounding_box(), contents.bounding_box()):
+        assert box['y'] + box['height'] <= first['y'] + 1
+    page.screenshot(path=str(ARTIFACTS / f'site-reading-path-{width}.png'))
+    page.emulate_media(media='print')
+    for selector in ('.reading-top', '.reading-end', '.page-contents'):
+        assert not page.locator(selector).is_visible(), selector
+    context.close()
+
+
+# ## The map: one group per chapter
+#
+# The lesson's group is open; another opens from the keyboard (Tab to its summary, Enter).
+@pytest.mark.parametrize('scheme', ['light', 'dark'])
+def test_map_of_chapters_opens_from_the_keyboard(browser, origin, scheme):
+    context, page = open_page(browser, f'{origin}/index.html', scheme=scheme)
+    groups = page.locator('.page-map details')
+    assert groups.count() >= 6
+    assert groups.first.evaluate('d => d.open') and not groups.nth(1).evaluate('d => d.open')
+    # Only the open group's pages are shown
+    assert page.locator('.page-map li').first.is_visible()
+    assert not groups.nth(1).locator('li').first.is_visible()
+    tab_to(page, "document.activeElement.matches('.page-map summary') && "
+                 "document.activeElement.textContent.startsWith('Benchmarks')")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == 'solid'
+    page.keyboard.press('Enter')
+    benchmarks = page.locator('.page-map details', has_text='Benchmarks')
+    assert benchmarks.evaluate('d => d.open') and benchmarks.locator('li').first.is_visible()
+    low = [(label, round(r, 2)) for label, r in page.evaluate(CONTRAST_JS) if r < 4.5]
+    assert not low, low
+    benchmarks.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f'site-map-{scheme}.png'))
+    context.close()
+
+
+# ## A page of prose only
+#
+# A readme has no code: its prose takes one column the width of the text, with no empty code
+# column beside it, and a long command in a code block wraps instead of being cut off.
+@pytest.mark.parametrize('width', [1280, 390])
+def test_a_prose_only_page_uses_the_width(browser, origin, width):
+    context, page = open_page(browser, f'{origin}/transformers/mlm/readme.html', width=width)
+    assert page.evaluate('document.documentElement.scrollWidth') <= width
+    # No code column, visible or empty
+    widths = page.eval_on_selector_all('.annotated .code, .page-head .code',
+                                       'els => els.map(e => e.getBoundingClientRect().width)')
+    assert widths and all(w == 0 for w in widths)
+    docs = page.locator('.annotated .docs').first.bounding_box()
+    assert docs['width'] >= min(width, 800) - 2
+    # Centred, as a hand-written page is
+    assert abs(docs['x'] - (width - docs['x'] - docs['width'])) <= 20
+    # Every block of code shows all of its text: nothing to scroll sideways, no line cut off
+    blocks = page.eval_on_selector_all('.annotated pre', 'els => els.map(e => [e.scrollWidth, e.clientWidth])')
+    assert blocks and all(scroll <= client + 1 for scroll, client in blocks), blocks
+    run_it = page.locator('.annotated pre', has_text='labml_nn.transformers.mlm.experiment')
+    run_it.scroll_into_view_if_needed()
+    assert run_it.bounding_box()['x'] + run_it.bounding_box()['width'] <= width
+    page.screenshot(path=str(ARTIFACTS / f'site-prose-only-{width}.png'))
+    context.close()

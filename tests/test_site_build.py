@@ -4,6 +4,7 @@ One build is checked for its pages, math, links, anchors and sitemap, and compar
 byte with a second build. A small project with a bad formula checks that the build fails with
 one line naming the file and line.
 """
+import fnmatch
 import hashlib
 import os
 import shutil
@@ -18,6 +19,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+import yaml
+
+from conftest import python_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,7 +31,7 @@ pytestmark = pytest.mark.skipif(shutil.which('node') is None or shutil.which('np
 
 
 def mkdocs_build(site_dir: Path, cwd: Path = ROOT, config: str = 'mkdocs.yml', quiet: bool = True):
-    env = {**os.environ, 'PYTHONPATH': str(ROOT)}
+    env = {**os.environ, 'PYTHONPATH': python_path()}
     return subprocess.run([sys.executable, '-m', 'mkdocs', 'build', *(['-q'] if quiet else []), '-f', config,
                            '-d', str(site_dir)], cwd=cwd, capture_output=True, text=True, env=env)
 
@@ -49,6 +53,12 @@ def test_build_says_nothing_about_links(site):
     messages = [line for line in BUILD_LOG[0].splitlines()
                 if 'WARNING' in line or 'link' in line or 'anchor' in line]
     assert messages == []
+
+
+def plugin_config(config: Path) -> dict:
+    """The options of the `annotated` plugin in an mkdocs.yml."""
+    plugins = yaml.safe_load(config.read_text(encoding='utf-8'))['plugins']
+    return next(p['annotated'] for p in plugins if isinstance(p, dict) and 'annotated' in p)
 
 
 # ## Reading the built HTML
@@ -103,14 +113,14 @@ EXPECTED = [
 def test_expected_pages_exist(site):
     missing = [p for p in EXPECTED if not (site / p).is_file()]
     assert not missing
-    # Every module of the packages has its page, at the reference site's URL layout (the bundled
-    # model's copy of the source is package data, excluded in mkdocs.yml, and has none)
+    # Every module of the packages has its page, at the reference site's URL layout
+    # (except the files the plugin's `exclude` says are data, such as the bundled model's copy of its source)
+    excluded = plugin_config(ROOT / 'mkdocs.yml').get('exclude', [])
     for py in sorted((ROOT / 'labml_nn').rglob('*.py')):
         rel = py.relative_to(ROOT / 'labml_nn')
         if '__pycache__' in rel.parts or not py.read_text(encoding='utf-8').strip():
             continue
-        if rel.parts[:3] == ('transformers', 'mlm_tools', 'pretrained'):
-            assert not (site / rel.with_suffix('.html')).exists()
+        if any(fnmatch.fnmatch(py.relative_to(ROOT).as_posix(), pattern) for pattern in excluded):
             continue
         url = rel.parent / ('index.html' if rel.name == '__init__.py' else rel.stem + '.html')
         if str(url) == 'index.html':
@@ -318,7 +328,7 @@ def stranger(tmp_path_factory):
     result = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-d', str(tmp / 'site')],
                             cwd=project, capture_output=True, text=True, env={**env, 'PYTHONPATH': str(tmp / 'lib')})
     assert result.returncode == 0, result.stderr
-    return {'site': tmp / 'site', 'wheel': wheel}
+    return {'site': tmp / 'site', 'wheel': wheel, 'lib': tmp / 'lib', 'tmp': tmp}
 
 
 def test_the_wheel_holds_the_generator_and_registers_plugin_and_theme(stranger):
@@ -503,3 +513,206 @@ def test_the_faithfulness_check_finds_nothing_lost_in_the_gallery():
     for key in ('code_lines_lost', 'code_lines_duplicated', 'code_lines_out_of_order', 'code_lines_altered',
                 'prose_words_lost', 'formula_failures', 'raw_tex_left', 'line_links_broken'):
         assert figures[key] == 0, key
+# ## The reading path
+#
+# `reading_order` in mkdocs.yml is the one place the order is written; these tests read it
+# from there and check what the built pages show: each annotated page's chapter, its Previous
+# and Next (the neighbouring chapter at either end), its contents list against its own
+# headings, each chapter's first page listing the chapter, and the home page's map.
+def reading_order_of(config: Path) -> list[dict]:
+    return plugin_config(config).get('reading_order', [])
+
+
+def annotated_pages(site: Path) -> dict[str, Path]:
+    """`{source path: built page}` of the annotated pages, from the path each one names."""
+    pages = {}
+    for path in site.rglob('*.html'):
+        if path.relative_to(site).parts[0] in ('api', 'source'):
+            continue
+        m = re.search(r'<p class="page-links">.*?<code>([^<]+)</code>', path.read_text(encoding='utf-8'), re.S)
+        if m:
+            pages[html_unescape(m.group(1))] = path
+    return pages
+
+
+def page_title(path: Path) -> str:
+    return html_unescape(re.search(r'<title>(.*?) · ', path.read_text(encoding='utf-8')).group(1))
+
+
+def shown_title(markup: str) -> str:
+    """A title as a link shows it, written back as the source writes it (`code` in backticks)."""
+    return html_unescape(re.sub(r'</?code>', '`', markup))
+
+
+def target(page: Path, href: str) -> Path:
+    return (page.parent / urlsplit(href).path).resolve()
+
+
+def check_reading_path(site: Path, chapters: list[tuple[str, list[str]]]):
+    pages = annotated_pages(site)
+    order = [path for _, paths in chapters for path in paths]
+    assert sorted(order) == sorted(pages), 'the chapters hold every page once'
+    for c, (chapter, paths) in enumerate(chapters):
+        for i, path in enumerate(paths):
+            page = pages[path]
+            text = page.read_text(encoding='utf-8')
+            top = re.search(r'<nav class="reading reading-top".*?</nav>', text, re.S).group(0)
+            end = re.search(r'<nav class="reading reading-end".*?</nav>', text, re.S).group(0)
+            assert f'page {i + 1} of {len(paths)}' in top and html_unescape(top).count(chapter) >= 1, path
+            expected = {}
+            if i:
+                expected['prev'] = (paths[i - 1], 'previous')
+            elif c:
+                expected['prev'] = (chapters[c - 1][1][-1], 'previous chapter')
+            if i + 1 < len(paths):
+                expected['next'] = (paths[i + 1], 'next')
+            elif c + 1 < len(chapters):
+                expected['next'] = (chapters[c + 1][1][0], 'next chapter')
+            for nav in (top, end):
+                links = re.findall(r'<a href="([^"]+)" rel="(prev|next)" data-relation="([^"]+)">.*?'
+                                   r'<span class="target">(.*?)</span>', nav, re.S)
+                shown = {rel: (target(page, href), relation, shown_title(title)) for href, rel, relation, title in links}
+                assert shown == {rel: (pages[p].resolve(), relation, page_title(pages[p]))
+                                 for rel, (p, relation) in expected.items()}, path
+            # A chapter's first page lists the chapter
+            listed = [shown_title(t) for t in re.findall(r'<li>(?:<a href="[^"]+">|<span aria-current="page">)(.*?)</(?:a|span)>',
+                                                           re.search(r'<ol class="chapter-pages">.*?</ol>|$', top, re.S).group(0))]
+            assert listed == ([page_title(pages[p]) for p in paths] if i == 0 and len(paths) > 1 else []), path
+            # The contents list: the page's own h2 and h3 headings, in order
+            body = text[text.index('<div class="annotated"'):]
+            headings = re.findall(r'<h([23]) id="([^"]+)">', body)
+            contents = re.findall(r'<li class="level-(\d)"><a href="#([^"]+)">([^<]+)</a>', text)
+            assert [(level, id_) for level, id_, _ in contents] == headings, path
+            assert all(t.strip() for _, _, t in contents)
+    # The map on the home page: the chapters in order, the first one open, each page once,
+    # by its title
+    home = site / 'index.html'
+    page_map = re.search(r'<div class="page-map">.*?\n</div>', home.read_text(encoding='utf-8'), re.S).group(0)
+    groups = re.findall(r'<details class="map-chapter"( open)?><summary><span class="map-title">(.*?)</span>.*?</details>',
+                        page_map, re.S)
+    assert [bool(o) for o, _ in groups] == [True] + [False] * (len(chapters) - 1)
+    assert [re.sub(r'<[^>]+>', '', html_unescape(t)).removeprefix('Other pages in ') for _, t in groups] == \
+        [title for title, _ in chapters]
+    by_file = {p.resolve(): path for path, p in pages.items()}
+    links = re.findall(r'<li><a href="([^"]+)">(.*?)</a>', page_map)
+    assert [by_file[target(home, href)] for href, _ in links] == order
+    for href, title in links:
+        assert shown_title(title) == page_title(target(home, href))
+
+
+def test_the_reading_path_follows_mkdocs_yml(site):
+    chapters = [(c['title'], c['pages']) for c in reading_order_of(ROOT / 'mkdocs.yml')]
+    # This project places every page: a new module needs its place in mkdocs.yml
+    check_reading_path(site, chapters)
+    # Every page of the map has a title of its own, not its file's name
+    for path, page in annotated_pages(site).items():
+        assert page_title(page) != Path(path).stem, path
+
+
+# The lesson's readme walks the reader through its chapter in prose; its numbered list must
+# follow the order in mkdocs.yml (item 1 is the readme itself)
+def test_the_lessons_readme_follows_the_reading_order(site):
+    chapter = reading_order_of(ROOT / 'mkdocs.yml')[0]
+    readme = ROOT / chapter['pages'][0]
+    text = readme.read_text(encoding='utf-8')
+    steps = re.search(r'## The pages, in reading order\n\n(.*?)\n\n', text, re.S).group(1)
+    firsts = re.findall(r'^\d+\. (?:\[[^\]]*\]\(([^)#]+)|This page)', steps, re.M)
+    pages = annotated_pages(site)
+    here = pages[chapter['pages'][0]]
+    assert [target(here, href) if href else here.resolve() for href in firsts] == \
+        [pages[p].resolve() for p in chapter['pages']]
+
+
+def test_a_strangers_reading_order(stranger):
+    (chapter,) = reading_order_of(STRANGER / 'mkdocs.yml')
+    # The pages the reading order leaves out follow it, one group per folder, each folder's
+    # readme and package page first
+    check_reading_path(stranger['site'], [
+        (chapter['title'], chapter['pages']),
+        ('src/stargaze/', ['src/stargaze/__init__.py']),
+        ('src/stargaze/optics/', ['src/stargaze/optics/__init__.py', 'src/stargaze/optics/plain.py'])])
+
+
+def reading_project(tmp_path: Path, order: str) -> Path:
+    project = small_project(tmp_path, 'r"""\n# Mod\n"""\nx = 1\n')
+    (project / 'pkg/other.py').write_text('"""\n# Other\n"""\ny = 2\n')
+    (project / 'docs/index.md').write_text('# Home\n\n<!-- map of pages -->\n')
+    # A file with nothing in it has no page
+    (project / 'pkg/empty.py').write_text('')
+    config = project / 'mkdocs.yml'
+    config.write_text(config.read_text().replace("api: false}", f"api: false, reading_order: {order}}}"))
+    return project
+
+
+@pytest.mark.parametrize('order, message', [
+    ("[{title: One, pages: [pkg/mod.py, pkg/gone.py]}]",
+     "reading_order: 'pkg/gone.py' (chapter 'One') is not a page of the site"),
+    ("[{title: One, pages: [pkg/mod.py]}, {title: Two, pages: [pkg/other.py, pkg/mod.py]}]",
+     "reading_order: 'pkg/mod.py' is listed in the chapters 'One' and 'Two'"),
+    ("[{title: One, pages: [pkg/mod.py, pkg/mod.py]}]",
+     "reading_order: 'pkg/mod.py' is listed twice in that chapter"),
+    ("[{title: One, pages: [pkg/empty.py]}]",
+     "reading_order: 'pkg/empty.py' (chapter 'One') has no page: the file has neither prose nor code"),
+    ("[{pages: [pkg/mod.py]}]", 'reading_order: chapter 1 needs a `title`'),
+    ("[{title: One, pages: pkg/mod.py}]", "reading_order: the chapter 'One' needs `pages`, a list"),
+])
+def test_a_bad_reading_order_stops_the_build_naming_it(tmp_path, order, message):
+    project = reading_project(tmp_path, order)
+    result = mkdocs_build(project / 'site', cwd=project)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if 'reading_order' in line]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_a_good_reading_order_in_a_small_project(tmp_path):
+    project = reading_project(tmp_path, "[{title: Both, pages: [pkg/other.py, pkg/mod.py]}]")
+    result = mkdocs_build(project / 'site', cwd=project)
+    assert result.returncode == 0, result.stderr
+    check_reading_path(project / 'site', [('Both', ['pkg/other.py', 'pkg/mod.py'])])
+
+
+# A page without a title shows its file's name in the map: the build warns, and `strict`
+# (as this project's mkdocs.yml sets) makes that an error
+def test_an_untitled_page_fails_a_strict_build(tmp_path):
+    project = small_project(tmp_path, '"""A module whose docstring has no heading."""\nx = 1\n')
+    config = project / 'mkdocs.yml'
+    result = mkdocs_build(project / 'site', cwd=project, quiet=False)
+    assert result.returncode == 0 and 'pkg/mod.py: the page has no title' in result.stderr
+    config.write_text(config.read_text() + 'strict: true\n')
+    result = mkdocs_build(project / 'site', cwd=project, quiet=False)
+    assert result.returncode == 1
+    assert "WARNING -  pkg/mod.py: the page has no title, so the map calls it 'mod'" in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+# ## The generator's page, taken at its word
+#
+# "Use the generator on your project" (site_src/readme.md) shows the smallest mkdocs.yml and a
+# table of where each file's page goes. This makes the project it describes, with that
+# mkdocs.yml as written and a file for each row of the table, builds it with the generator
+# installed from its wheel, and checks every row and that the home page is the map.
+def test_the_generators_page_says_where_pages_go(stranger, tmp_path):
+    readme = (ROOT / 'site_src/readme.md').read_text(encoding='utf-8')
+    config = re.search(r'```yaml\n(site_name:.*?)```', readme, re.S).group(1)
+    rows = re.findall(r'^\| `([^`]+\.(?:py|md))` \| `([^`]+\.html)` \|', readme, re.M)
+    assert len(rows) >= 6 and any(file.endswith('mypkg/__init__.py') for file, _ in rows)
+    project = tmp_path / 'project'
+    for file, _ in rows:
+        path = project / file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        title = f'Page of {file}'
+        path.write_text(f'# {title}\n' if file.endswith('.md') else f'"""\n# {title}\n"""\nX = 1\n')
+    (project / 'docs').mkdir()
+    (project / 'mkdocs.yml').write_text(config)
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    result = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-d', str(tmp_path / 'site')],
+                            cwd=project, capture_output=True, text=True, env={**env, 'PYTHONPATH': str(stranger['lib'])})
+    assert result.returncode == 0, result.stderr
+    site = tmp_path / 'site'
+    home = (site / 'index.html').read_text(encoding='utf-8')
+    for file, url in rows:
+        assert (site / url).is_file(), f'{file}: the page says {url}'
+        assert f'<title>Page of {file} · ' in (site / url).read_text(encoding='utf-8'), url
+        # Without a docs/index.md, the home page is the map of every page
+        assert f'href="{url}"' in home, url
