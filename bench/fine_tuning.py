@@ -90,6 +90,32 @@ def one_seed(seed: int) -> Dict[str, Any]:
             'machine': f"{platform.machine()}, {os.cpu_count()} cores"}
 
 
+def corpus_facts(valid_fraction: float) -> Dict[str, Any]:
+    r"""
+    What the task's page says about the held-out text: the share of its letters that are
+    capitals, and how many of its speeches are by speakers who also speak before it (the
+    reason the page does not classify speakers). A speech starts at a line that is a name and
+    a colon.
+    """
+    import re
+    from labml_nn.transformers.mlm_fine_tuning import labels_of
+    text, _ = load_corpus(default_data())
+    boundary = int(len(text) * (1 - valid_fraction))
+    labels = labels_of(text[boundary:])
+    scored = labels[labels >= 0]
+
+    def speeches(part):
+        return re.findall(r'(?m)^([A-Z][A-Za-z ]+):$', part)
+    before, after = set(speeches(text[:boundary])), speeches(text[boundary:])
+    counts: Dict[str, int] = {}
+    for name in after:
+        counts[name] = counts.get(name, 0) + 1
+    top = sorted(counts, key=lambda n: -counts[n])[:5]
+    return {'held_out_letters': int(len(scored)), 'held_out_capital_share': float((scored == 1).double().mean()),
+            'held_out_speeches': len(after), 'speeches_by_speakers_seen_before': sum(n in before for n in after),
+            'top_held_out_speakers': top, 'top_speakers_seen_before': [n for n in top if n in before]}
+
+
 def interpolate(curve: List[Dict[str, float]], seconds: float, key: str) -> float:
     r"""`key` at `seconds` of training, linearly between validation points (the last point's value past the end)."""
     previous = {'train_seconds': 0.0, key: None}
@@ -123,7 +149,7 @@ def summarize(seeds: List[Dict[str, Any]]) -> Dict[str, Any]:
             **{f'{key}_at_equal_seconds': spread([interpolate(s['curves'][n], t, key) for s, t in zip(seeds, equal_seconds)])
                for key in ('valid_accuracy', 'valid_macro_f1')},
         }
-    return {'steps': STEPS, 'valid_every': VALID_EVERY, 'valid_sequences': VALID_SEQUENCES,
+    return {'steps': STEPS, 'valid_every': VALID_EVERY, 'corpus': corpus_facts(0.1), 'valid_sequences': VALID_SEQUENCES,
             'seeds': [s['seed'] for s in seeds], 'equal_seconds': equal_seconds,
             'baseline': seeds[0]['baseline'], 'valid_letters': seeds[0]['valid_letters'], 'settings': settings,
             'runs': seeds}
@@ -185,13 +211,41 @@ def report(result: Dict[str, Any]) -> str:
             + '\n'.join(rows) + '\n\n' + charts(result) + '\n')
 
 
+def record_default_run(summary_path: str, load_before: str) -> None:
+    r"""
+    The default run's `--summary` (a plain `python -m labml_nn.transformers.mlm_fine_tuning.experiment`
+    with `--summary`), kept as `fine_tuning_default_run.json` with the load it ran under, and a page.
+    """
+    run = json.loads(Path(summary_path).read_text())
+    run['load_average_before'], run['load_average_after'] = load_before, ' '.join(f'{x:.1f}' for x in os.getloadavg())
+    (RESULTS / 'fine_tuning_default_run.json').write_text(json.dumps(run, indent=1) + '\n')
+    final = run['final']
+    (RESULTS / 'fine_tuning_default_run.md').write_text(
+        f"# The fine-tuning experiment's default run\n\n"
+        f"`python -m labml_nn.transformers.mlm_fine_tuning.experiment --summary …` with every default: "
+        f"{run['steps']:,} steps from the bundled pre-trained model, in {run['wall_time_s'] / 60:.1f} minutes "
+        f"on {run['machine']}, ending at accuracy {final['valid_accuracy']:.3f} and macro-F1 "
+        f"{final['valid_macro_f1']:.3f} on the held-out windows. The machine was shared and busy "
+        f"(one-minute load average {run['load_average_before']} before the run and {run['load_average_after']} "
+        f"after it, on 2 cores), so the minutes are an upper bound for an idle 2-core CPU. Recorded by "
+        f"[`bench/fine_tuning.py`](../fine_tuning.html) `--record-default`.\n\n"
+        "| step | seconds | accuracy | macro-F1 |\n|---|---|---|---|\n"
+        + ''.join(f"| {p['step']} | {p['time_s']:.0f} | {p['valid_accuracy']:.3f} | {p['valid_macro_f1']:.3f} |\n"
+                  for p in run['curve']))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('---')[1])
     parser.add_argument('--seed', type=int, help='train the three settings on this seed')
     parser.add_argument('--out', help='where to write one seed\'s JSON')
     parser.add_argument('--report', nargs='+', help='seed JSON files to merge into bench/results/fine_tuning.*')
     parser.add_argument('--smoke', action='store_true', help='4 steps, to check the script runs')
+    parser.add_argument('--record-default', nargs=2, metavar=('SUMMARY', 'LOAD_BEFORE'),
+                        help="keep a default run's --summary, with the load average before it, as a recording")
     args = parser.parse_args()
+    if args.record_default:
+        record_default_run(*args.record_default)
+        return
     if args.smoke:
         global STEPS, VALID_EVERY, VALID_SEQUENCES
         STEPS, VALID_EVERY, VALID_SEQUENCES = 4, 2, 16

@@ -190,7 +190,7 @@ def test_export_and_hugging_face_pipeline_agree(capsys, fine_tuned, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     env.update(HF_HUB_OFFLINE='1', HF_HOME=str(tmp_path / 'hf'), TRANSFORMERS_VERBOSITY='error')
     result = subprocess.run([sys.executable, '-c', HF_SCRIPT, str(folder), json.dumps(TEXTS)], cwd=tmp_path,
-                            capture_output=True, text=True, env=env, timeout=300)
+                            capture_output=True, text=True, env=env, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     theirs = json.loads(result.stdout.strip().splitlines()[-1])
     model, vocabulary, _, _ = export.load_run(str(fine_tuned))

@@ -34,6 +34,37 @@ line, the labml run, the checkpoints and the exact resume are the same
 
 The [benchmark](../../bench/fine_tuning.html) trains all three on three seeds and compares
 them at equal steps and at equal seconds ([the chapter](readme.html) shows its chart).
+
+## The loop at a glance
+
+```text
+load the masked language model (bundled, a run, or an export): vocabulary, shape, weights, split
+keep its embeddings and encoder, add a new head          (or: fresh encoder / frozen encoder)
+for step in 1 … steps:
+    draw random windows of the training text, lower-case them, label each letter
+    cross-entropy at the letters, backward, AdamW
+    every valid_every steps:  accuracy and macro-F1 on fixed windows of the held-out text
+    every checkpoint_every:   save a checkpoint
+```
+
+## One recipe for all three settings, not tuned
+
+The three settings share every config but the two switches: a peak learning rate of
+$10^{-3}$ (half the pre-training's), 50 warm-up steps and a cosine decay, AdamW with the
+lesson's betas and weight decay, 32 windows of 64 characters per step. Fine-tuning recipes
+often give the pre-trained weights a smaller learning rate than the new head, and probes often
+use a larger one; we did not tune either, so that the comparison asks only what the starting
+weights are worth. A probe that reaches less than fine-tuning at this learning rate might reach
+more at another; the [benchmark's](../../bench/fine_tuning.html) numbers are for this recipe.
+
+## Why the loss skips non-letters
+
+The labels of spaces, punctuation and line breaks are `IGNORE`, and `cross_entropy` leaves
+them out of the mean. Scoring them would add positions whose answer is known in advance
+(a comma is never a capital), which dilutes the gradient of the positions that matter and
+inflates the accuracy. The model still computes logits there, and the
+[exported pipeline](export.html) can report a "capital" on a space; capitalizing a space
+changes nothing, so `restore` and the pipeline's users may ignore it.
 """
 
 import dataclasses
@@ -127,6 +158,11 @@ def load_start(where: str) -> Start:
     The `pretrained` config: the bundled model, an [export folder](../mlm_tools/export.html),
     or any checkpoint of the [lesson's experiment](../mlm/experiment.html) (a file, a run's
     folder or its uuid). A run's checkpoint records its configs; an export its run's configs.
+
+    Any masked language model of the lesson will do, of any size: the classifier takes the
+    shape of the model it starts from, so `--checkpoint` of a run with `model.d_model=256`
+    fine-tunes a 256-wide encoder. Each way the argument can be wrong (no such run, a folder
+    with neither a checkpoint nor an export, a damaged file) is the tools' one-line error.
     """
     folder = fill.BUNDLED_MODEL if where == 'bundled' else Path(where).expanduser()
     if export.is_export(folder):
@@ -145,13 +181,25 @@ def load_start(where: str) -> Start:
 
 
 def resumed_start(state: Dict[str, Any]) -> Start:
-    r"""The encoder's shape, as a fine-tuning checkpoint recorded it; its weights come from the checkpoint."""
+    r"""
+    The encoder's shape, as a fine-tuning checkpoint recorded it. Its weights are `None`: the
+    model is built at that shape with fresh weights, and `checkpoint.restore` then loads the
+    fine-tuned ones over them, head and encoder alike.
+    """
     return Start(CharVocabulary(state['vocabulary']), model_configs_from(state['model_configs']), state['max_len'],
                  state['valid_fraction'], None, state['pretrained_data'], state['source'])
 
 
-# This experiment's [checkpoints](../../helpers/checkpoint.html): the training state, and the
-# encoder's shape and origin, so that a resumed run needs neither the pre-trained model nor its file.
+# ## Checkpoints
+#
+# This experiment's [checkpoints](../../helpers/checkpoint.html) hold the training state that
+# every experiment's do (weights, AdamW's moments, the step, the curve, the generators), and
+# beside it the encoder's shape and origin: the vocabulary, the model configs, the longest
+# sequence, the `valid_fraction` of the split and which model it started from. A resumed run
+# therefore needs neither the pre-trained model nor its file, and can't be resumed onto another
+# split. Its format's name keeps the lesson's checkpoints out (`--resume` of an MLM run is an
+# error that says so), and `pretrained`, `from_scratch` and the learning rate may not change
+# on resume; only the length of the run and how often it validates and saves may.
 CHECKPOINTS = checkpoint.Format(
     'labml_nn.mlm_fine_tuning.checkpoint/1', frozenset({'steps', 'valid_every', 'checkpoint_every'}),
     extras=lambda t: {'vocabulary': t.vocabulary.chars, 'data': t.data, 'max_len': t.start.max_len,
@@ -171,6 +219,8 @@ class Trainer:
 
     def __init__(self, c: Configs, text: str, on: torch.device, start: Start, run_dir=None, data: str = ''):
         self.c, self.device, self.start, self.vocabulary = c, on, start, start.vocabulary
+        # The position table of the pre-trained model has `max_len` rows: a longer window has
+        # positions the encoder never learned, so it is refused rather than extrapolated
         if c.seq_len > start.max_len:
             raise UserError(f"seq_len={c.seq_len}: the pre-trained model reads at most {start.max_len} "
                             f"characters; give seq_len={start.max_len} or less")
@@ -178,6 +228,7 @@ class Trainer:
         if unknown:
             raise UserError(f"the text has characters the pre-trained model never saw ({unknown[:20]!r}); "
                             f"fine-tune on the text it was trained on, or pre-train on this one")
+        # The lower-cased ids and the labels, cut where the pre-trained run cut its text
         self.task = split_task(text, self.vocabulary, start.valid_fraction)
         if len(self.task.train_ids) < c.seq_len or len(self.task.valid_ids) < c.seq_len:
             raise UserError(f"the text is too short for seq_len={c.seq_len}: give a longer text or a smaller seq_len")
@@ -200,10 +251,13 @@ class Trainer:
             [{'params': [p for n, p in trains if n in decays], 'weight_decay': c.weight_decay},
              {'params': [p for n, p in trains if n not in decays], 'weight_decay': 0.0}],
             lr=c.learning_rate, betas=(0.9, 0.98), eps=1e-9)
+        # One generator, the data's: there is no masking and no dropout to draw for. Its state
+        # and PyTorch's global one are what a checkpoint must keep for an exact resume
         self.generators = {'data': torch.Generator().manual_seed(c.seed + 1)}
         # The evaluation windows, from the held-out text only ([why](index.html#the-split-and-why-nothing-leaks))
         self.valid_inputs, self.valid_labels, _ = evaluation_windows(self.task.valid_ids, self.task.valid_labels,
                                                                      c.valid_sequences, c.seq_len)
+        # One process: the helpers' checkpoint and summary read these like the lesson's
         self.processes = distributed.Processes()
         self.step, self.elapsed, self.metrics, self.run_dir, self.data = 0, 0.0, tracking.Metrics(), run_dir, data
 
@@ -220,6 +274,7 @@ class Trainer:
         x, y = random_windows(self.task.train_ids, self.task.train_labels, self.c.batch_size, self.c.seq_len,
                               self.generators['data'])  # [batch_size, seq_len] each
         x, y = x.to(self.device), y.to(self.device)
+        # `x` holds lower-case ids; `y` holds `LOWER`, `CAPITAL` or `IGNORE` for each of them
         # A probe's encoder stays in eval mode: it is a fixed feature extractor
         self.model.train()
         if self.c.freeze_encoder:
@@ -231,6 +286,7 @@ class Trainer:
         torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], self.c.grad_clip)
         self.optimizer.step()
         self.step += 1
+        # The training accuracy counts letters only, like the validation's
         counts = confusion(logits.argmax(-1), y)  # [2, 2]
         return loss.item(), int(counts.diagonal().sum()), int(counts.sum())
 
@@ -241,6 +297,9 @@ class Trainer:
 
         The loss over every letter of the fixed evaluation windows, in eval mode, and the
         accuracy and macro-F1 from the confusion counts summed over all of them.
+
+        The scores come from the summed counts, not from a mean of per-batch scores: an F1 is
+        not an average of F1s, and a batch without a capital has no F1 for capitals at all.
         """
         self.model.eval()
         loss_sum, counts = 0.0, torch.zeros(2, 2, dtype=torch.long)
@@ -259,6 +318,10 @@ class Trainer:
         saving on their schedules and at the end; Ctrl-C or SIGTERM saves and stops, and
         `--resume <run uuid>` continues exactly. Each validation point records the macro-F1
         beside the lesson's loss and accuracy.
+
+        The curve's `valid_accuracy` and `valid_macro_f1` are what the labml app charts as
+        `accuracy.valid` and `macro_f1.valid`, and what `--summary` writes; the seconds in each
+        point are training and validation time together, since the run started.
         """
         c, first, last = self.c, self.step, min(stop_at or self.c.steps, self.c.steps)
         tracker.set_global_step(first)
@@ -292,15 +355,19 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
     the text, and training in a labml run.
     """
     s = tracking.prepare(command, Configs, CHECKPOINTS)
+    # A fine-tuning run is short; it does not split its batches over processes
     if s.processes.is_distributed:
         raise UserError("fine-tuning runs in one process; start it with python -m, not torchrun")
+    # A resumed run rebuilds the encoder's shape from its own checkpoint; a new one loads it
     start = resumed_start(s.resumed) if s.resumed else load_start(s.configs.pretrained)
+    # The text: `--data`, or the resumed run's, or Tiny Shakespeare
     text, data = load_corpus(command.data or (s.resumed and s.resumed['data']))
     with tracking.start_run('mlm_fine_tuning', s, command, data) as run:
         trainer = Trainer(s.configs, text, s.device, start, run_dir=run.folder, data=data)
         checkpoint.restore(trainer, s.resumed)
         run.describe_data(f"{len(trainer.task.train_ids):,} training and {len(trainer.task.valid_ids):,} held-out "
                           f"characters; encoder from {start.source}")
+        # The split's promise holds only on the text the encoder was pre-trained on
         if start.data and export.data_name(start.data) != export.data_name(data):
             logger.log(f"The encoder was pre-trained on {start.data}, not on {data}: the held-out part of this text "
                        f"is not the part its pre-training never saw.", Text.warning)
@@ -312,12 +379,11 @@ def checkpoint_option(argv: List[str]) -> List[str]:
     r"""`--checkpoint WHERE` (or `--checkpoint=WHERE`) is `pretrained=WHERE`, as in the [tools](../mlm_tools/fill.html)."""
     out, i = [], 0
     while i < len(argv):
-        if argv[i] == '--checkpoint' and i + 1 < len(argv):
-            out.append(f'pretrained={argv[i + 1]}')
-            i += 2
-            continue
-        out.append('pretrained=' + argv[i][len('--checkpoint='):] if argv[i].startswith('--checkpoint=') else argv[i])
-        i += 1
+        # `--checkpoint` as the last word, without a value, stays as it is: the parser then refuses it
+        taken = argv[i] == '--checkpoint' and i + 1 < len(argv)
+        value = argv[i + 1] if taken else argv[i][len('--checkpoint='):] if argv[i].startswith('--checkpoint=') else None
+        out.append(argv[i] if value is None else f'pretrained={value}')
+        i += 2 if taken else 1
     return out
 
 
