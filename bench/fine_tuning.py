@@ -211,6 +211,34 @@ def report(result: Dict[str, Any]) -> str:
             + '\n'.join(rows) + '\n\n' + charts(result) + '\n')
 
 
+def default_run_cpu_time(steps: int = 30) -> Dict[str, Any]:
+    r"""
+    What a default run costs in **CPU seconds** of one thread: `steps` training steps and one
+    validation of the default configs, timed with `time.process_time`, which counts the time
+    this process ran and not the time it waited for a core. On a shared, busy machine, where a
+    whole default run's wall time says more about the other processes than about ours, this is
+    the number that estimates the run on an idle CPU: `steps` × the step's CPU time plus a
+    validation every `valid_every` steps.
+    """
+    text, _ = load_corpus(default_data())
+    c = Configs()
+    trainer = Trainer(c, text, torch.device('cpu'), load_start('bundled'))
+    trainer.train_step()  # the first step allocates; it is not timed
+    began = time.process_time()
+    for _ in range(steps):
+        trainer.train_step()
+    step_s = (time.process_time() - began) / steps
+    began = time.process_time()
+    trainer.validate()
+    valid_s = time.process_time() - began
+    validations = c.steps // c.valid_every
+    return {'steps_timed': steps, 'cpu_s_per_step': step_s, 'cpu_s_per_validation': valid_s,
+            'default_steps': c.steps, 'validations': validations,
+            'estimated_run_minutes_one_thread': (c.steps * step_s + validations * valid_s) / 60,
+            'threads': torch.get_num_threads(), 'load_average': os.getloadavg(), 'torch': torch.__version__,
+            'machine': f"{platform.machine()}, {os.cpu_count()} cores"}
+
+
 def record_default_run(summary_path: str, load_before: str) -> None:
     r"""
     The default run's `--summary` (a plain `python -m labml_nn.transformers.mlm_fine_tuning.experiment`
@@ -242,7 +270,24 @@ def main() -> None:
     parser.add_argument('--smoke', action='store_true', help='4 steps, to check the script runs')
     parser.add_argument('--record-default', nargs=2, metavar=('SUMMARY', 'LOAD_BEFORE'),
                         help="keep a default run's --summary, with the load average before it, as a recording")
+    parser.add_argument('--default-cpu', action='store_true',
+                        help="estimate the default run from one thread's CPU seconds per step")
     args = parser.parse_args()
+    if args.default_cpu:
+        run = default_run_cpu_time()
+        (RESULTS / 'fine_tuning_default_run.json').write_text(json.dumps(run, indent=1) + '\n')
+        (RESULTS / 'fine_tuning_default_run.md').write_text(
+            f"# The fine-tuning experiment's default run, estimated from CPU time\n\n"
+            f"Written by [`bench/fine_tuning.py`](../fine_tuning.html) `--default-cpu`: {run['steps_timed']} steps of "
+            f"the default configs took {run['cpu_s_per_step']:.3f} CPU seconds each and one validation "
+            f"{run['cpu_s_per_validation']:.1f} s, on one thread ({run['machine']}, torch {run['torch']}), "
+            f"so the default run's {run['default_steps']:,} steps and {run['validations']} validations need about "
+            f"**{run['estimated_run_minutes_one_thread']:.1f} minutes** of one core. Measured as CPU time because the "
+            f"machine was shared and busy (one-minute load average {run['load_average'][0]:.1f} on 2 cores), where "
+            f"a whole run's wall time measures the other processes: a default run started there did 20 steps in "
+            f"15 minutes and was stopped.\n")
+        print(run)
+        return
     if args.record_default:
         record_default_run(*args.record_default)
         return
