@@ -43,7 +43,11 @@ import torch
 from labml_nn.helpers import cli
 from labml_nn.transformers.mlm.data import load_corpus
 from labml_nn.transformers.mlm_fine_tuning import majority_baseline
-from labml_nn.transformers.mlm_fine_tuning.experiment import Configs, Trainer, load_start
+from labml_nn.transformers.mlm_fine_tuning.experiment import (
+    Configs,
+    Trainer,
+    load_start,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / 'bench' / 'results'
@@ -98,6 +102,7 @@ def corpus_facts(valid_fraction: float) -> Dict[str, Any]:
     a colon.
     """
     import re
+
     from labml_nn.transformers.mlm_fine_tuning import labels_of
     text, _ = load_corpus(default_data())
     boundary = int(len(text) * (1 - valid_fraction))
@@ -111,7 +116,7 @@ def corpus_facts(valid_fraction: float) -> Dict[str, Any]:
     for name in after:
         counts[name] = counts.get(name, 0) + 1
     top = sorted(counts, key=lambda n: -counts[n])[:5]
-    return {'held_out_letters': int(len(scored)), 'held_out_capital_share': float((scored == 1).double().mean()),
+    return {'held_out_letters': len(scored), 'held_out_capital_share': float((scored == 1).double().mean()),
             'held_out_speeches': len(after), 'speeches_by_speakers_seen_before': sum(n in before for n in after),
             'top_held_out_speakers': top, 'top_speakers_seen_before': [n for n in top if n in before]}
 

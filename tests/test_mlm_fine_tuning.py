@@ -12,15 +12,26 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import ROOT
+from test_bad_input import fails_cleanly
+
 from labml_nn.helpers import cli
 from labml_nn.transformers.mlm.data import split
-from labml_nn.transformers.mlm_fine_tuning import (CAPITAL, IGNORE, LOWER, confusion, evaluation_windows, labels_of,
-                                                   lower_case, majority_baseline, scores, split_task)
-from labml_nn.transformers.mlm_fine_tuning import experiment, export
+from labml_nn.transformers.mlm_fine_tuning import (
+    CAPITAL,
+    IGNORE,
+    LOWER,
+    confusion,
+    evaluation_windows,
+    experiment,
+    export,
+    labels_of,
+    lower_case,
+    majority_baseline,
+    scores,
+    split_task,
+)
 from labml_nn.transformers.mlm_tools import fill
-from test_bad_input import fails_cleanly
 
 # Small enough to train a few steps of the bundled model in seconds
 TINY = ['seq_len=16', 'batch_size=4', 'valid_sequences=8', 'valid_every=2', 'checkpoint_every=2']

@@ -47,6 +47,14 @@ for step in 1 … steps:
     every checkpoint_every:   save a checkpoint
 ```
 
+## What comes from where
+
+The chapter builds on the lesson and its tools and changes neither: the lesson's corpus,
+vocabulary, model and learning-rate schedule, and its checkpoint format (to read MLM runs);
+the tools' bundled model and export reader; the helpers' command line, checkpoints and labml
+run. The lesson imports nothing from here (an import contract checks it), so it still reads,
+and runs, on its own.
+
 ## One recipe for all three settings, not tuned
 
 The three settings share every config but the two switches: a peak learning rate of
@@ -81,10 +89,20 @@ from labml.logger import Text
 from labml_nn.helpers import checkpoint, cli, distributed, tracking
 from labml_nn.helpers.cli import Count, Fraction, PositiveFloat, PositiveInt, UserError
 from labml_nn.transformers.mlm.data import DATA_HELP, CharVocabulary, load_corpus
-from labml_nn.transformers.mlm.experiment import CHECKPOINTS as MLM_CHECKPOINTS, Configs as MLMConfigs, learning_rate
+from labml_nn.transformers.mlm.experiment import CHECKPOINTS as MLM_CHECKPOINTS
+from labml_nn.transformers.mlm.experiment import Configs as MLMConfigs
+from labml_nn.transformers.mlm.experiment import learning_rate
 from labml_nn.transformers.mlm.model import ROUND_1, ModelConfigs, TransformerMLM
-from labml_nn.transformers.mlm_fine_tuning import (IGNORE, LABELS, confusion, evaluation_windows, lower_case,
-                                                   random_windows, scores, split_task)
+from labml_nn.transformers.mlm_fine_tuning import (
+    IGNORE,
+    LABELS,
+    confusion,
+    evaluation_windows,
+    lower_case,
+    random_windows,
+    scores,
+    split_task,
+)
 from labml_nn.transformers.mlm_fine_tuning.classifier import TokenClassifier
 from labml_nn.transformers.mlm_tools import export, fill
 
@@ -388,12 +406,17 @@ def checkpoint_option(argv: List[str]) -> List[str]:
 
 
 def parse(argv: List[str]) -> cli.Command:
-    r"""The command line, `--checkpoint` included."""
+    r"""
+    The command line, `--checkpoint` included: the tests call this, the console calls `main`.
+    """
     return cli.parse(Configs, checkpoint_option(argv))
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    r"""The console entry point: `--help`, or a fine-tuning run."""
+    r"""
+    The console entry point: `--help`, or a fine-tuning run (exit status 128 + signal when
+    stopped by one, so that scripts can tell a stopped run from a finished one).
+    """
     import sys
     cli.main(Configs, train, checkpoint_option(sys.argv[1:] if argv is None else argv),
              prog='python -m labml_nn.transformers.mlm_fine_tuning.experiment', data_help=DATA_HELP,

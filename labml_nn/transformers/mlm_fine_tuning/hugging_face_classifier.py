@@ -33,6 +33,7 @@ from transformers.modeling_outputs import TokenClassifierOutput
 
 from labml_nn.transformers.mlm.model import ModelConfigs
 from labml_nn.transformers.mlm_fine_tuning.classifier import TokenClassifier
+
 # Imported so that the exporter copies the tokenizer's module into the folder too
 from labml_nn.transformers.mlm_tools.hugging_face import CharTokenizer  # noqa: F401
 
@@ -65,7 +66,8 @@ class LabmlForTokenClassification(PreTrainedModel):
     ## The model
 
     One `TokenClassifier` as `self.classifier` (its weights are stored under `classifier.…`),
-    returning a `TokenClassifierOutput`.
+    returning a `TokenClassifierOutput`. It is built from the configs by the same
+    `TokenClassifier.from_configs` as in our code, so the exported model is ours, bit for bit.
     """
     config_class = LabmlTokenClassifierConfig
     base_model_prefix = 'classifier'
@@ -78,6 +80,7 @@ class LabmlForTokenClassification(PreTrainedModel):
         self.post_init()
 
     def get_input_embeddings(self) -> torch.nn.Module:
+        r"""The token embedding table, `[vocab_size, d_model]`, which `transformers` asks for by this name."""
         return self.classifier.embeddings.tokens
 
     def forward(self, input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor] = None,
