@@ -9,7 +9,10 @@ summary: The fine-tuning experiment's three settings trained side by side in one
 ```bash
 OMP_NUM_THREADS=1 python bench/fine_tuning.py --seed 0 --out /tmp/ft0.json   # one seed, one process
 python bench/fine_tuning.py --report /tmp/ft0.json /tmp/ft1.json /tmp/ft2.json   # the recording
+OMP_NUM_THREADS=1 python bench/fine_tuning.py --default-cpu   # the default run's cost in CPU seconds
 ```
+
+(From a checkout that is not the installed one, put it first: `PYTHONPATH=$PWD`.)
 
 For each seed, one process builds the [fine-tuning experiment's](../transformers/mlm_fine_tuning/experiment.html)
 `Trainer` three times: **fine-tune** (the bundled pre-trained encoder, every weight trains),
