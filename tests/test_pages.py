@@ -37,6 +37,13 @@ def test_experiment_page_is_short_and_explains_itself():
     assert prose / code >= 0.9, (prose, code)
 
 
+def test_fine_tuning_pages_explain_as_much_as_the_experiment_page():
+    r"""The fine-tuning chapter's pages read as a lesson too: prose / code at least 0.9 each."""
+    for path in sorted((ROOT / 'labml_nn/transformers/mlm_fine_tuning').glob('*.py')):
+        lines, prose, code = page_stats(path)
+        assert prose / code >= 0.9, (path.name, prose, code)
+
+
 def test_stats_count_docstrings_and_full_line_comments(tmp_path):
     f = tmp_path / 'page.py'
     f.write_text('"""Doc\n\nmore"""\n\n# note\nx = 1  # not prose\n\n\ndef f():\n    """One."""\n    return x\n')

@@ -109,7 +109,8 @@ def test_time_to_accuracy():
             assert_quoted(path, quoted)
 
 
-@pytest.mark.parametrize('name', ['positions', 'dropout_cost', 'curriculum', 'compare', 'time_to_accuracy'])
+@pytest.mark.parametrize('name', ['positions', 'dropout_cost', 'curriculum', 'compare', 'time_to_accuracy',
+                                  'fine_tuning'])
 def test_every_recording_has_its_page(name):
     # The prose links the .md; the .json is what these tests read; both are committed together
     assert (RESULTS / f'{name}.md').is_file() and (RESULTS / f'{name}.json').is_file()
@@ -139,3 +140,24 @@ def test_site_speed():
                   f"took {ms['ours']:.1f} ms per module against pycco's {ms['pycco']:.1f} ms",
                   f"the build took {ms['ours_api']:.1f} ms per module",
                   f"a load average of {recorded('site')['load_average_end']:.0f}")
+# ## Fine-tuning: what pre-training bought
+def test_fine_tuning():
+    r = recorded('fine_tuning')
+    corpus = r['corpus']
+    assert_quoted('labml_nn/transformers/mlm_fine_tuning/__init__.py', percent(corpus['held_out_capital_share']),
+                  percent(1 - corpus['held_out_capital_share']), f"{corpus['held_out_speeches']} speeches",
+                  f"only {corpus['speeches_by_speakers_seen_before']} are by speakers")
+    steps = r['steps']
+
+    def spread(d):
+        return f"{d['mean']:.3f} ({d['min']:.3f}–{d['max']:.3f})"
+    s = r['settings']
+    assert_quoted('labml_nn/transformers/mlm_fine_tuning/readme.md',
+                  *(spread(s[n][f'valid_macro_f1_at_{steps}_steps']) for n in ('fine-tune', 'from scratch', 'probe')),
+                  *(spread(s[n]['valid_macro_f1_at_equal_seconds']) for n in ('fine-tune', 'from scratch')),
+                  f"{r['baseline']['macro_f1']:.3f}", percent(r['baseline']['accuracy']),
+                  f"{s['probe']['ms_per_step_vs_fine_tune']['mean']:.2f} times")
+    run = recorded('fine_tuning_default_run')
+    assert_quoted('labml_nn/transformers/mlm_fine_tuning/readme.md',
+                  f"about {run['estimated_run_minutes_one_thread']:.1f} minutes of one core",
+                  f"{run['default_steps']:,} steps from the bundled model")

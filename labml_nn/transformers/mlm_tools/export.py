@@ -137,16 +137,18 @@ def _stem(module: str) -> str:
     return module.rsplit('.', 1)[-1]
 
 
-def model_sources() -> Dict[str, str]:
+def model_sources(wrappers: str = WRAPPERS) -> Dict[str, str]:
     r"""
-    `{file name: source}` for the wrappers and every `labml_nn` module they reach, each
+    `{file name: source}` for the wrappers (a module's dotted name: ours by default; the
+    [fine-tuning chapter](../mlm_fine_tuning/export.html) passes its own) and every `labml_nn`
+    module they reach, each
     import of one of them rewritten as a relative import. The folder is flat, because
     `transformers` follows `from .name import` only within one folder; two modules with the
     same last name would collide, which is an error here rather than a broken folder.
     """
     sources: Dict[str, str] = {}
-    modules = {_stem(WRAPPERS): WRAPPERS}
-    to_visit = [WRAPPERS]
+    modules = {_stem(wrappers): wrappers}
+    to_visit = [wrappers]
     while to_visit:
         module = to_visit.pop()
         path = _module_file(module)

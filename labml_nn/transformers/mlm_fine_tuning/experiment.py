@@ -1,0 +1,427 @@
+r"""
+---
+title: Fine-tuning the pre-trained encoder to restore capitals
+summary: The fine-tuning experiment - where the pre-trained encoder comes from, the configs, the three settings (fine-tune, from scratch, frozen probe), one training step, validation with accuracy and macro-F1, and the loop with checkpoints and exact resume.
+---
+
+# Fine-tuning the encoder
+
+```bash
+python -m labml_nn.transformers.mlm_fine_tuning.experiment
+python -m labml_nn.transformers.mlm_fine_tuning.experiment --checkpoint <MLM run uuid or export folder>
+python -m labml_nn.transformers.mlm_fine_tuning.experiment from_scratch=true
+python -m labml_nn.transformers.mlm_fine_tuning.experiment freeze_encoder=true learning_rate=1e-2
+```
+
+This page trains the [token classifier](classifier.html) on [the capitals task](index.html).
+It is the lesson's [experiment](../mlm/experiment.html) with three things changed: the model
+starts from a masked language model instead of from nothing, the batches carry labels instead
+of masks, and validation counts a confusion matrix to give accuracy and macro-F1. The command
+line, the labml run, the checkpoints and the exact resume are the same
+[helpers](../../helpers/index.html), with a checkpoint format of this experiment's own.
+
+## Three settings of one model
+
+* **Fine-tuning** (the default): the encoder starts from the pre-trained weights and every
+  weight trains, the encoder's and the new head's, at the same learning rate.
+* **From scratch** (`from_scratch=true`): the same model, the same data, steps and seed, but
+  the encoder starts from a fresh initialization. The difference to fine-tuning is what
+  pre-training bought.
+* **A probe** (`freeze_encoder=true`): the pre-trained encoder is frozen and only the head
+  trains. How far a linear map of the encoder's vectors gets shows how much of the task the
+  masked language model had already learned to represent. With no gradient through the
+  encoder, its steps are also the cheapest.
+
+The [benchmark](../../bench/fine_tuning.html) trains all three on three seeds and compares
+them at equal steps and at equal seconds ([the chapter](readme.html) shows its chart).
+
+## The loop at a glance
+
+```text
+load the masked language model (bundled, a run, or an export): vocabulary, shape, weights, split
+keep its embeddings and encoder, add a new head          (or: fresh encoder / frozen encoder)
+for step in 1 … steps:
+    draw random windows of the training text, lower-case them, label each letter
+    cross-entropy at the letters, backward, AdamW
+    every valid_every steps:  accuracy and macro-F1 on fixed windows of the held-out text
+    every checkpoint_every:   save a checkpoint
+```
+
+## What comes from where
+
+The chapter builds on the lesson and its tools and changes neither: the lesson's corpus,
+vocabulary, model and learning-rate schedule, and its checkpoint format (to read MLM runs);
+the tools' bundled model and export reader; the helpers' command line, checkpoints and labml
+run. The lesson imports nothing from here (an import contract checks it), so it still reads,
+and runs, on its own.
+
+## One recipe for all three settings, not tuned
+
+The three settings share every config but the two switches: a peak learning rate of
+$10^{-3}$ (half the pre-training's), 50 warm-up steps and a cosine decay, AdamW with the
+lesson's betas and weight decay, 32 windows of 64 characters per step. Fine-tuning recipes
+often give the pre-trained weights a smaller learning rate than the new head, and probes often
+use a larger one; we did not tune either, so that the comparison asks only what the starting
+weights are worth. A probe that reaches less than fine-tuning at this learning rate might reach
+more at another; the [benchmark's](../../bench/fine_tuning.html) numbers are for this recipe.
+
+## Why the loss skips non-letters
+
+The labels of spaces, punctuation and line breaks are `IGNORE`, and `cross_entropy` leaves
+them out of the mean. Scoring them would add positions whose answer is known in advance
+(a comma is never a capital), which dilutes the gradient of the positions that matter and
+inflates the accuracy. The model still computes logits there, and the
+[exported pipeline](export.html) can report a "capital" on a space; capitalizing a space
+changes nothing, so `restore` and the pipeline's users may ignore it.
+"""
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from labml import logger, monit, tracker
+from labml.logger import Text
+
+from labml_nn.helpers import checkpoint, cli, distributed, tracking
+from labml_nn.helpers.cli import Count, Fraction, PositiveFloat, PositiveInt, UserError
+from labml_nn.transformers.mlm.data import DATA_HELP, CharVocabulary, load_corpus
+from labml_nn.transformers.mlm.experiment import CHECKPOINTS as MLM_CHECKPOINTS
+from labml_nn.transformers.mlm.experiment import Configs as MLMConfigs
+from labml_nn.transformers.mlm.experiment import learning_rate
+from labml_nn.transformers.mlm.model import ROUND_1, ModelConfigs, TransformerMLM
+from labml_nn.transformers.mlm_fine_tuning import (
+    IGNORE,
+    LABELS,
+    confusion,
+    evaluation_windows,
+    lower_case,
+    random_windows,
+    scores,
+    split_task,
+)
+from labml_nn.transformers.mlm_fine_tuning.classifier import TokenClassifier
+from labml_nn.transformers.mlm_tools import export, fill
+
+
+@dataclass
+class Configs:
+    r"""
+    ## The configs
+
+    Set on the command line as `key=value`; the comments are the `--help` text. The model's
+    size is not among them: it is the pre-trained model's, also when training from scratch.
+    """
+    # The masked language model to start from: bundled (the one that ships with labml_nn), a run uuid, run folder, checkpoint file or export folder (also --checkpoint WHERE)
+    pretrained: str = 'bundled'
+    # Train the same model from a fresh initialization instead of the pre-trained weights
+    from_scratch: bool = False
+    # Keep the encoder's weights fixed and train only the new head (a probe)
+    freeze_encoder: bool = False
+    # Characters per sequence (at most the pre-trained model's longest)
+    seq_len: PositiveInt = 64
+    # Sequences per training step
+    batch_size: PositiveInt = 32
+    # Training steps in the run (also sets the length of the learning-rate schedule)
+    steps: PositiveInt = 600
+    # Peak learning rate of AdamW
+    learning_rate: PositiveFloat = 1e-3
+    # Steps of linear learning-rate warm-up
+    warmup_steps: Count = 50
+    # Final learning rate of the cosine decay, as a fraction of the peak
+    min_lr_ratio: Fraction = 0.1
+    # AdamW weight decay
+    weight_decay: Fraction = 0.01
+    # Largest gradient norm; larger gradients are scaled down
+    grad_clip: PositiveFloat = 1.0
+    # Evaluation windows from the held-out text, the same ones every time
+    valid_sequences: PositiveInt = 512
+    # Validate every this many steps
+    valid_every: PositiveInt = 100
+    # Save a checkpoint every this many steps (and always at the end)
+    checkpoint_every: PositiveInt = 200
+    # Seed of every random number generator of the run
+    seed: int = 0
+
+
+@dataclass
+class Start:
+    r"""
+    ## Where the encoder comes from
+
+    What a run needs from the masked language model: its vocabulary, its model configs and
+    longest sequence (the shape of the encoder), the `valid_fraction` it held out (the
+    [task's split](index.html)), its weights (`None` on resume: the checkpoint has them), the
+    name of the text it trained on, and a line that says which model it was.
+    """
+    vocabulary: CharVocabulary
+    model_configs: ModelConfigs
+    max_len: int
+    valid_fraction: float
+    weights: Optional[Dict[str, torch.Tensor]]
+    data: str
+    source: str
+
+
+def model_configs_from(flat: Dict[str, Any]) -> ModelConfigs:
+    r"""The model configs from `{name: value}`; options added since an older model get round 1's values."""
+    return cli.build(ModelConfigs, {f'model.{k}': v for k, v in {**ROUND_1, **flat}.items()}, 'model.')
+
+
+def load_start(where: str) -> Start:
+    r"""
+    The `pretrained` config: the bundled model, an [export folder](../mlm_tools/export.html),
+    or any checkpoint of the [lesson's experiment](../mlm/experiment.html) (a file, a run's
+    folder or its uuid). A run's checkpoint records its configs; an export its run's configs.
+
+    Any masked language model of the lesson will do, of any size: the classifier takes the
+    shape of the model it starts from, so `--checkpoint` of a run with `model.d_model=256`
+    fine-tunes a 256-wide encoder. Each way the argument can be wrong (no such run, a folder
+    with neither a checkpoint nor an export, a damaged file) is the tools' one-line error.
+    """
+    folder = fill.BUNDLED_MODEL if where == 'bundled' else Path(where).expanduser()
+    if export.is_export(folder):
+        model, vocabulary, config = export.load_export(folder, '--checkpoint')
+        training = config.get('training', {})
+        run = training.get('configs', {})
+        return Start(vocabulary, model_configs_from(config.get('model_configs', {})), config['max_position_embeddings'],
+                     run.get('valid_fraction', MLMConfigs.valid_fraction), model.state_dict(), training.get('data', ''),
+                     f"{where}: run {training.get('run_uuid', '?')} at step {training.get('step', '?')}")
+    state = checkpoint.find_and_load(where, tracking.logs_folder(), MLM_CHECKPOINTS, '--checkpoint')
+    run = checkpoint.configs_of(state, MLM_CHECKPOINTS)
+    return Start(CharVocabulary(state['vocabulary']), model_configs_from({k[6:]: v for k, v in run.items()
+                                                                          if k.startswith('model.')}),
+                 run['seq_len'], run['valid_fraction'], state['model'], state['data'],
+                 f"{where}: step {state['step']}")
+
+
+def resumed_start(state: Dict[str, Any]) -> Start:
+    r"""
+    The encoder's shape, as a fine-tuning checkpoint recorded it. Its weights are `None`: the
+    model is built at that shape with fresh weights, and `checkpoint.restore` then loads the
+    fine-tuned ones over them, head and encoder alike.
+    """
+    return Start(CharVocabulary(state['vocabulary']), model_configs_from(state['model_configs']), state['max_len'],
+                 state['valid_fraction'], None, state['pretrained_data'], state['source'])
+
+
+# ## Checkpoints
+#
+# This experiment's [checkpoints](../../helpers/checkpoint.html) hold the training state that
+# every experiment's do (weights, AdamW's moments, the step, the curve, the generators), and
+# beside it the encoder's shape and origin: the vocabulary, the model configs, the longest
+# sequence, the `valid_fraction` of the split and which model it started from. A resumed run
+# therefore needs neither the pre-trained model nor its file, and can't be resumed onto another
+# split. Its format's name keeps the lesson's checkpoints out (`--resume` of an MLM run is an
+# error that says so), and `pretrained`, `from_scratch` and the learning rate may not change
+# on resume; only the length of the run and how often it validates and saves may.
+CHECKPOINTS = checkpoint.Format(
+    'labml_nn.mlm_fine_tuning.checkpoint/1', frozenset({'steps', 'valid_every', 'checkpoint_every'}),
+    extras=lambda t: {'vocabulary': t.vocabulary.chars, 'data': t.data, 'max_len': t.start.max_len,
+                      'model_configs': dataclasses.asdict(t.start.model_configs),
+                      'valid_fraction': t.start.valid_fraction, 'pretrained_data': t.start.data,
+                      'source': t.start.source})
+
+
+class Trainer:
+    r"""
+    ## Building the run
+
+    `text` is the corpus and `data` its name; `start` the encoder's origin; `run_dir` where
+    checkpoints go (`None`: nowhere). The attributes are the ones
+    [`checkpoint.save`](../../helpers/checkpoint.html) expects.
+    """
+
+    def __init__(self, c: Configs, text: str, on: torch.device, start: Start, run_dir=None, data: str = ''):
+        self.c, self.device, self.start, self.vocabulary = c, on, start, start.vocabulary
+        # The position table of the pre-trained model has `max_len` rows: a longer window has
+        # positions the encoder never learned, so it is refused rather than extrapolated
+        if c.seq_len > start.max_len:
+            raise UserError(f"seq_len={c.seq_len}: the pre-trained model reads at most {start.max_len} "
+                            f"characters; give seq_len={start.max_len} or less")
+        unknown = self.vocabulary.unknown_chars(lower_case(text))
+        if unknown:
+            raise UserError(f"the text has characters the pre-trained model never saw ({unknown[:20]!r}); "
+                            f"fine-tune on the text it was trained on, or pre-train on this one")
+        # The lower-cased ids and the labels, cut where the pre-trained run cut its text
+        self.task = split_task(text, self.vocabulary, start.valid_fraction)
+        if len(self.task.train_ids) < c.seq_len or len(self.task.valid_ids) < c.seq_len:
+            raise UserError(f"the text is too short for seq_len={c.seq_len}: give a longer text or a smaller seq_len")
+        # The masked language model, built at its own shape: its initial weights are drawn
+        # whatever comes next, so the head below starts the same in all three settings
+        torch.manual_seed(c.seed)
+        body = TransformerMLM.from_configs(start.model_configs, len(self.vocabulary), start.max_len)
+        if start.weights is not None and not c.from_scratch:
+            body.load_state_dict(start.weights)
+        self.model = TokenClassifier(body, len(LABELS)).to(on)
+        # A frozen encoder has no gradient, so autograd records nothing through it: the probe's
+        # backward pass is the head's alone, which is why its steps are so much cheaper
+        if c.freeze_encoder:
+            for p in self.model.encoder_parameters():
+                p.requires_grad_(False)
+        # AdamW as in the lesson: weight decay on the weight matrices only, of what trains
+        trains = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        decays = {n for n, p in trains if p.dim() == 2 and 'embeddings' not in n}
+        self.optimizer = torch.optim.AdamW(
+            [{'params': [p for n, p in trains if n in decays], 'weight_decay': c.weight_decay},
+             {'params': [p for n, p in trains if n not in decays], 'weight_decay': 0.0}],
+            lr=c.learning_rate, betas=(0.9, 0.98), eps=1e-9)
+        # One generator, the data's: there is no masking and no dropout to draw for. Its state
+        # and PyTorch's global one are what a checkpoint must keep for an exact resume
+        self.generators = {'data': torch.Generator().manual_seed(c.seed + 1)}
+        # The evaluation windows, from the held-out text only ([why](index.html#the-split-and-why-nothing-leaks))
+        self.valid_inputs, self.valid_labels, _ = evaluation_windows(self.task.valid_ids, self.task.valid_labels,
+                                                                     c.valid_sequences, c.seq_len)
+        # One process: the helpers' checkpoint and summary read these like the lesson's
+        self.processes = distributed.Processes()
+        self.step, self.elapsed, self.metrics, self.run_dir, self.data = 0, 0.0, tracking.Metrics(), run_dir, data
+
+    def train_step(self) -> Tuple[float, int, int]:
+        r"""
+        ## One training step
+
+        Random windows of the training text, lower-cased, and one AdamW step on the
+        cross-entropy at the letters (the other positions carry `IGNORE`). Returns the loss,
+        the letters the model got right and how many letters there were.
+        """
+        for group in self.optimizer.param_groups:
+            group['lr'] = learning_rate(self.c, self.step)
+        x, y = random_windows(self.task.train_ids, self.task.train_labels, self.c.batch_size, self.c.seq_len,
+                              self.generators['data'])  # [batch_size, seq_len] each
+        x, y = x.to(self.device), y.to(self.device)
+        # `x` holds lower-case ids; `y` holds `LOWER`, `CAPITAL` or `IGNORE` for each of them
+        # A probe's encoder stays in eval mode: it is a fixed feature extractor
+        self.model.train()
+        if self.c.freeze_encoder:
+            self.model.embeddings.eval(), self.model.encoder.eval()
+        logits = self.model(x)  # [batch_size, seq_len, n_labels]
+        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=IGNORE)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], self.c.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        # The training accuracy counts letters only, like the validation's
+        counts = confusion(logits.argmax(-1), y)  # [2, 2]
+        return loss.item(), int(counts.diagonal().sum()), int(counts.sum())
+
+    @torch.no_grad()
+    def validate(self) -> Tuple[float, Dict[str, float]]:
+        r"""
+        ## Validation
+
+        The loss over every letter of the fixed evaluation windows, in eval mode, and the
+        accuracy and macro-F1 from the confusion counts summed over all of them.
+
+        The scores come from the summed counts, not from a mean of per-batch scores: an F1 is
+        not an average of F1s, and a batch without a capital has no F1 for capitals at all.
+        """
+        self.model.eval()
+        loss_sum, counts = 0.0, torch.zeros(2, 2, dtype=torch.long)
+        for i in range(0, len(self.valid_inputs), self.c.batch_size):
+            x, y = (t[i:i + self.c.batch_size].to(self.device) for t in (self.valid_inputs, self.valid_labels))
+            logits = self.model(x)  # [batch, seq_len, n_labels]
+            loss_sum += F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=IGNORE, reduction='sum').item()
+            counts += confusion(logits.argmax(-1), y).cpu()
+        return loss_sum / max(int(counts.sum()), 1), scores(counts)
+
+    def run(self, stop_at: Optional[int] = None) -> Dict[str, Any]:
+        r"""
+        ## The loop
+
+        Trains to `steps` (or `stop_at`, which tests use to stop part way), validating and
+        saving on their schedules and at the end; Ctrl-C or SIGTERM saves and stops, and
+        `--resume <run uuid>` continues exactly. Each validation point records the macro-F1
+        beside the lesson's loss and accuracy.
+
+        The curve's `valid_accuracy` and `valid_macro_f1` are what the labml app charts as
+        `accuracy.valid` and `macro_f1.valid`, and what `--summary` writes; the seconds in each
+        point are training and validation time together, since the run started.
+        """
+        c, first, last = self.c, self.step, min(stop_at or self.c.steps, self.c.steps)
+        tracker.set_global_step(first)
+        start = time.perf_counter()
+        with checkpoint.stop_on_signals() as signals:
+            for _ in monit.loop(range(first, last)):
+                loss, correct, total = self.train_step()
+                self.metrics.add_step(self.step, loss, correct, total)
+                if self.step % c.valid_every == 0 or self.step == c.steps:
+                    loss, valid = self.validate()
+                    tracker.add('macro_f1.valid', valid['macro_f1'])
+                    self.metrics.add_validation(self.step, self.elapsed + time.perf_counter() - start,
+                                                loss, valid['accuracy'])
+                    self.metrics.curve[-1].update(valid_macro_f1=valid['macro_f1'], valid_capital_f1=valid['capital_f1'])
+                if self.step % c.checkpoint_every == 0 and self.step != last:
+                    checkpoint.save(self, CHECKPOINTS)
+                if signals.received is not None:
+                    break
+        wall = time.perf_counter() - start
+        self.elapsed += wall
+        # A run that ended before `steps` was stopped (a signal, or a test's `stop_at`)
+        return tracking.summary(self, checkpoint.save(self, CHECKPOINTS), first, c.steps, wall, signals.received,
+                                c.batch_size * c.seq_len)
+
+
+def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]:
+    r"""
+    ## Putting it together
+
+    The configs (the defaults, or the resumed run's, and the overrides), the encoder's origin,
+    the text, and training in a labml run.
+    """
+    s = tracking.prepare(command, Configs, CHECKPOINTS)
+    # A fine-tuning run is short; it does not split its batches over processes
+    if s.processes.is_distributed:
+        raise UserError("fine-tuning runs in one process; start it with python -m, not torchrun")
+    # A resumed run rebuilds the encoder's shape from its own checkpoint; a new one loads it
+    start = resumed_start(s.resumed) if s.resumed else load_start(s.configs.pretrained)
+    # The text: `--data`, or the resumed run's, or Tiny Shakespeare
+    text, data = load_corpus(command.data or (s.resumed and s.resumed['data']))
+    with tracking.start_run('mlm_fine_tuning', s, command, data) as run:
+        trainer = Trainer(s.configs, text, s.device, start, run_dir=run.folder, data=data)
+        checkpoint.restore(trainer, s.resumed)
+        run.describe_data(f"{len(trainer.task.train_ids):,} training and {len(trainer.task.valid_ids):,} held-out "
+                          f"characters; encoder from {start.source}")
+        # The split's promise holds only on the text the encoder was pre-trained on
+        if start.data and export.data_name(start.data) != export.data_name(data):
+            logger.log(f"The encoder was pre-trained on {start.data}, not on {data}: the held-out part of this text "
+                       f"is not the part its pre-training never saw.", Text.warning)
+        summary = trainer.run(stop_at)
+    return tracking.finish(run, summary, command.summary)
+
+
+def checkpoint_option(argv: List[str]) -> List[str]:
+    r"""`--checkpoint WHERE` (or `--checkpoint=WHERE`) is `pretrained=WHERE`, as in the [tools](../mlm_tools/fill.html)."""
+    out, i = [], 0
+    while i < len(argv):
+        # `--checkpoint` as the last word, without a value, stays as it is: the parser then refuses it
+        taken = argv[i] == '--checkpoint' and i + 1 < len(argv)
+        value = argv[i + 1] if taken else argv[i][len('--checkpoint='):] if argv[i].startswith('--checkpoint=') else None
+        out.append(argv[i] if value is None else f'pretrained={value}')
+        i += 2 if taken else 1
+    return out
+
+
+def parse(argv: List[str]) -> cli.Command:
+    r"""
+    The command line, `--checkpoint` included: the tests call this, the console calls `main`.
+    """
+    return cli.parse(Configs, checkpoint_option(argv))
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    r"""
+    The console entry point: `--help`, or a fine-tuning run (exit status 128 + signal when
+    stopped by one, so that scripts can tell a stopped run from a finished one).
+    """
+    import sys
+    cli.main(Configs, train, checkpoint_option(sys.argv[1:] if argv is None else argv),
+             prog='python -m labml_nn.transformers.mlm_fine_tuning.experiment', data_help=DATA_HELP,
+             about="Fine-tune a pre-trained masked language model to restore the capitals of lower-cased text.")
+
+
+if __name__ == '__main__':
+    main()

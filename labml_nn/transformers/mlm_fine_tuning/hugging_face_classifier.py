@@ -1,0 +1,103 @@
+r"""
+---
+title: Hugging Face wrappers for the token classifier - AutoModelForTokenClassification and the pipeline
+summary: A config and a PreTrainedModel around our token classifier, so that an export folder loads with transformers' token-classification pipeline; the tokenizer is the masked language model's.
+---
+
+# The classifier, as `transformers` sees it
+
+```python
+from transformers import pipeline
+capitals = pipeline('token-classification', model='path/to/export', trust_remote_code=True)
+capitals('o romeo, romeo! wherefore art thou romeo?')
+```
+
+The same arrangement as the masked language model's [wrappers](../mlm_tools/hugging_face.html):
+the [exporter](export.html) copies this file into the folder with every module it imports,
+the [classifier](classifier.html), the lesson's [model](../mlm/model.html) and the encoder's
+modules, and makes their imports relative. The tokenizer is the masked language model's
+`CharTokenizer`: one token per character, no `[CLS]` or `[SEP]`.
+
+The pipeline answers one entry per character whose most likely label is not `O`: here, each
+letter that should be a capital, with its index in the text and the probability. Its
+`start` and `end` are `None`, because a Python tokenizer reports no character offsets; with
+one token per character, `index` is the offset.
+"""
+
+from typing import Dict, Optional
+
+import torch
+import torch.nn.functional as F
+from transformers import PretrainedConfig, PreTrainedModel
+from transformers.modeling_outputs import TokenClassifierOutput
+
+from labml_nn.transformers.mlm.model import ModelConfigs
+from labml_nn.transformers.mlm_fine_tuning.classifier import TokenClassifier
+
+# Imported so that the exporter copies the tokenizer's module into the folder too
+from labml_nn.transformers.mlm_tools.hugging_face import CharTokenizer  # noqa: F401
+
+# The name `transformers` files our classes under, in `config.json`'s `model_type`
+MODEL_TYPE = 'labml_nn_token_classifier'
+
+
+class LabmlTokenClassifierConfig(PretrainedConfig):
+    r"""
+    ## `config.json`
+
+    As the masked language model's, plus the labels: `id2label` and `label2id`, which
+    `PretrainedConfig` keeps itself and from which it counts `num_labels`.
+    """
+    model_type = MODEL_TYPE
+
+    def __init__(self, vocab_size: int = 2, max_position_embeddings: int = 64,
+                 model_configs: Optional[Dict] = None, pad_token_id: int = 0, mask_token_id: int = 1, **kwargs):
+        self.vocab_size = vocab_size
+        self.max_position_embeddings = max_position_embeddings
+        self.model_configs = dict(model_configs or {})
+        self.pad_token_id = pad_token_id
+        self.mask_token_id = mask_token_id
+        kwargs['tie_word_embeddings'] = False
+        super().__init__(**kwargs)
+
+
+class LabmlForTokenClassification(PreTrainedModel):
+    r"""
+    ## The model
+
+    One `TokenClassifier` as `self.classifier` (its weights are stored under `classifier.…`),
+    returning a `TokenClassifierOutput`. It is built from the configs by the same
+    `TokenClassifier.from_configs` as in our code, so the exported model is ours, bit for bit.
+    """
+    config_class = LabmlTokenClassifierConfig
+    base_model_prefix = 'classifier'
+    main_input_name = 'input_ids'
+
+    def __init__(self, config: LabmlTokenClassifierConfig):
+        super().__init__(config)
+        self.classifier = TokenClassifier.from_configs(ModelConfigs(**config.model_configs), config.vocab_size,
+                                                       config.max_position_embeddings, config.num_labels)
+        self.post_init()
+
+    def get_input_embeddings(self) -> torch.nn.Module:
+        r"""The token embedding table, `[vocab_size, d_model]`, which `transformers` asks for by this name."""
+        return self.classifier.embeddings.tokens
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: Optional[torch.Tensor] = None,
+                labels: Optional[torch.Tensor] = None, return_dict: Optional[bool] = None,
+                **kwargs) -> TokenClassifierOutput:
+        r"""
+        `input_ids` and `attention_mask` are `[batch_size, seq_len]`; `labels` too, with $-100$
+        where nothing is scored. Padding is hidden as a key, as in the masked language model's
+        wrapper, and a mask that hides nothing is left out.
+        """
+        mask = None
+        if attention_mask is not None and not bool(attention_mask.all()):
+            mask = attention_mask.bool()[:, None, None, :]  # [batch_size, 1, 1, seq_len]
+        logits = self.classifier(input_ids, mask)  # [batch_size, seq_len, num_labels]
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits.flatten(0, -2), labels.flatten(), ignore_index=-100)
+        if return_dict is False:
+            return tuple(t for t in (loss, logits) if t is not None)
+        return TokenClassifierOutput(loss=loss, logits=logits)
