@@ -70,9 +70,16 @@ def native_kernel() -> str:
     return torch.backends.cpu.get_cpu_capability().lower()
 
 
-def kernel_env(kernel: str, threads: int) -> dict:
-    r"""The environment of a run on `kernel` with `threads` OpenMP threads."""
+def kernel_env(kernel: str, threads: int, passive: bool = False) -> dict:
+    r"""
+    The environment of a run on `kernel` with `threads` OpenMP threads. `passive` makes idle
+    OpenMP threads sleep instead of spinning (`OMP_WAIT_POLICY=PASSIVE`): on a machine that other
+    work keeps busy, spinning threads take the time slices their siblings need, and a step can
+    take 20 times as long; the arithmetic, and so every result, is the same either way.
+    """
     env = {'ATEN_CPU_CAPABILITY': kernel, 'OMP_NUM_THREADS': str(threads)}
+    if passive:
+        env['OMP_WAIT_POLICY'] = 'PASSIVE'
     if kernel != native_kernel():
         env.update(MATRIX_CAPS.get(kernel, {}))
     return env
@@ -154,6 +161,8 @@ def main():
     parser.add_argument('--kernels', nargs='+', default=['avx512', 'avx2'],
                         help='ATEN_CPU_CAPABILITY values: default, avx2, avx512 (what this CPU has)')
     parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--passive-wait', action='store_true',
+                        help='OMP_WAIT_POLICY=PASSIVE: far faster on a busy machine, the same results')
     args = parser.parse_args()
 
     path = RESULTS.with_suffix('.json')
@@ -167,7 +176,7 @@ def main():
     for seed, kernel in plan:
         if (seed, kernel, args.threads) in done:
             continue
-        env = kernel_env(kernel, args.threads)
+        env = kernel_env(kernel, args.threads, args.passive_wait)
         in_effect = kernel_in_effect(env)
         if in_effect != kernel:
             print(f"--kernels {kernel}: PyTorch uses {in_effect} instead (this CPU lacks it, or the name is wrong); "
