@@ -216,12 +216,35 @@ def write(record: dict) -> None:
     RESULTS.with_suffix('.md').write_text('\n'.join(lines) + '\n')
 
 
+# The tests that compare against numbers recorded elsewhere, and those that demand exact
+# equality between two runs on one machine (resume, DDP ranks, export round trips): under every
+# combination the first must pass within their tolerances and the second still exactly
+SUITE = ['tests/test_golden.py', 'tests/test_fill_export.py', 'tests/test_recorded_claims.py',
+         'tests/test_experiment.py', 'tests/test_distributed.py', 'tests/test_site_demo.py']
+
+
+def run_suite(env: dict, pin: bool, data: str) -> dict:
+    r"""`pytest` on `SUITE` under `env`; its last line (counts and time) is the verdict."""
+    command = [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', *SUITE]
+    if pin:
+        command = ['taskset', '-c', '1', *command]
+    result = subprocess.run(command, env={**env, 'LABML_NN_TINY_SHAKESPEARE': data}, cwd=ROOT,
+                            capture_output=True, text=True)
+    lines = result.stdout.strip().splitlines()
+    failures = [line for line in lines if line.startswith(('FAILED', 'ERROR'))]
+    return {'selection': ', '.join(Path(t).name for t in SUITE), 'returncode': result.returncode,
+            'result': lines[-1].strip('= ') if lines else result.stderr[-300:], 'failures': failures}
+
+
 def main():
     parser = argparse.ArgumentParser(description='Recompute the recorded-against numbers under other kernels and threads.')
     parser.add_argument('--data', required=True, help='Tiny Shakespeare (input.txt): the golden runs were recorded on it')
     parser.add_argument('--combinations', nargs='+', default=['avx512:1', 'avx2:1', 'default:1'],
                         help='KERNEL:THREADS, KERNEL one of default, avx2, avx512')
     parser.add_argument('--pin', action='store_true', help='pin each run to one core (taskset -c 1)')
+    parser.add_argument('--suite', action='store_true',
+                        help="instead of measuring, run the tests that compare against recordings (and the "
+                             "same-machine exact ones) under each combination, and record pytest's verdict")
     parser.add_argument('--measure', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -242,6 +265,11 @@ def main():
                   file=sys.stderr)
             sys.exit(2)
         env = {**os.environ, 'PYTHONPATH': str(ROOT), **combination_env(kernel, int(threads), native)}
+        if args.suite:
+            record.setdefault('suite', {})[combination] = run_suite(env, args.pin, args.data)
+            write(record)
+            print(combination, record['suite'][combination]['result'], flush=True)
+            continue
         command = [sys.executable, str(Path(__file__).resolve()), '--measure', '--data', args.data]
         if args.pin:
             command = ['taskset', '-c', '1', *command]
