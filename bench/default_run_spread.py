@@ -92,6 +92,10 @@ def kernel_in_effect(env: dict) -> str:
     return out.stdout.strip().lower()
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def summarize(values: list) -> dict:
     r"""Mean, smallest and largest of `values`."""
     return {'mean': statistics.fmean(values), 'min': min(values), 'max': max(values), 'n': len(values)}
@@ -114,11 +118,19 @@ def write(record: dict) -> None:
         acc, loss, wall = s['valid_accuracy'], s['valid_loss'], s['wall_time_s']
         seeds = sorted({r['seed'] for r in runs})
         kernels = sorted({r['kernel'] for r in runs})
-        lines += [f"**{len(runs)} runs** ({len(seeds)} seeds × {len(kernels)} kernels: "
+        passive = any(r['env'].get('OMP_WAIT_POLICY') == 'PASSIVE' for r in runs)
+        lines += [f"**{plural(len(runs), 'run')}** ({plural(len(seeds), 'seed')} × {plural(len(kernels), 'kernel')}: "
                   f"{', '.join(map(str, seeds))} × {', '.join(kernels)}): final masked-character validation accuracy "
                   f"**{acc['min']:.1%}–{acc['max']:.1%}, mean {acc['mean']:.1%}**; validation loss "
                   f"{loss['min']:.3f}–{loss['max']:.3f} (mean {loss['mean']:.3f}); wall time "
                   f"{wall['min'] / 60:.1f}–{wall['max'] / 60:.1f} minutes (mean {wall['mean'] / 60:.1f}).", '',
+                  "The wall times are what the runs took on the machine as it was, shared with other work (the load "
+                  "averages say how busy it was): they measure the machine's load, not the run's speed. The default "
+                  "run's timing on a quiet machine is in [`default_run.md`](default_run.md)."
+                  + (" Idle OpenMP threads slept instead of spinning (`OMP_WAIT_POLICY=PASSIVE`, `--passive-wait`), "
+                     "which changes no arithmetic" + (": the seed-0 run below repeats the recorded run bit for bit."
+                                                     if record.get('recorded_default_run_same') else '.')
+                     if passive else ''), '',
                   '| seed | kernel | threads | valid acc. | valid loss | train acc. | minutes | tokens/s '
                   '| load before → after |',
                   '|---|---|---|---|---|---|---|---|---|']
@@ -146,6 +158,7 @@ def compare_with_recorded(record: dict) -> None:
     for r in record['runs']:
         if r['seed'] == 0 and r['kernel'] == record['native_kernel']:
             same = r['valid_loss'] == recorded['valid_loss'] and r['valid_accuracy'] == recorded['valid_accuracy']
+            record['recorded_default_run_same'] = same
             record['recorded_default_run'] = (
                 f"Seed 0 on the machine's own kernels is the configuration of the recorded default run "
                 f"(`default_run.json`: {recorded['valid_accuracy']:.2%}, loss {recorded['valid_loss']:.4f}); "
@@ -163,9 +176,15 @@ def main():
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--passive-wait', action='store_true',
                         help='OMP_WAIT_POLICY=PASSIVE: far faster on a busy machine, the same results')
+    parser.add_argument('--markdown-only', action='store_true', help='rewrite the .md from the recorded .json')
     args = parser.parse_args()
 
     path = RESULTS.with_suffix('.json')
+    if args.markdown_only:
+        record = json.loads(path.read_text())
+        compare_with_recorded(record)
+        write(record)
+        return
     record = json.loads(path.read_text()) if path.exists() else {'runs': []}
     record.update({'cpu': cpu_model(), 'cores': os.cpu_count(), 'torch': torch.__version__,
                    'native_kernel': native_kernel(), 'threads': args.threads})
