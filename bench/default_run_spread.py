@@ -119,8 +119,8 @@ def write(record: dict) -> None:
         seeds = sorted({r['seed'] for r in runs})
         kernels = sorted({r['kernel'] for r in runs})
         passive = any(r['env'].get('OMP_WAIT_POLICY') == 'PASSIVE' for r in runs)
-        lines += [f"**{plural(len(runs), 'run')}** ({plural(len(seeds), 'seed')} × {plural(len(kernels), 'kernel')}: "
-                  f"{', '.join(map(str, seeds))} × {', '.join(kernels)}): final masked-character validation accuracy "
+        lines += [f"**{plural(len(runs), 'run')}** (seeds {', '.join(map(str, seeds))}; kernels {', '.join(kernels)}): "
+                  f"final masked-character validation accuracy "
                   f"**{acc['min']:.1%}–{acc['max']:.1%}, mean {acc['mean']:.1%}**; validation loss "
                   f"{loss['min']:.3f}–{loss['max']:.3f} (mean {loss['mean']:.3f}); wall time "
                   f"{wall['min'] / 60:.1f}–{wall['max'] / 60:.1f} minutes (mean {wall['mean'] / 60:.1f}).", '',

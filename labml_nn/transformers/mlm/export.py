@@ -301,7 +301,7 @@ def model_card(config: Dict[str, Any], flat_configs: Dict[str, Any], widget: str
     if trained_with_default_configs(flat_configs):
         s = DEFAULT_RUN_SPREAD
         spread = (f"\nWith these configs, runs end at {100 * s['low']:.1f}–{100 * s['high']:.1f}% (mean "
-                  f"{100 * s['mean']:.1f}%, {s['runs']} runs: {plural(s['seeds'], 'seed')} × "
+                  f"{100 * s['mean']:.1f}%, {s['runs']} runs over {plural(s['seeds'], 'seed')} and "
                   f"{plural(s['kernels'], 'choice')} of CPU kernels "
                   f"on {s['machine']}). Training repeats bit for bit on the machine and build that ran it; "
                   f"another CPU, or a GPU, rounds differently and ends elsewhere in about that range.")
