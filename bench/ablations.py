@@ -16,8 +16,8 @@ $2 \cdot 10^{-3}$, 100 warm-up steps, cosine to 10%).
 
 Two measurements per variant, taken separately because they have different enemies:
 
-* **Accuracy per step** is deterministic: the same seed gives the same curve on any machine
-  load. Curves are computed one variant after another (several processes at once, one thread
+* **Accuracy per step** is deterministic: on one machine, the same seed gives the same curve
+  whatever the load. Curves are computed one variant after another (several processes at once, one thread
   each, to use both cores), validating every 100 steps.
 * **Time per step** depends on what else the machine is doing. All variants are timed in
   one process, taking turns in blocks of steps, so they share the machine's ups and downs;

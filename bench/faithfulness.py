@@ -49,10 +49,9 @@ from html.parser import HTMLParser
 from importlib.metadata import entry_points
 from pathlib import Path, PurePosixPath
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from site_src.project import Package, discover, page_url, source_page_url
 
-from site_src.project import Package, discover, page_url, source_page_url  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 from site_src.sections import read_source, split_lines  # noqa: E402
 
 RESULTS = ROOT / 'bench' / 'results'

@@ -36,7 +36,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List
@@ -171,7 +170,6 @@ def mean_curve(seeds, name: str, x_key: str, y_key: str):
 
 def charts(result: Dict[str, Any]) -> str:
     r"""Macro-F1 on the held-out text against steps and against seconds, mean of the seeds, with the baseline."""
-    sys.path.insert(0, str(ROOT))
     from site_src.chart import line_chart
     classes = {'fine-tune': 'train', 'from scratch': 'valid', 'probe': 'third'}
     out = []

@@ -44,7 +44,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from itertools import groupby
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token

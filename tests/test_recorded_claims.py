@@ -38,12 +38,52 @@ def assert_quoted(path: str, *claims: str):
 
 
 # ## The default run
+def spread_quotes() -> tuple:
+    r"""
+    How the prose quotes the default run's spread (`bench/default_run_spread.py`): the range of
+    final validation accuracies as "65.0–66.0%", their mean as "mean 65.6%", and how many runs.
+    """
+    spread = recorded('default_run_spread')
+    accuracy = spread['summary']['valid_accuracy']
+    runs = len(spread['runs'])
+    return (f"{100 * accuracy['min']:.1f}–{100 * accuracy['max']:.1f}%", f"mean {100 * accuracy['mean']:.1f}%",
+            f"{runs} run{'' if runs == 1 else 's'}")
+
+
 def test_default_run():
+    # The run charted on the experiment page, timed on a quiet machine: its wall time and steps
     run = json.loads((ROOT / 'bench/results/default_run.json').read_text())
     minutes, accuracy = f"{run['wall_time_s'] / 60:.1f} minutes", percent(run['final']['valid_accuracy'])
     steps = f"{run['steps']:,} steps"
     assert_quoted('labml_nn/transformers/mlm/experiment.py', minutes, accuracy, steps)
-    assert_quoted('README.md', minutes, accuracy, steps)
+    assert_quoted('README.md', minutes, steps)
+    # What a reader should expect: the spread over seeds and CPU kernels, as a range and a mean
+    for path in ('labml_nn/transformers/mlm/experiment.py', 'README.md', 'labml_nn/transformers/mlm_tools/fill.py',
+                 'docs/benchmarks.md', 'pretrained/tiny-shakespeare-mlm/README.md'):
+        assert_quoted(path, *spread_quotes())
+
+
+def test_default_run_spread_is_what_the_model_card_quotes():
+    r"""The exporter's copy of the spread is the recording's (it writes it into every default run's card)."""
+    from labml_nn.transformers.mlm_tools import export
+    spread = recorded('default_run_spread')
+    accuracy = spread['summary']['valid_accuracy']
+    quoted = export.DEFAULT_RUN_SPREAD
+    assert (quoted['low'], quoted['high'], quoted['mean']) == tuple(
+        round(accuracy[k], 3) for k in ('min', 'max', 'mean'))
+    assert quoted['runs'] == len(spread['runs'])
+    assert quoted['seeds'] == len({r['seed'] for r in spread['runs']})
+    assert quoted['kernels'] == len({r['kernel'] for r in spread['runs']})
+    # The seed-0 run on the machine's own kernels is the recorded default run, bit for bit
+    native = [r for r in spread['runs'] if r['seed'] == 0 and r['kernel'] == spread['native_kernel']]
+    default_run = json.loads((ROOT / 'bench/results/default_run.json').read_text())
+    assert native and native[0]['valid_accuracy'] == default_run['final']['valid_accuracy']
+
+
+def test_bundled_model_accuracy():
+    r"""The README quotes the bundled model's own accuracy, which its config records."""
+    config = json.loads((ROOT / 'pretrained/tiny-shakespeare-mlm/config.json').read_text())
+    assert_quoted('README.md', f"recorded default run ({percent(config['training']['valid_accuracy'])}")
 
 
 # ## Positions: the reference's scaled embedding against ours
@@ -111,6 +151,49 @@ def test_time_to_accuracy():
 
 @pytest.mark.parametrize('name', ['positions', 'dropout_cost', 'curriculum', 'compare', 'time_to_accuracy',
                                   'fine_tuning'])
+# ## The tests' tolerances, measured across CPU kernels and thread counts
+def sci(x: float) -> str:
+    r"""`2.7e-5`: two significant digits, as tests/tolerances.py writes a measured difference."""
+    mantissa, exponent = f'{x:.1e}'.split('e')
+    return f'{mantissa}e{int(exponent)}'
+
+
+def times(ratio: float) -> str:
+    return f"{round(ratio) if ratio < 20 else round(ratio, -1):.0f} times"
+
+
+NUMBER_WORDS = {2: 'two', 3: 'three', 4: 'four', 5: 'five', 6: 'six', 7: 'seven', 8: 'eight'}
+
+
+def test_tolerances_quote_their_measurements():
+    from tolerances import LOSS_RELATIVE, PROBABILITY_ABSOLUTE
+    data = recorded('kernels')
+    worst = {k: d['value'] for k, d in data['deviations'].items()}
+    losses = max(worst['golden train_loss (relative)'], worst['golden valid_loss (relative)'])
+    probabilities = worst['bundled guesses: probability (absolute)']
+    top1_lead = min(m['top1_lead'] for m in data['margins'].values())
+    head_lead = min(data['head_leads'].values())
+    combinations = f"{NUMBER_WORDS[len(data['runs'])]} combinations"
+    assert_quoted('tests/tolerances.py', sci(losses), sci(worst['golden default-path losses (relative)']),
+                  sci(probabilities), sci(worst['head score (absolute)']), combinations,
+                  times(LOSS_RELATIVE / losses), times(PROBABILITY_ABSOLUTE / probabilities),
+                  f'{top1_lead:.4f}', f'{head_lead:.4f}',
+                  *(f"by {sci(m['min'])} to {sci(m['max'])}" for m in data['sensitivity'].values()))
+    # What tolerances.py says did not happen in any combination
+    assert worst['golden train_accuracy (absolute)'] == worst['golden valid_accuracy (absolute)'] == 0
+    assert worst['old checkpoint train_loss (relative)'] == worst['old checkpoint valid_loss (relative)'] == 0
+    assert worst['bundled guesses: top-1 changed'] == worst['best head changed'] == 0
+    # The pages that cite the measurement
+    assert_quoted('docs/benchmarks.md', combinations)
+    assert_quoted('tests/test_fill_export.py', sci(probabilities), f'{top1_lead:.4f}', f'{head_lead:.4f}')
+    assert_quoted('tests/test_site_demo.py', sci(min(m['smallest_gap_in_top5'] for m in data['margins'].values())))
+    assert_quoted('tests/tolerances.py', f'still {times(head_lead / PROBABILITY_ABSOLUTE)} smaller')
+    # Every combination passed the tests that compare with recordings
+    assert data['suite'] and all(s['returncode'] == 0 for s in data['suite'].values()), data['suite']
+
+
+@pytest.mark.parametrize('name', ['positions', 'dropout_cost', 'curriculum', 'compare', 'time_to_accuracy',
+                                  'default_run_spread', 'kernels'])
 def test_every_recording_has_its_page(name):
     # The prose links the .md; the .json is what these tests read; both are committed together
     assert (RESULTS / f'{name}.md').is_file() and (RESULTS / f'{name}.json').is_file()

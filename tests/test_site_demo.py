@@ -2,9 +2,10 @@
 The model in the page (site_demo/fill_mask_demo.py): the fill-mask box of the
 site runs the bundled model, exported to ONNX when the site is built, with ONNX Runtime Web in
 headless chromium, and must give what `python -m labml_nn.transformers.mlm_tools.fill --json` gives
-on the same texts (tokens equal, scores within 1e-4), draw attention weights equal to PyTorch's,
-say so when WebAssembly is missing, and fetch nothing from anywhere but the site itself. The
-numbers the pages quote about the model and its heads are checked against the model.
+on the same texts (scores within 1e-4, the order the same but for near ties), draw attention
+weights equal to PyTorch's, say so when WebAssembly is missing, and fetch nothing from anywhere
+but the site itself. The numbers the pages quote about the model and its heads are checked
+against the model.
 
 Timings and the bytes the page downloads are written to test-artifacts/ with screenshots.
 """
@@ -20,6 +21,7 @@ import pytest
 import torch
 
 from conftest import ARTIFACTS, ROOT, load_hook
+from tolerances import PROBABILITY_ABSOLUTE
 from labml_nn.transformers.mlm_tools import attention_maps, fill
 from labml_nn.transformers.mlm.data import TINY_SHAKESPEARE_SHA256, CharVocabulary, sample_lines, sha256_of, split
 
@@ -107,6 +109,27 @@ def demo(browser, origin):
     context.close()
 
 
+def assert_same_ranking(ours, theirs, where):
+    r"""
+    Two top-5 lists, the page's and the command line's, agree: position by position and token
+    by token, the probabilities are within `PROBABILITY_ABSOLUTE` (ONNX Runtime's WebAssembly
+    kernels and PyTorch's sum in different orders). So the order may differ only between
+    neighbours within that tolerance of each other, a near tie that two engines, or two CPUs,
+    may break either way: the quoted texts have neighbours 2.2e-5 apart in their top 5
+    (bench/results/kernels.md), though none near the top guess. A character on one list only
+    must be a near tie with the other's last.
+    """
+    assert len(ours) == len(theirs), where
+    mine, other = {g['token']: g['score'] for g in ours}, {g['token']: g['score'] for g in theirs}
+    for g, h in zip(ours, theirs):
+        assert abs(g['score'] - h['score']) <= PROBABILITY_ABSOLUTE, (where, g, h)
+    for token in mine.keys() & other.keys():
+        assert abs(mine[token] - other[token]) <= PROBABILITY_ABSOLUTE, (where, token)
+    for one, two in ((mine, other), (other, mine)):
+        for token in one.keys() - two.keys():
+            assert one[token] <= min(two.values()) + PROBABILITY_ABSOLUTE, (where, token)
+
+
 def test_the_box_gives_fills_answers(demo, expected):
     page, _, _ = demo
     assert page.locator('#mlm-demo').get_attribute('data-state') == 'ready'
@@ -116,11 +139,10 @@ def test_the_box_gives_fills_answers(demo, expected):
         got = shown_guesses(page)
         assert len(got) == len(want) == text.count('[MASK]'), text
         for gap, (ours, theirs) in enumerate(zip(got, want)):
-            assert [g['token'] for g in ours] == [g['token'] for g in theirs], (text, gap)
-            for g, h in zip(ours, theirs):
-                assert abs(g['score'] - h['score']) < 1e-4, (text, gap, g, h)
+            assert_same_ranking(ours, theirs, (text, gap))
+            for g in ours:
                 # The row shows the character and its percentage
-                assert f"{100 * h['score']:.1f}%" in g['text']
+                assert f"{100 * g['score']:.1f}%" in g['text']
     # The status line says it in words, for screen readers
     assert re.match(r'Gap 1: .+ \d+\.\d%; gap 2: .+ \d+\.\d%.+Answered in \d+ ms\.', page.text_content('#mlm-demo-status'))
     page.screenshot(path=str(ARTIFACTS / 'demo-fill.png'))

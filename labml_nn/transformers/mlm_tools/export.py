@@ -116,6 +116,14 @@ PREFIX = 'mlm.'
 # Where the model card points readers. The project has no public address yet, so the card names
 # the tutorial's place in the package (`mkdocs serve` renders it) instead of a made-up URL
 TUTORIAL = '`labml_nn/transformers/mlm/` (its pages: `mkdocs serve` in the labml_nn repository)'
+# What a run with the default configs ends at. Not one number: the seed, and the CPU's rounding,
+# move the final accuracy, so `bench/default_run_spread.py` ran the default configs over several
+# seeds and CPU kernel choices, and the card of a model trained with those configs quotes the
+# range (`tests/test_recorded_claims.py` keeps these figures equal to that recording)
+DEFAULT_RUN_SPREAD = {'low': 0.654, 'high': 0.66, 'mean': 0.656, 'runs': 4, 'seeds': 2, 'kernels': 2,
+                      'machine': 'a 2-core AMD EPYC'}
+# Configs that change only the bookkeeping of a run, not what it learns
+BOOKKEEPING = ('seed', 'valid_every', 'sample_every', 'checkpoint_every')
 # Texts for the Hub's widget; the first whose characters the model knows is used
 WIDGET_TEXTS = ['To be, or not to b[MASK], that is the question',
                 'Now is the winter of our disc[MASK]ntent', 'the [MASK]uick brown fox']
@@ -255,6 +263,17 @@ def widget_text(vocabulary: CharVocabulary, max_len: int) -> str:
     return chars[:len(chars) // 2] + MASK + chars[len(chars) // 2 + 1:]
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def trained_with_default_configs(flat_configs: Dict[str, Any]) -> bool:
+    r"""Whether a run's configs are the experiment's defaults, but for the seed and the bookkeeping."""
+    from labml_nn.transformers.mlm.experiment import Configs
+    defaults = cli.flatten(Configs())
+    return all(flat_configs.get(k) == v for k, v in defaults.items() if k not in BOOKKEEPING)
+
+
 def model_card(config: Dict[str, Any], flat_configs: Dict[str, Any], widget: str, fp16: bool) -> str:
     r"""
     `README.md`: YAML metadata for the Hub (the pipeline, the library, the mask token, a widget
@@ -281,6 +300,14 @@ def model_card(config: Dict[str, Any], flat_configs: Dict[str, Any], widget: str
                 f"(loss {training['valid_loss']:.3f}) after {training['step']:,} steps" if accuracy is not None
                 else f"no validation measured (the run stopped after {training['step']:,} steps, before its first)")
     rows = '\n'.join(f"| `{k}` | `{v}` |" for k, v in flat_configs.items())
+    spread = ''
+    if trained_with_default_configs(flat_configs):
+        s = DEFAULT_RUN_SPREAD
+        spread = (f"\nWith these configs, runs end at {100 * s['low']:.1f}–{100 * s['high']:.1f}% (mean "
+                  f"{100 * s['mean']:.1f}%, {s['runs']} runs over {plural(s['seeds'], 'seed')} and "
+                  f"{plural(s['kernels'], 'choice')} of CPU kernels "
+                  f"on {s['machine']}). Training repeats bit for bit on the machine and build that ran it; "
+                  f"another CPU, or a GPU, rounds differently and ends elsewhere in about that range.")
     body = f"""
 # A character-level masked language model
 
@@ -289,7 +316,7 @@ width {model['d_model']} with {model['n_heads']} heads, trained with labml_nn's
 annotated tutorial *Masked Language Model*, {TUTORIAL}, where every line of its code is explained.
 Each `[MASK]` hides **one character**; the model reads at most {config['max_position_embeddings']} characters.
 
-Trained on `{training['data']}` (run `{training['run_uuid'] or 'unknown'}`), it gets {measured}.
+Trained on `{training['data']}` (run `{training['run_uuid'] or 'unknown'}`), it gets {measured}.{spread}
 The weights are stored as {'float16 and computed in float32' if fp16 else 'float32'}.
 
 ## Use it

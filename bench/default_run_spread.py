@@ -1,0 +1,224 @@
+r"""
+---
+title: Benchmark - the default run's spread over seeds and CPU kernels
+summary: Runs the default experiment over several seeds and several choices of PyTorch's CPU kernels, each in a fresh process, and records the spread of its final accuracy, loss and wall time.
+---
+
+# The default run as a spread
+
+[`default_run.py`](default_run.html) records *one* default run. That run is bit-for-bit
+repeatable on the machine and build that made it, and on no other: floating-point
+additions are not associative, so a CPU with other vector instructions (or another
+thread count, or a GPU) sums in another order, rounds differently, and from a few hundred
+steps on the training curve wanders off the recorded one. What a reader can expect is therefore
+not one number but a range. This script measures that range on one machine, along two axes:
+
+* **the seed** (`seed=N`, the only config changed): the data order, the masks and the
+  initial weights all change;
+* **the kernels**: PyTorch picks its vectorised CPU kernels by the instruction set it finds,
+  and `ATEN_CPU_CAPABILITY` (`default`, `avx2`, `avx512`) overrides that choice, which is how
+  one machine can stand in for CPUs of other kinds. For a kernel other than the machine's own,
+  the matrix libraries are capped at the same instruction set too (`ONEDNN_MAX_CPU_ISA` for
+  oneDNN and `MKL_ENABLE_INSTRUCTIONS` for MKL), so the run computes as such a CPU would.
+
+Every run is a fresh process (`default_run.run_experiment`) with `OMP_NUM_THREADS` set, one
+after the other; nothing else should run meanwhile, since wall time is recorded too.
+
+```bash
+python bench/default_run_spread.py --data ../shared/data/tiny_shakespeare.txt --seeds 0 1 2 --kernels avx512 avx2
+```
+
+It writes `bench/results/default_run_spread.json` and `.md` after every run, so an
+interrupted recording keeps what it finished; started again, it skips the (seed, kernel)
+pairs already recorded. No run is exported: the bundled model stays the one
+`default_run.py` recorded.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from default_run import ROOT, run_experiment
+
+RESULTS = ROOT / 'bench/results/default_run_spread'
+# The instruction-set caps of oneDNN and MKL that match each ATen kernel choice
+MATRIX_CAPS = {'avx2': {'ONEDNN_MAX_CPU_ISA': 'AVX2', 'MKL_ENABLE_INSTRUCTIONS': 'AVX2'},
+               'default': {'ONEDNN_MAX_CPU_ISA': 'SSE41', 'MKL_ENABLE_INSTRUCTIONS': 'SSE4_2'}}
+
+
+def cpu_model() -> str:
+    r"""The CPU's model name as `/proc/cpuinfo` gives it (the platform's processor elsewhere)."""
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def native_kernel() -> str:
+    r"""The kernels PyTorch picks here when nothing overrides it (`avx512`, `avx2`, `default`…)."""
+    return torch.backends.cpu.get_cpu_capability().lower()
+
+
+def kernel_env(kernel: str, threads: int, passive: bool = False) -> dict:
+    r"""
+    The environment of a run on `kernel` with `threads` OpenMP threads. `passive` makes idle
+    OpenMP threads sleep instead of spinning (`OMP_WAIT_POLICY=PASSIVE`): on a machine that other
+    work keeps busy, spinning threads take the time slices their siblings need, and a step can
+    take 20 times as long; the arithmetic, and so every result, is the same either way.
+    """
+    env = {'ATEN_CPU_CAPABILITY': kernel, 'OMP_NUM_THREADS': str(threads)}
+    if passive:
+        env['OMP_WAIT_POLICY'] = 'PASSIVE'
+    if kernel != native_kernel():
+        env.update(MATRIX_CAPS.get(kernel, {}))
+    return env
+
+
+def kernel_in_effect(env: dict) -> str:
+    r"""Asks a fresh process under `env` which kernels PyTorch really uses (a typo falls back silently)."""
+    out = subprocess.run([sys.executable, '-c', 'import torch; print(torch.backends.cpu.get_cpu_capability())'],
+                         env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    return out.stdout.strip().lower()
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def summarize(values: list) -> dict:
+    r"""Mean, smallest and largest of `values`."""
+    return {'mean': statistics.fmean(values), 'min': min(values), 'max': max(values), 'n': len(values)}
+
+
+def write(record: dict) -> None:
+    r"""Writes the JSON and the Markdown table, with the summary over all runs so far."""
+    runs = record['runs']
+    record['summary'] = {key: summarize([r[key] for r in runs])
+                         for key in ('valid_accuracy', 'valid_loss', 'wall_time_s', 'tokens_per_s')} if runs else {}
+    RESULTS.with_suffix('.json').write_text(json.dumps(record, indent=1) + '\n')
+    lines = ['# The default run: its spread over seeds and CPU kernels', '',
+             f"{record['cpu']}, {record['cores']} cores, torch {record['torch']}; "
+             f"every run a fresh process with the default configs except `seed`, "
+             f"`ATEN_CPU_CAPABILITY` set to the kernel (the machine's own is `{record['native_kernel']}`; "
+             f"for other kernels oneDNN and MKL are capped at the same instruction set), "
+             f"{record['threads']} threads. Recorded by `bench/default_run_spread.py`.", '']
+    if runs:
+        s = record['summary']
+        acc, loss, wall = s['valid_accuracy'], s['valid_loss'], s['wall_time_s']
+        seeds = sorted({r['seed'] for r in runs})
+        kernels = sorted({r['kernel'] for r in runs})
+        passive = any(r['env'].get('OMP_WAIT_POLICY') == 'PASSIVE' for r in runs)
+        lines += [f"**{plural(len(runs), 'run')}** (seeds {', '.join(map(str, seeds))}; kernels {', '.join(kernels)}): "
+                  f"final masked-character validation accuracy "
+                  f"**{acc['min']:.1%}–{acc['max']:.1%}, mean {acc['mean']:.1%}**; validation loss "
+                  f"{loss['min']:.3f}–{loss['max']:.3f} (mean {loss['mean']:.3f}); wall time "
+                  f"{wall['min'] / 60:.1f}–{wall['max'] / 60:.1f} minutes (mean {wall['mean'] / 60:.1f}).", '',
+                  "The wall times are what the runs took on the machine as it was, shared with other work (the load "
+                  "averages say how busy it was): they measure the machine's load, not the run's speed. The default "
+                  "run's timing on a quiet machine is in [`default_run.md`](default_run.md)."
+                  + (" Idle OpenMP threads slept instead of spinning (`OMP_WAIT_POLICY=PASSIVE`, `--passive-wait`), "
+                     "which changes no arithmetic" + (": the seed-0 run below repeats the recorded run bit for bit."
+                                                     if record.get('recorded_default_run_same') else '.')
+                     if passive else ''), '',
+                  '| seed | kernel | threads | valid acc. | valid loss | train acc. | minutes | tokens/s '
+                  '| load before → after |',
+                  '|---|---|---|---|---|---|---|---|---|']
+        for r in runs:
+            lines.append(f"| {r['seed']} | {r['kernel']} | {r['threads']} | {r['valid_accuracy']:.2%} "
+                         f"| {r['valid_loss']:.4f} | {r['train_accuracy']:.2%} | {r['wall_time_s'] / 60:.1f} "
+                         f"| {r['tokens_per_s']:,.0f} | {r['load_average_before_after'][0]:.2f} → "
+                         f"{r['load_average_before_after'][1]:.2f} |")
+        if record.get('recorded_default_run'):
+            lines += ['', record['recorded_default_run']]
+        # Where the curves part: validation accuracy at each step, per run
+        steps = [p['step'] for p in runs[0]['valid_curve']]
+        lines += ['', '## Validation accuracy along the way', '',
+                  '| step | ' + ' | '.join(f"seed {r['seed']} {r['kernel']}" for r in runs) + ' |',
+                  '|---|' + '---|' * len(runs)]
+        for i, step in enumerate(steps):
+            lines.append(f'| {step} | ' + ' | '.join(f"{r['valid_curve'][i]['valid_accuracy']:.1%}"
+                                                     if i < len(r['valid_curve']) else '' for r in runs) + ' |')
+    RESULTS.with_suffix('.md').write_text('\n'.join(lines) + '\n')
+
+
+def compare_with_recorded(record: dict) -> None:
+    r"""Says whether seed 0 on the machine's own kernels repeats `default_run.json` bit for bit."""
+    recorded = json.loads((ROOT / 'bench/results/default_run.json').read_text())['final']
+    for r in record['runs']:
+        if r['seed'] == 0 and r['kernel'] == record['native_kernel']:
+            same = r['valid_loss'] == recorded['valid_loss'] and r['valid_accuracy'] == recorded['valid_accuracy']
+            record['recorded_default_run_same'] = same
+            record['recorded_default_run'] = (
+                f"Seed 0 on the machine's own kernels is the configuration of the recorded default run "
+                f"(`default_run.json`: {recorded['valid_accuracy']:.2%}, loss {recorded['valid_loss']:.4f}); "
+                f"here it ended at {r['valid_accuracy']:.2%}, loss {r['valid_loss']:.4f}: "
+                + ('the same, bit for bit.' if same else 'not the same bits, so this CPU or build is not the one '
+                                                          'that recorded it.'))
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Record the default run's spread over seeds and CPU kernels.")
+    parser.add_argument('--data', required=True, help='Tiny Shakespeare (input.txt)')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--kernels', nargs='+', default=['avx512', 'avx2'],
+                        help='ATEN_CPU_CAPABILITY values: default, avx2, avx512 (what this CPU has)')
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--passive-wait', action='store_true',
+                        help='OMP_WAIT_POLICY=PASSIVE: far faster on a busy machine, the same results')
+    parser.add_argument('--markdown-only', action='store_true', help='rewrite the .md from the recorded .json')
+    args = parser.parse_args()
+
+    path = RESULTS.with_suffix('.json')
+    if args.markdown_only:
+        record = json.loads(path.read_text())
+        compare_with_recorded(record)
+        write(record)
+        return
+    record = json.loads(path.read_text()) if path.exists() else {'runs': []}
+    record.update({'cpu': cpu_model(), 'cores': os.cpu_count(), 'torch': torch.__version__,
+                   'native_kernel': native_kernel(), 'threads': args.threads})
+    done = {(r['seed'], r['kernel'], r['threads']) for r in record['runs']}
+    # Seeds first within a kernel would confound the two axes with the machine's load over time;
+    # alternating kernels spreads any slow stretch over both
+    plan = [(seed, kernel) for seed in args.seeds for kernel in args.kernels]
+    for seed, kernel in plan:
+        if (seed, kernel, args.threads) in done:
+            continue
+        env = kernel_env(kernel, args.threads, args.passive_wait)
+        in_effect = kernel_in_effect(env)
+        if in_effect != kernel:
+            print(f"--kernels {kernel}: PyTorch uses {in_effect} instead (this CPU lacks it, or the name is wrong); "
+                  f"use default, avx2 or avx512", file=sys.stderr)
+            sys.exit(2)
+        print(f"seed {seed}, kernel {kernel}, {args.threads} threads", flush=True)
+        summary = run_experiment(args.data, [f'seed={seed}'], env=env)
+        final = summary['final']
+        record['runs'].append({
+            'seed': seed, 'kernel': kernel, 'threads': args.threads, 'env': env,
+            'valid_accuracy': final['valid_accuracy'], 'valid_loss': final['valid_loss'],
+            'train_accuracy': final['train_accuracy'], 'train_loss': final['train_loss'],
+            'steps': summary['steps'], 'wall_time_s': summary['wall_time_s'],
+            'tokens_per_s': summary['tokens_per_s'],
+            'load_average_before_after': summary['load_average_before_after'],
+            'cpu': cpu_model(), 'torch': torch.__version__, 'machine': summary['machine'],
+            'run_uuid': summary['run_uuid'],
+            'valid_curve': [{'step': p['step'], 'valid_accuracy': p['valid_accuracy'], 'valid_loss': p['valid_loss']}
+                            for p in summary['curve']]})
+        compare_with_recorded(record)
+        write(record)
+        print(f"  valid accuracy {final['valid_accuracy']:.2%}, loss {final['valid_loss']:.4f}, "
+              f"{summary['wall_time_s'] / 60:.1f} min", flush=True)
+
+
+if __name__ == '__main__':
+    main()
