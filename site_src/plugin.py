@@ -59,6 +59,11 @@ class PluginConfig(Config):
     map_first = c.Type(list, default=[])
     # Files or folders under the packages that are not pages (`fnmatch` patterns from the root)
     exclude = c.Type(list, default=[])
+    # Every page as a notebook beside it; its first cell's `pip install` argument; the branch
+    # the built site is published on, where Colab finds the pages' notebooks ([notebooks](notebooks.html))
+    notebooks = c.Type(bool, default=True)
+    notebook_install = c.Type(str, default='')
+    notebook_branch = c.Type(str, default='gh-pages')
 
 
 class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
@@ -80,7 +85,9 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
             self.project = Project(self.root, self.config.packages, runs=self.config.runs,
                                    repo_url=config.repo_url, branch=self.config.branch,
                                    api=self.config.api, site_name=config.site_name,
-                                   serving=self.serving, caches=self.caches, exclude=self.config.exclude)
+                                   serving=self.serving, caches=self.caches, exclude=self.config.exclude,
+                                   notebooks=self.config.notebooks, notebook_install=self.config.notebook_install,
+                                   notebook_branch=self.config.notebook_branch)
         except SiteError as e:
             raise PluginError(str(e)) from None
         return config
@@ -103,6 +110,8 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
                     {'title': f'Source of {page.source.path}', 'source_view': 'true'})
             content = ''.join(f'{k}: {v if v == "true" else json.dumps(v)}\n' for k, v in meta.items() if v)
             files.append(File.generated(config, src_uri, content=f'---\n{content}---\n'))
+            if page.notebook is not None:
+                files.append(File.generated(config, page.notebook_url, content=page.notebook.encode('utf-8')))
         # A project without a home page gets one: the map of its pages
         if files.get_file_from_path('index.md') is None:
             files.append(File.generated(config, 'index.md', content=f'# {config.site_name}\n\n{MAP_MARKER}\n'))
@@ -151,6 +160,8 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
                 'kind': annotated.kind, 'crumbs': annotated.crumbs, 'api_url': annotated.api_url,
                 'source_url': annotated.source_url, 'annotated_url': annotated.annotated_url,
                 'source_path': annotated.source.path,
+                'notebook_url': annotated.notebook_url if annotated.notebook else None,
+                'colab_url': annotated.colab_url,
             }
         return context
 
