@@ -113,3 +113,10 @@ def test_time_to_accuracy():
 def test_every_recording_has_its_page(name):
     # The prose links the .md; the .json is what these tests read; both are committed together
     assert (RESULTS / f'{name}.md').is_file() and (RESULTS / f'{name}.json').is_file()
+
+
+# ## The chapter notebook: "under three minutes", on two cores, as recorded
+def test_chapter_notebook_time():
+    run = recorded('notebook')
+    assert run['seconds'] < 180 and run['cpus'] == 2, run
+    assert_quoted('notebooks/mlm_chapter.py', 'two cores) in under three minutes')
