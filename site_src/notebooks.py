@@ -268,7 +268,9 @@ def parse_notebook(text: str, rel: str):
             if shown:
                 outputs[len(sections) - 1] = shown
     sections = [s for s in sections if s.has_docs() or s.code_lines]
-    title = str(meta.get('title') or nb.metadata.get('annotated', {}).get('title') or '') or next(
+    # The title and summary: front matter in the first cell, or the notebook's metadata
+    meta = {**nb.metadata.get('annotated', {}), **meta}
+    title = str(meta.get('title') or '') or next(
         (m.group(1) for s in sections[:1] for line in s.docs for m in [re.match(r'#\s+(.+?)\s*$', line)] if m),
         PurePosixPath(rel).stem)
     source = SourceFile(path=rel, text='\n'.join(script) + '\n', lines=script, kind='python',
