@@ -88,7 +88,8 @@ def execute(nb, folder: Path, timeout: int = 300) -> float:
     The kernel inherits this process's environment (`PYTHONPATH`, `OMP_NUM_THREADS`)."""
     from nbclient import NotebookClient
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name='python3',
+    # (No timing in the cells' metadata: a rebuild changes only what the cells print)
+    NotebookClient(nb, timeout=timeout, kernel_name='python3', record_timing=False,
                    resources={'metadata': {'path': str(folder)}}).execute()
     return time.perf_counter() - start
 
