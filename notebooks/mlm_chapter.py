@@ -155,8 +155,8 @@ print(f"\n{summary['steps']} steps in {summary['wall_time_s']:.0f} s; masked-cha
 # ## The loss curve
 #
 # Training loss (the mean since the last validation) and validation loss, every 25 steps. The
-# flat stretch near the start is the model predicting how common each character is, before it
-# learns to use its context.
+# first training point is high because it averages the very first steps, when the model knew
+# nothing; both then fall as it learns how common each character is, and then to use context.
 
 # %% alt="Line chart of the short run's loss against training steps: training and validation cross-entropy both fall as the steps go by, the two curves close together."
 curve = summary['curve']
