@@ -22,8 +22,9 @@
     });
     choice.classList.add(right ? 'quiz-picked-right' : 'quiz-picked-wrong');
     picked.setAttribute('aria-describedby', choice.querySelector('.quiz-why').id);
-    var why = choice.querySelector('.quiz-why').textContent.replace(/^(Right\.|Not this one\.)\s*/, '');
-    status.textContent = (right ? 'Right. ' : 'Not quite: try another choice. ') + why;
+    // (The explanation itself sits under the choice, math and all; the choice points to it)
+    status.textContent = right ? 'Right. Every choice now shows why it is right or not.'
+      : 'Not quite: the explanation is under your choice. Try another one.';
   }
 
   document.querySelectorAll('form[data-quiz]').forEach(function (form) {
