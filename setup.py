@@ -34,7 +34,9 @@ setup(
         # The test suite: pytest, and Playwright to drive Debian's chromium (never its own browser);
         # everything the exporter uses, and the readers it is tested against (transformers, onnxruntime)
         'test': ['pytest>=8', 'import-linter==2.17', 'playwright==1.65.2', 'huggingface_hub==2.4.0', 'onnx==1.23.2', 'onnxscript==0.7.2',
-                 'transformers==5.23.0', 'onnxruntime==1.32.0'],
+                 'transformers==5.23.0', 'onnxruntime==1.32.0',
+                 # The notebooks: the site's (nbformat) and the chapter's, run in a fresh kernel
+                 'nbformat==5.10.4', 'nbclient==0.10.2', 'ipykernel==6.29.5', 'matplotlib==3.10.0'],
         # Exporting a model (`python -m labml_nn.transformers.mlm_tools.export`): the model card, and ONNX
         'export': ['huggingface_hub==2.4.0', 'onnx==1.23.2', 'onnxscript==0.7.2'],
         # Building the annotated site (KaTeX itself comes from npm, see site_src/package.json); pdoc
@@ -42,7 +44,9 @@ setup(
         # demo (site_demo/) exports the bundled model to ONNX (onnx, onnxscript; ONNX Runtime Web
         # comes from npm, see site_demo/package.json)
         'site': ['mkdocs==1.6.1', 'markdown-it-py==4.3.0', 'mdit-py-plugins==0.7.0', 'Pygments==2.20.0',
-                 'pdoc==16.0.0', 'transformers==5.23.0', 'onnx==1.23.2', 'onnxscript==0.7.2'],
+                 'pdoc==16.0.0', 'transformers==5.23.0', 'onnx==1.23.2', 'onnxscript==0.7.2', 'nbformat==5.10.4'],
+        # The chapter notebook (labml_nn/transformers/mlm/notebook.ipynb): its plots
+        'notebook': ['matplotlib==3.10.0'],
         # The labml app server (`python -m labml_nn.app`) with its file store
         'app': ['labml-app==0.5.14', 'labml-db==0.0.15', 'fastapi==0.165.0', 'starlette==1.10.0',
                 'uvicorn==0.54.0', 'pymongo==4.20.1'],

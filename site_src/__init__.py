@@ -29,6 +29,11 @@ tool that publishes the pages:
 7. [The mkdocs plugin](plugin.html) is the thin adapter that hands the pages to mkdocs, which
    adds the hand-written pages, the search index and [the theme](theme/index.html).
 
+For learners, two more: [pages as notebooks](notebooks.html) writes every page as a Jupyter
+notebook beside it (and shows a notebook among the sources as a page), and
+[exercises and quizzes](exercises.html) closes a page with the exercises and quizzes of a
+`name.exercises.md` file beside its module.
+
 Errors that a writer can fix (a file that is not UTF-8, Python that does not parse, TeX that
 KaTeX rejects) are raised as `SiteError`, whose message names the file and line; the plugin
 turns it into one line on the terminal and a failed build, without a traceback.

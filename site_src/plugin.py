@@ -65,6 +65,11 @@ class PluginConfig(Config):
     map_first = c.Type(list, default=[])
     # Files or folders under the packages that are not pages (`fnmatch` patterns from the root)
     exclude = c.Type(list, default=[])
+    # Every page as a notebook beside it; its first cell's `pip install` argument; the branch
+    # the built site is published on, where Colab finds the pages' notebooks ([notebooks](notebooks.html))
+    notebooks = c.Type(bool, default=True)
+    notebook_install = c.Type(str, default='')
+    notebook_branch = c.Type(str, default='gh-pages')
 
 
 class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
@@ -87,7 +92,9 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
                                    repo_url=config.repo_url, branch=self.config.branch,
                                    api=self.config.api, site_name=config.site_name,
                                    serving=self.serving, caches=self.caches, exclude=self.config.exclude,
-                                   reading_order=self.config.reading_order, map_first=self.config.map_first)
+                                   reading_order=self.config.reading_order, map_first=self.config.map_first,
+                                   notebooks=self.config.notebooks, notebook_install=self.config.notebook_install,
+                                   notebook_branch=self.config.notebook_branch)
         except SiteError as e:
             raise PluginError(str(e)) from None
         return config
@@ -120,6 +127,8 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
             if file.url != url:
                 file.dest_uri, file.url = url, url
             files.append(file)
+            if page.notebook is not None:
+                files.append(File.generated(config, page.notebook_url, content=page.notebook.encode('utf-8')))
         # A project without a home page gets one: the map of its pages
         if files.get_file_from_path('index.md') is None:
             files.append(File.generated(config, 'index.md', content=f'# {config.site_name}\n\n{MAP_MARKER}\n'))
@@ -169,6 +178,8 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
                 'source_url': annotated.source_url, 'annotated_url': annotated.annotated_url,
                 'source_path': annotated.source.path, 'reading': annotated.reading,
                 'contents': annotated.contents, 'prose_only': annotated.prose_only,
+                'notebook_url': annotated.notebook_url if annotated.notebook else None,
+                'colab_url': annotated.colab_url,
             }
         return context
 

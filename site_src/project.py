@@ -30,8 +30,11 @@ from pathlib import Path, PurePosixPath
 from . import SiteError
 from .api import ApiReference, add_math, dress_page
 from .chart import load_run, run_html
+from .exercises import SUFFIX as EXERCISES
+from .exercises import appendix_html, companion
 from .katex import MathBatch
-from .render import SourceLinks, page_body, page_headings, source_view, title_html
+from .notebooks import colab_url, notebook_json, notebook_url, page_notebook, parse_notebook
+from .render import SourceLinks, page_body, page_headings, source_lines_html, source_view, title_html
 from .sections import SourceFile, parse_file
 
 
@@ -58,6 +61,10 @@ class AnnotatedPage:
     contents: list = field(default_factory=list)
     # No section has code: the prose takes the whole width
     prose_only: bool = False
+    # The page as a notebook (JSON), its address beside the page, and the same in Colab
+    notebook: str | None = None
+    notebook_url: str | None = None
+    colab_url: str | None = None
 
 
 # ## Packages
@@ -133,12 +140,16 @@ def discover(root: Path, package: Package, exclude: tuple = ()) -> list[PurePosi
     for path in sorted(top.rglob('*')):
         rel = path.relative_to(root)
         # (A hidden file, `.notes.md`, is not for readers: mkdocs would not publish it either)
-        if path.suffix not in ('.py', '.md') or not path.is_file() or path.name.startswith('.'):
+        if path.suffix not in ('.py', '.md', '.ipynb') or not path.is_file() or path.name.startswith('.'):
             continue
         folders = path.relative_to(top).parts[:-1]
         if any(skipped_folder(top.joinpath(*folders[:i + 1])) for i in range(len(folders))):
             continue
         if any(fnmatch.fnmatch(rel.as_posix(), pattern) for pattern in exclude):
+            continue
+        # `model.exercises.md` closes the page of `model.py`: no page of its own
+        stem = companion(path.name)
+        if stem and any(path.with_name(stem + ext).is_file() for ext in ('.py', '.md')):
             continue
         found.append(PurePosixPath(rel.as_posix()))
     return found
@@ -175,7 +186,8 @@ class Project:
                  repo_url: str | None = None, branch: str = 'main', api: bool = True,
                  site_name: str = '', serving: bool = False, caches: Caches | None = None,
                  exclude: list | None = None, reading_order: list | None = None,
-                 map_first: list | None = None):
+                 map_first: list | None = None, notebooks: bool = True, notebook_install: str = '',
+                 notebook_branch: str = 'gh-pages'):
         self.root = root
         self.packages = packages_from(packages, root)
         # The chapters as `mkdocs.yml` writes them, and the folders whose unlisted pages come first
@@ -184,6 +196,11 @@ class Project:
         self.chapters: list[Chapter] = []
         # Files and folders that are data, not pages (patterns such as `pkg/models/*`)
         self.exclude = tuple(exclude or ())
+        # Every page as a notebook beside it ([notebooks](notebooks.html)); what its first cell
+        # installs, and the branch the built site (and so each page's notebook) is published on
+        self.notebooks = notebooks
+        self.notebook_install = notebook_install
+        self.notebook_branch = notebook_branch
         # Source file → a recorded run, drawn as a chart after the first section
         self.runs = runs or {}
         self.repo = (repo_url or '').rstrip('/')
@@ -244,16 +261,30 @@ class Project:
             url = page_url(rel, package)
             links = self.links(rel, url)
             run = self.run_of(rel)
+            appendix = self.root / rel.parent / (rel.stem + EXERCISES)
+            appendix = appendix if rel.suffix != '.ipynb' and appendix.is_file() else None
             key = (str(rel), hashlib.sha256((self.root / rel).read_bytes()).hexdigest(),
                    run and hashlib.sha256(repr(run).encode() + (self.root / run['run']).read_bytes()).hexdigest(),
-                   links.url)
+                   links.url, appendix and hashlib.sha256(appendix.read_bytes()).hexdigest())
             if key in self.caches.pages:
                 source, html, search = self.caches.pages[key]
             else:
-                source = parse_file(self.root / rel, str(rel))
+                inserts = {}
+                if rel.suffix == '.ipynb':
+                    source, inserts = parse_notebook((self.root / rel).read_text(encoding='utf-8'), str(rel))
+                else:
+                    source = parse_file(self.root / rel, str(rel))
                 if not source.sections:
                     continue
-                inserts = {0: run_html(load_run(self.root / run['run'], run['run']), run)} if run else {}
+                if run:
+                    inserts[0] = run_html(load_run(self.root / run['run'], run['run']), run) + inserts.get(0, '')
+                if appendix:
+                    # (The page's code is highlighted first, so the names it holds are known)
+                    source_lines_html(source)
+                    last = len(source.sections) - 1
+                    inserts[last] = inserts.get(last, '') + appendix_html(
+                        appendix.read_text(encoding='utf-8'), str(rel.parent / appendix.name), batch,
+                        source.names, url.removesuffix('.html').replace('/', '-'))
                 search = []
                 html = page_body(source, batch, links, inserts, search)
                 # This page's formulas go to KaTeX now, typeset while the next page is made
@@ -263,6 +294,8 @@ class Project:
             self.pages[url] = AnnotatedPage(url=url, source=source, html=html, search_html=search,
                                             api_url=api_url(rel, package), source_url=links.url
                                             if links.in_repository else source_page_url(rel))
+            if self.notebooks:
+                self.add_notebook(self.pages[url], rel, package)
             if not self.repo:
                 view = source_page_url(rel)
                 self.source_pages[view] = AnnotatedPage(url=view, source=source, html=source_view(source),
@@ -300,6 +333,17 @@ class Project:
     def untitled(self) -> list[AnnotatedPage]:
         return [page for page in self.pages.values()
                 if page.source.title == PurePosixPath(page.source.path).stem]
+    # A notebook among the sources is its own page's notebook, opened in Colab from the
+    # sources' branch; any other page's is made from its sections, and opened in Colab from
+    # the branch the site is published on
+    def add_notebook(self, page: AnnotatedPage, rel: PurePosixPath, package: Package):
+        page.notebook_url = notebook_url(page.url)
+        if rel.suffix == '.ipynb':
+            page.notebook = (self.root / rel).read_text(encoding='utf-8')
+            page.colab_url = colab_url(self.repo, self.branch, str(rel))
+        else:
+            page.notebook = notebook_json(page_notebook(page.source, package.parent, self.notebook_install, page.url))
+            page.colab_url = colab_url(self.repo, self.notebook_branch, page.notebook_url)
 
     # A run is a JSON file, or a mapping with the file under `run` and the words of its chart
     def run_of(self, rel: PurePosixPath) -> dict | None:

@@ -223,6 +223,8 @@ def test_site_speed():
                   f"took {ms['ours']:.1f} ms per module against pycco's {ms['pycco']:.1f} ms",
                   f"the build took {ms['ours_api']:.1f} ms per module",
                   f"a load average of {recorded('site')['load_average_end']:.0f}")
+
+
 # ## Fine-tuning: what pre-training bought
 def test_fine_tuning():
     r = recorded('fine_tuning')
@@ -244,3 +246,10 @@ def test_fine_tuning():
     assert_quoted('labml_nn/transformers/mlm_fine_tuning/readme.md',
                   f"about {run['estimated_run_minutes_one_thread']:.1f} minutes of one core",
                   f"{run['default_steps']:,} steps from the bundled model")
+
+
+# ## The chapter notebook: "under three minutes", on two cores, as recorded
+def test_chapter_notebook_time():
+    run = recorded('notebook')
+    assert run['seconds'] < 180 and run['cpus'] == 2, run
+    assert_quoted('notebooks/mlm_chapter.py', 'two cores) in under three minutes')

@@ -1,0 +1,316 @@
+r"""
+---
+title: Every page as a notebook
+summary: Each annotated page written out as a Jupyter notebook beside it - prose as Markdown cells, code as cells that run top to bottom - and a notebook in the sources shown as a page with its outputs.
+---
+
+# Pages as notebooks
+
+A reader who wants to *run* a page, change a line and see what happens, wants it in Jupyter.
+So beside every page `model.html` the generator writes `model.ipynb`: the same sections, in
+the same order, as notebook cells, and the page links to it ("Open as a notebook"). With a
+GitHub `repo_url`, it also links to the notebook in Colab. The option `notebooks: false`
+turns all of this off.
+
+## Cells from sections
+
+A page's sections don't map one to one onto cells, because a cell must be Python that runs
+on its own, and the sections of a class cut it between its methods. So:
+
+* A section whose code starts a new top-level statement (no indentation) starts a new code
+  cell, and its prose becomes the Markdown cell before it, exactly as written: TeX, links
+  and all.
+* A section whose code carries on a statement that is still open (a method of the class
+  above, the rest of a function) joins that statement's cell, and its prose goes into the
+  cell as `#` comments, at the indentation of the code it explains. Docstrings are prose
+  here as on the page.
+* A readme is one Markdown cell.
+
+Every cell keeps where it came from: its metadata has `annotated.section` (or `sections`)
+and `annotated.source_lines`, the lines of the source file it holds, so a cell can be traced
+to the page and to the repository.
+
+## Imports that work in a notebook
+
+A module of a package imports its neighbours relatively: `from .model import Encoder`. A
+notebook is no module of any package, so that line would fail. The generator rewrites the
+module's relative imports to absolute ones, as Python would resolve them from the module's
+place (`from labml_nn.transformers.mlm.model import Encoder`), so the notebook runs top to
+bottom wherever the package is importable: in the project's own environment, or after the
+notebook's first cell has installed it (the option `notebook_install`, a `pip install`
+argument such as `git+https://github.com/you/project`, puts that cell in; it does nothing
+when the package imports already). A `if __name__ == '__main__':` block runs in a notebook
+too, since a notebook's `__name__` is `'__main__'`: its cell is tagged `main-guard` and its
+condition made false there, so running a page that is also a script doesn't start the script.
+
+## Notebooks as pages
+
+The other way round: a `.ipynb` file among the sources is a page of its own, its Markdown
+cells the prose, its code beside them, and its saved outputs (text and images) under each
+piece of code. Its own file is the notebook beside the page.
+"""
+
+import ast
+import base64
+import html
+import re
+from pathlib import PurePosixPath
+
+from . import SiteError
+from .sections import Section, SourceFile, split_front_matter
+
+try:
+    import nbformat
+except ImportError:  # the notebooks are then not written (the plugin says so)
+    nbformat = None
+
+
+# ## The module's name
+#
+# `pkg/sub/model.py` is `pkg.sub.model`, `pkg/sub/__init__.py` is `pkg.sub`; the package a
+# relative import starts from is the module's own package (the module itself for an `__init__`).
+def module_name(path: str, package_parent: str = '.') -> tuple[list[str], bool]:
+    rel = PurePosixPath(path)
+    if package_parent not in ('', '.'):
+        rel = rel.relative_to(package_parent)
+    parts = list(rel.with_suffix('').parts)
+    is_package = parts[-1] == '__init__'
+    if is_package:
+        parts.pop()
+    return parts, is_package
+
+
+RELATIVE_IMPORT = re.compile(r'^(\s*from\s+)(\.+)([\w.]*)(\s+import\b)')
+
+
+def absolute_imports(code: str, path: str, package_parent: str = '.') -> str:
+    """`code` of the module at `path` with each `from .x import y` written absolutely."""
+    parts, is_package = module_name(path, package_parent)
+    here = parts if is_package else parts[:-1]
+
+    def absolute(m):
+        level = len(m.group(2))
+        base = here[:len(here) - (level - 1)] if level > 1 else here
+        if level - 1 > len(here) or not base:
+            raise SiteError(f'{path}: the import `{m.group(0).strip()}` goes above the package')
+        name = '.'.join(base + ([m.group(3)] if m.group(3) else []))
+        return f'{m.group(1)}{name}{m.group(4)}'
+    return '\n'.join(RELATIVE_IMPORT.sub(absolute, line) for line in code.split('\n'))
+
+
+MAIN_GUARD = re.compile(r'''^if\s+__name__\s*==\s*(['"])__main__\1\s*:''', re.MULTILINE)
+
+
+# ## Cells from sections
+def indentation(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def complete(code: str) -> bool:
+    try:
+        ast.parse(code)
+        return True
+    except SyntaxError:
+        return False
+
+
+def runs_of(numbers: list[int]) -> list[list[int]]:
+    """`[3, 4, 5, 9]` → `[[3, 5], [9, 9]]`: the line ranges a cell holds."""
+    out = []
+    for n in sorted(numbers):
+        if out and n == out[-1][1] + 1:
+            out[-1][1] = n
+        else:
+            out.append([n, n])
+    return out
+
+
+def page_notebook(source: SourceFile, package_parent: str = '.', install: str = '',
+                  page_url: str = ''):
+    """The notebook of a parsed page: an `nbformat` v4 notebook."""
+    if nbformat is None:
+        raise SiteError('notebooks: the package nbformat is not installed; '
+                        '`pip install nbformat`, or set `notebooks: false` under the plugin')
+    v4 = nbformat.v4
+    cells = []
+    lines = source.lines
+    if source.kind == 'python':
+        module = '.'.join(module_name(source.path, package_parent)[0])
+        cells.append(v4.new_markdown_cell(
+            f'*This notebook is the page of `{source.path}`, section by section. Its imports '
+            f'need the package `{module.partition(".")[0]}` to be importable.*',
+            metadata={'annotated': {'generated': True}}))
+        if install:
+            top = module.partition('.')[0]
+            cells.append(v4.new_code_cell(
+                f'# Install the package, unless it is there already\n'
+                f'import importlib.util\n'
+                f'if importlib.util.find_spec({top!r}) is None:\n'
+                f'    %pip install --quiet {install}',
+                metadata={'annotated': {'generated': True}}))
+
+    # The open code cell: its lines of text, the source lines and sections it holds
+    cell: dict | None = None
+
+    def flush():
+        nonlocal cell
+        if cell is None:
+            return
+        code = '\n'.join(cell['text'])
+        if not complete(code):
+            # (A body that was all docstring would be empty without it: take the lines as written)
+            spans = cell['lines'] + [n for i in cell['sections'] for n in sections[i].docs_lines]
+            first, last = min(spans), max(spans)
+            code = '\n'.join(lines[first - 1:last])
+            cell['lines'] = list(range(first, last + 1))
+            cell['as_written'] = True
+        code = absolute_imports(code, source.path, package_parent)
+        meta = {'annotated': {'sections': cell['sections'], 'source_lines': runs_of(cell['lines'])}}
+        if cell.get('as_written'):
+            meta['annotated']['as_written'] = True
+        code, guards = MAIN_GUARD.subn("if __name__ == '__main__' and '__file__' in globals():", code)
+        if guards:
+            meta['tags'] = ['main-guard']
+        cells.append(v4.new_code_cell(code, metadata=meta))
+        cell = None
+
+    sections = source.sections
+    for i, section in enumerate(sections):
+        # The first line of code this section or the next one with code starts with
+        following = next((s.code_lines[0] for s in sections[i:] if s.code_lines), None)
+        inside = (cell is not None and following is not None
+                  and (indentation(lines[following - 1]) > 0 or not complete('\n'.join(cell['text']))))
+        if inside:
+            pad = ' ' * indentation(lines[following - 1])
+            cell['text'] += [(pad + '# ' + line).rstrip() for line in section.docs]
+            cell['lines'] += section.docs_lines
+        else:
+            flush()
+            if section.has_docs():
+                cells.append(v4.new_markdown_cell('\n'.join(section.docs), metadata={'annotated': {
+                    'section': i, 'source_lines': runs_of(section.docs_lines)}}))
+        if section.code_lines:
+            if cell is None:
+                cell = {'text': [], 'lines': [], 'sections': []}
+            cell['text'] += [lines[n - 1] for n in section.code_lines]
+            cell['lines'] += section.code_lines
+            cell['sections'].append(i)
+        if not section.code_lines and inside:
+            cell['sections'].append(i)
+    flush()
+    nb = v4.new_notebook(cells=cells, metadata={
+        'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'},
+        'language_info': {'name': 'python'},
+        'annotated': {'source': source.path, 'page': page_url, 'title': source.title}})
+    nbformat.validate(nb)
+    return nb
+
+
+def notebook_json(nb) -> str:
+    return nbformat.writes(nb) + '\n'
+
+
+# ## Links
+#
+# Colab opens notebooks from GitHub: `colab.research.google.com/github/<owner>/<repo>/blob/<branch>/<path>`.
+# A page's notebook is part of the *built site*, so its path is the page's in the branch the
+# site is published from (`gh-pages` for `mkdocs gh-deploy`); a notebook among the sources is
+# opened from the sources' branch.
+def colab_url(repo_url: str, branch: str, path: str) -> str | None:
+    m = re.match(r'https?://github\.com/([^/]+)/([^/#?]+?)(?:\.git)?/?$', repo_url or '')
+    if not m:
+        return None
+    return f'https://colab.research.google.com/github/{m.group(1)}/{m.group(2)}/blob/{branch}/{path}'
+
+
+def notebook_url(page_url: str) -> str:
+    return page_url.removesuffix('.html') + '.ipynb'
+
+
+# ## A notebook as a page
+#
+# Each Markdown cell is prose; a code cell right after it is the code beside it, and one that
+# follows code is a section of its own. The page's "file" is the notebook as a script, one
+# line per line of a cell, with a `# %%` line before each cell (jupytext's *percent* format),
+# so that the line links and the source view have lines to point at. Outputs are shown after
+# their code, in the prose column.
+def parse_notebook(text: str, rel: str):
+    """`(parsed page, {section index: HTML of its outputs})` of the notebook `text`."""
+    if nbformat is None:
+        raise SiteError(f'{rel}: the package nbformat is needed to show notebooks; `pip install nbformat`')
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except (ValueError, KeyError, TypeError, nbformat.ValidationError) as e:  # (JSON, structure, schema)
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SiteError(f'{rel}: not a valid notebook (nbformat 4): {first}') from None
+    script, sections, outputs = [], [], {}
+    meta = {}
+    for number, cell in enumerate(nb.cells):
+        cell_lines = cell.source.split('\n') if cell.source else []
+        if cell.cell_type == 'markdown':
+            script.append('# %% [markdown]')
+            start = len(script) + 1
+            script += [('# ' + line).rstrip() for line in cell_lines]
+            numbers = list(range(start, start + len(cell_lines)))
+            docs = cell_lines
+            if not sections:
+                meta, docs, numbers = split_front_matter(docs, numbers, rel)
+            sections.append(Section(docs=list(docs), docs_lines=list(numbers)))
+        elif cell.cell_type == 'code':
+            script.append('# %%')
+            start = len(script) + 1
+            script += cell_lines
+            if not sections or sections[-1].code_lines:
+                sections.append(Section())
+            sections[-1].code_lines = list(range(start, start + len(cell_lines)))
+            shown = outputs_html(cell, rel, number)
+            if shown:
+                outputs[len(sections) - 1] = shown
+    sections = [s for s in sections if s.has_docs() or s.code_lines]
+    # The title and summary: front matter in the first cell, or the notebook's metadata
+    meta = {**nb.metadata.get('annotated', {}), **meta}
+    title = str(meta.get('title') or '') or next(
+        (m.group(1) for s in sections[:1] for line in s.docs for m in [re.match(r'#\s+(.+?)\s*$', line)] if m),
+        PurePosixPath(rel).stem)
+    source = SourceFile(path=rel, text='\n'.join(script) + '\n', lines=script, kind='python',
+                        title=title, summary=str(meta.get('summary', '') or '').strip(), sections=sections)
+    return source, outputs
+
+
+def outputs_html(cell, rel: str, number: int) -> str:
+    """The saved outputs of a code cell: text as text, PNG images with their alternative text."""
+    parts = []
+    for output in cell.get('outputs', []):
+        kind = output.get('output_type')
+        if kind == 'stream':
+            parts.append(pre(output.get('text', ''), 'Output' if output.get('name') != 'stderr' else 'Messages'))
+        elif kind in ('execute_result', 'display_data'):
+            data = output.get('data', {})
+            if 'image/png' in data:
+                alt = cell.metadata.get('alt')
+                if not alt:
+                    raise SiteError(f'{rel}: cell {number + 1} draws an image without a description; '
+                                    f'give the cell an `alt` in its metadata')
+                png = data['image/png'].replace('\n', '')
+                base64.b64decode(png, validate=True)
+                parts.append(f'<img class="cell-image" src="data:image/png;base64,{png}" '
+                             f'alt="{html.escape(alt)}">')
+            elif 'text/plain' in data:
+                parts.append(pre(data['text/plain'], 'Result'))
+        elif kind == 'error':
+            raise SiteError(f'{rel}: cell {number + 1} saved an error ({output.get("ename")}); '
+                            f'run the notebook again before building')
+    if not parts:
+        return ''
+    return '<div class="cell-output">\n<p class="cell-output-label">Output</p>\n' + '\n'.join(parts) + '\n</div>\n'
+
+
+ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
+
+
+def pre(text, label: str) -> str:
+    text = ANSI.sub('', ''.join(text) if isinstance(text, list) else text)
+    return (f'<pre class="output" tabindex="0" role="group" aria-label="{label}">'
+            f'<code>{html.escape(text.rstrip(), quote=False)}</code></pre>')
+

@@ -1,0 +1,11 @@
+"""The experiment, exercise 2: a linear decay in place of the cosine."""
+from labml_nn.transformers.mlm.experiment import Configs
+
+
+def linear_decay(c: Configs, step: int) -> float:
+    r"""The same warm-up as the lesson's `learning_rate`, then a straight line from the peak
+    down to `min_lr_ratio` × peak at the last step."""
+    if step < c.warmup_steps:
+        return c.learning_rate * (step + 1) / c.warmup_steps
+    progress = min(1.0, (step - c.warmup_steps) / max(1, c.steps - c.warmup_steps))
+    return c.learning_rate * (1 - (1 - c.min_lr_ratio) * progress)
