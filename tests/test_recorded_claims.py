@@ -59,7 +59,7 @@ def test_default_run():
     assert_quoted('README.md', minutes, steps)
     # What a reader should expect: the spread over seeds and CPU kernels, as a range and a mean
     for path in ('labml_nn/transformers/mlm/experiment.py', 'README.md', 'labml_nn/transformers/mlm_tools/fill.py',
-                 'docs/benchmarks.md', 'pretrained/tiny-shakespeare-mlm/README.md'):
+                 'docs/benchmarks.md', 'labml_nn/transformers/mlm_tools/pretrained/tiny-shakespeare-mlm/README.md'):
         assert_quoted(path, *spread_quotes())
 
 
@@ -82,7 +82,7 @@ def test_default_run_spread_is_what_the_model_card_quotes():
 
 def test_bundled_model_accuracy():
     r"""The README quotes the bundled model's own accuracy, which its config records."""
-    config = json.loads((ROOT / 'pretrained/tiny-shakespeare-mlm/config.json').read_text())
+    config = json.loads((ROOT / 'labml_nn/transformers/mlm_tools/pretrained/tiny-shakespeare-mlm/config.json').read_text())
     assert_quoted('README.md', f"recorded default run ({percent(config['training']['valid_accuracy'])}")
 
 
