@@ -1,4 +1,10 @@
-r"""Faithfulness check: does every annotated page show all of its source, once, where it says?
+r"""
+---
+title: Benchmark - faithfulness, every source line on its page
+summary: Builds any project folder with the generator and checks every page against its source - code lines once, in order, as written; prose words; formulas; line links - recorded on public repositories.
+---
+
+# Faithfulness check: does every annotated page show all of its source, once, where it says?
 
     python bench/faithfulness.py PROJECT_DIR [--name owner/repo --commit SHA] [--record]
 
