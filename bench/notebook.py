@@ -6,7 +6,7 @@ summary: Turns the chapter notebook's readable source (notebooks/mlm_chapter.py,
 
 # Building the chapter notebook
 
-The [chapter notebook](../labml_nn/transformers/mlm/notebook.html) is written as a Python
+The [chapter notebook](../transformers/mlm/notebook.html) is written as a Python
 file, `notebooks/mlm_chapter.py`, so that a review reads it like code: a line `# %%` starts a
 code cell, `# %% [markdown]` a Markdown cell whose lines are comments, and `key="value"` after
 the marker goes into the cell's metadata (an image's `alt`). That is jupytext's *percent*
@@ -126,8 +126,8 @@ def main() -> None:
     (RESULTS / 'notebook.json').write_text(json.dumps(record, indent=2) + '\n', encoding='utf-8')
     (RESULTS / 'notebook.md').write_text(
         '# The chapter notebook, run top to bottom\n\n'
-        'The [chapter notebook](../../labml_nn/transformers/mlm/notebook.md), run in a fresh kernel by '
-        '`python -m bench.notebook` ([how](../notebook.md)), from its first cell to its last, training '
+        'The [chapter notebook](../../transformers/mlm/notebook.html), run in a fresh kernel by '
+        '`python -m bench.notebook` ([how](../notebook.html)), from its first cell to its last, training '
         'included.\n\n'
         '| run time | cells | code cells | threads (`OMP_NUM_THREADS`) | CPUs | Python | torch |\n'
         '|---|---|---|---|---|---|---|\n'

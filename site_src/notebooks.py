@@ -202,6 +202,10 @@ def page_notebook(source: SourceFile, package_parent: str = '.', install: str = 
         'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'},
         'language_info': {'name': 'python'},
         'annotated': {'source': source.path, 'page': page_url, 'title': source.title}})
+    # nbformat gives each new cell a random id: number them instead, so that two builds of
+    # the same sources write the same bytes
+    for number, cell in enumerate(nb.cells):
+        cell['id'] = f'cell-{number}'
     nbformat.validate(nb)
     return nb
 

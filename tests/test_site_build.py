@@ -627,10 +627,18 @@ def test_a_strangers_reading_order(stranger):
     (chapter,) = reading_order_of(STRANGER / 'mkdocs.yml')
     # The pages the reading order leaves out follow it, one group per folder, each folder's
     # readme and package page first
-    check_reading_path(stranger['site'], [
-        (chapter['title'], chapter['pages']),
-        ('src/stargaze/', ['src/stargaze/__init__.py']),
-        ('src/stargaze/optics/', ['src/stargaze/optics/__init__.py', 'src/stargaze/optics/plain.py'])])
+    packages = list(plugin_config(STRANGER / 'mkdocs.yml')['packages'])
+    rest = [p for p in sorted(annotated_pages(stranger['site'])) if p not in chapter['pages']]
+    groups: dict = {}
+    for path in sorted(rest, key=lambda p: (next(i for i, k in enumerate(packages) if p.startswith(k + '/')),
+                                             p.rsplit('/', 1)[0])):
+        groups.setdefault(path.rsplit('/', 1)[0] + '/', []).append(path)
+
+    def readme_first(path):
+        name = path.rsplit('/', 1)[-1].lower()
+        return (0 if name.startswith('readme.') else 1 if name == '__init__.py' else 2, path)
+    check_reading_path(stranger['site'], [(chapter['title'], chapter['pages'])]
+                       + [(folder, sorted(paths, key=readme_first)) for folder, paths in groups.items()])
 
 
 def reading_project(tmp_path: Path, order: str) -> Path:

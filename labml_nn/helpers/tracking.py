@@ -124,9 +124,10 @@ def _quiet_labml() -> None:
     from labml.internal import logger as labml_logger
     from labml.internal.app import _AppTrackThread, url
     if not sys.stdout.isatty():
-        # (labml would build its own destinations first, and in a Jupyter kernel started without
-        # the shell's `_` variable it takes the kernel for PyCharm's and imports ipywidgets)
-        labml_logger.create_destination = lambda: [_PlainConsole()]
+        # (in a Jupyter kernel started without the shell's `_` variable labml would take the
+        # kernel for PyCharm's and import ipywidgets while building its own destinations)
+        if 'ipykernel' in sys.modules:
+            labml_logger.create_destination = lambda: [_PlainConsole()]
         labml_logger.logger_singleton()._Logger__destinations = [_PlainConsole()]
     if getattr(labml_experiment, '_labml_nn_quiet', False):
         return

@@ -45,8 +45,8 @@ class LabmlTokenClassifierConfig(PretrainedConfig):
     r"""
     ## `config.json`
 
-    As the masked language model's, plus the labels: `id2label` and `label2id`, which
-    `PretrainedConfig` keeps itself and from which it counts `num_labels`.
+    As the masked language model's, plus the labels: the id-to-label and label-to-id maps,
+    which `PretrainedConfig` keeps itself and from which it counts the labels.
     """
     model_type = MODEL_TYPE
 
