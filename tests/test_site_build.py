@@ -627,11 +627,10 @@ def test_a_strangers_reading_order(stranger):
     (chapter,) = reading_order_of(STRANGER / 'mkdocs.yml')
     # The pages the reading order leaves out follow it, one group per folder, each folder's
     # readme and package page first
-    packages = list(plugin_config(STRANGER / 'mkdocs.yml')['packages'])
     rest = [p for p in sorted(annotated_pages(stranger['site'])) if p not in chapter['pages']]
     groups: dict = {}
-    for path in sorted(rest, key=lambda p: (next(i for i, k in enumerate(packages) if p.startswith(k + '/')),
-                                             p.rsplit('/', 1)[0])):
+    # Folders in the order of their paths
+    for path in sorted(rest, key=lambda p: p.rsplit('/', 1)[0]):
         groups.setdefault(path.rsplit('/', 1)[0] + '/', []).append(path)
 
     def readme_first(path):
