@@ -24,41 +24,32 @@ letter that should be a capital, with its index in the text and the probability.
 one token per character, `index` is the offset.
 """
 
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
-from transformers import PretrainedConfig, PreTrainedModel
+from transformers import PreTrainedModel
 from transformers.modeling_outputs import TokenClassifierOutput
 
 from labml_nn.transformers.mlm.model import ModelConfigs
 from labml_nn.transformers.mlm_fine_tuning.classifier import TokenClassifier
 
 # Imported so that the exporter copies the tokenizer's module into the folder too
-from labml_nn.transformers.mlm_tools.hugging_face import CharTokenizer  # noqa: F401
+from labml_nn.transformers.mlm_tools.hugging_face import CharTokenizer, LabmlMLMConfig  # noqa: F401
 
 # The name `transformers` files our classes under, in `config.json`'s `model_type`
 MODEL_TYPE = 'labml_nn_token_classifier'
 
 
-class LabmlTokenClassifierConfig(PretrainedConfig):
+class LabmlTokenClassifierConfig(LabmlMLMConfig):
     r"""
     ## `config.json`
 
-    As the masked language model's, plus the labels: the id-to-label and label-to-id maps,
-    which `PretrainedConfig` keeps itself and from which it counts the labels.
+    The masked language model's (its vocabulary size, longest sequence and model configs), plus
+    the labels: the id-to-label and label-to-id maps, which `PretrainedConfig` keeps itself and
+    from which it counts the labels. Only the `model_type` differs.
     """
     model_type = MODEL_TYPE
-
-    def __init__(self, vocab_size: int = 2, max_position_embeddings: int = 64,
-                 model_configs: Optional[Dict] = None, pad_token_id: int = 0, mask_token_id: int = 1, **kwargs):
-        self.vocab_size = vocab_size
-        self.max_position_embeddings = max_position_embeddings
-        self.model_configs = dict(model_configs or {})
-        self.pad_token_id = pad_token_id
-        self.mask_token_id = mask_token_id
-        kwargs['tie_word_embeddings'] = False
-        super().__init__(**kwargs)
 
 
 class LabmlForTokenClassification(PreTrainedModel):
