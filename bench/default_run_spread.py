@@ -21,7 +21,8 @@ not one number but a range. This script measures that range on one machine, alon
   the matrix libraries are capped at the same instruction set too (`ONEDNN_MAX_CPU_ISA` for
   oneDNN and `MKL_ENABLE_INSTRUCTIONS` for MKL), so the run computes as such a CPU would.
 
-Every run is a fresh process (`default_run.run_experiment`) with `OMP_NUM_THREADS` set, one
+Every run is a fresh process (`default_run.run_experiment`) with these variables and
+`OMP_NUM_THREADS` set ([the harness](training.html) keeps them for every benchmark), one
 after the other; nothing else should run meanwhile, since wall time is recorded too.
 
 ```bash
@@ -37,58 +38,15 @@ pairs already recorded. No run is exported: the bundled model stays the one
 import argparse
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
-from pathlib import Path
 
 import torch
 
 from default_run import ROOT, run_experiment
+from training import cpu_model, kernel_env, kernel_in_effect, native_kernel
 
 RESULTS = ROOT / 'bench/results/default_run_spread'
-# The instruction-set caps of oneDNN and MKL that match each ATen kernel choice
-MATRIX_CAPS = {'avx2': {'ONEDNN_MAX_CPU_ISA': 'AVX2', 'MKL_ENABLE_INSTRUCTIONS': 'AVX2'},
-               'default': {'ONEDNN_MAX_CPU_ISA': 'SSE41', 'MKL_ENABLE_INSTRUCTIONS': 'SSE4_2'}}
-
-
-def cpu_model() -> str:
-    r"""The CPU's model name as `/proc/cpuinfo` gives it (the platform's processor elsewhere)."""
-    try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'):
-                return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def native_kernel() -> str:
-    r"""The kernels PyTorch picks here when nothing overrides it (`avx512`, `avx2`, `default`…)."""
-    return torch.backends.cpu.get_cpu_capability().lower()
-
-
-def kernel_env(kernel: str, threads: int, passive: bool = False) -> dict:
-    r"""
-    The environment of a run on `kernel` with `threads` OpenMP threads. `passive` makes idle
-    OpenMP threads sleep instead of spinning (`OMP_WAIT_POLICY=PASSIVE`): on a machine that other
-    work keeps busy, spinning threads take the time slices their siblings need, and a step can
-    take 20 times as long; the arithmetic, and so every result, is the same either way.
-    """
-    env = {'ATEN_CPU_CAPABILITY': kernel, 'OMP_NUM_THREADS': str(threads)}
-    if passive:
-        env['OMP_WAIT_POLICY'] = 'PASSIVE'
-    if kernel != native_kernel():
-        env.update(MATRIX_CAPS.get(kernel, {}))
-    return env
-
-
-def kernel_in_effect(env: dict) -> str:
-    r"""Asks a fresh process under `env` which kernels PyTorch really uses (a typo falls back silently)."""
-    out = subprocess.run([sys.executable, '-c', 'import torch; print(torch.backends.cpu.get_cpu_capability())'],
-                         env={**os.environ, **env}, capture_output=True, text=True, check=True)
-    return out.stdout.strip().lower()
 
 
 def plural(n: int, noun: str) -> str:

@@ -29,6 +29,14 @@ the measurements the tests' tolerances cite.
 python bench/kernels.py --data ../shared/data/tiny_shakespeare.txt --combinations avx512:1 avx2:1 default:1
 ```
 
+With `--suite` it runs, instead, the tests that compare with recordings under each combination
+and records pytest's verdict; `--suite --whole` runs the whole suite, the README's
+`python -m pytest`, with the combination's variables set for it and every process it starts:
+
+```bash
+python bench/kernels.py --data ../shared/data/tiny_shakespeare.txt --suite --whole --combinations avx2:1 default:2
+```
+
 A combination `KERNEL:THREADS` is added to what the JSON holds already (run it again with
 others to fill in the table). The thread count is what splits the sums, not the cores: two
 threads pinned to one core (`--pin`) compute the same bits as two threads on two cores, while
@@ -49,9 +57,6 @@ from typing import List
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / 'bench/results/kernels'
 FIXTURES = ROOT / 'tests/fixtures'
-# The instruction-set caps of oneDNN and MKL that go with each ATen kernel choice
-MATRIX_CAPS = {'avx2': {'ONEDNN_MAX_CPU_ISA': 'AVX2', 'MKL_ENABLE_INSTRUCTIONS': 'AVX2'},
-               'default': {'ONEDNN_MAX_CPU_ISA': 'SSE41', 'MKL_ENABLE_INSTRUCTIONS': 'SSE4_2'}}
 # The golden runs, in the order of tests/fixtures/golden/first_50_steps.json
 GOLDEN_NAMES = ['default-path', 'dropout-and-curriculum']
 # Small real changes of behaviour, to show what a tolerance would still catch: each run is the
@@ -77,14 +82,6 @@ def from_tests(file: str, name: str):
         if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == name for t in node.targets):
             return ast.literal_eval(node.value)
     raise KeyError(f'{name} is not a constant of tests/{file}')
-
-
-def combination_env(kernel: str, threads: int, native: str) -> dict:
-    r"""The environment of one combination: ATen's kernels, the matrix libraries capped to match, the threads."""
-    env = {'ATEN_CPU_CAPABILITY': kernel, 'OMP_NUM_THREADS': str(threads), 'OMP_WAIT_POLICY': 'PASSIVE'}
-    if kernel != native:
-        env.update(MATRIX_CAPS.get(kernel, {}))
-    return env
 
 
 def guesses(model, vocabulary, text: str, k: int, iterative: bool = False) -> list:
@@ -252,6 +249,12 @@ def margins(bundled: dict) -> dict:
     return gaps
 
 
+def section(title: str, intro, header: list, rows: list) -> list:
+    r"""The markdown lines of a titled table, with an optional sentence before it."""
+    return ['', f'## {title}', '', *([intro, ''] if intro else []), '| ' + ' | '.join(header) + ' |',
+            '|' + '---|' * len(header), *('| ' + ' | '.join(row) + ' |' for row in rows)]
+
+
 def write(record: dict) -> None:
     record['deviations'] = deviations(record['runs'])
     first = next(iter(record['runs'].values()))['bundled']
@@ -275,26 +278,31 @@ def write(record: dict) -> None:
               "the cores" + (f", and `{native}:2` gave the golden runs as recorded (PyTorch's default 2 threads on "
                              "a 2-core machine) bit for bit." if exact_native_2(record) else '.')]
     if record.get('sensitivity'):
-        lines += ['', '## What a real change moves', '',
-                  "The default-path golden run with one change, on the machine's own kernels: how far its losses "
-                  'move from the recording, relative, over its validation points.', '',
-                  '| change | smallest | largest |', '|---|---|---|']
-        for label, m in record['sensitivity'].items():
-            lines.append(f"| {label} | {m['min']:.2g} | {m['max']:.2g} |")
-    lines += ['', "## The quoted guesses' margins", '',
-              'The lead of each gap\'s top guess over the second, and the smallest gap between neighbours in its '
-              'top 5 (probabilities, on the first combination).', '',
-              '| gap | top-1 lead | smallest gap in the top 5 |', '|---|---|---|']
-    for key, m in record['margins'].items():
-        lines.append(f"| {key} | {m['top1_lead']:.4f} | {m['smallest_gap_in_top5']:.2e} |")
+        lines += section('What a real change moves',
+                         "The default-path golden run with one change, on the machine's own kernels: how far its "
+                         'losses move from the recording, relative, over its validation points.',
+                         ['change', 'smallest', 'largest'],
+                         [[label, f"{m['min']:.2g}", f"{m['max']:.2g}"] for label, m in record['sensitivity'].items()])
+    lines += section("The quoted guesses' margins",
+                     "The lead of each gap's top guess over the second, and the smallest gap between neighbours in "
+                     'its top 5 (probabilities, on the first combination).',
+                     ['gap', 'top-1 lead', 'smallest gap in the top 5'],
+                     [[key, f"{m['top1_lead']:.4f}", f"{m['smallest_gap_in_top5']:.2e}"]
+                      for key, m in record['margins'].items()])
     if record.get('head_leads'):
         lines += ['', "The quoted best heads lead the next best head by at least: " + '; '.join(
             f"{lead:.4f} ({page.replace('_', ' ')})" for page, lead in record['head_leads'].items()) + '.']
     if record.get('suite'):
-        lines += ['', "## The recorded-number tests under each combination", '',
-                  '| combination | tests | result |', '|---|---|---|']
-        for name, s in record['suite'].items():
-            lines.append(f"| `{name}` | {s['selection']} | {s['result']} |")
+        lines += section('The recorded-number tests under each combination', None,
+                         ['combination', 'tests', 'result'],
+                         [[f'`{name}`', s['selection'], s['result']] for name, s in record['suite'].items()])
+    if record.get('whole_suite'):
+        lines += section('The whole suite under each combination',
+                         "`python -m pytest`, the README's test command, with every variable of the combination set "
+                         'for it and for every process it starts (without `--pin`).',
+                         ['combination', 'result', 'failures'],
+                         [[f'`{name}`', s['result'], '; '.join(s['failures']) or 'none']
+                          for name, s in record['whole_suite'].items()])
     RESULTS.with_suffix('.md').write_text('\n'.join(lines) + '\n')
 
 
@@ -324,13 +332,13 @@ def run_suite(env: dict, pin: bool, data: str, tests: List[str] = SUITE) -> dict
                             capture_output=True, text=True)
     lines = result.stdout.strip().splitlines()
     failures = [line for line in lines if line.startswith(('FAILED', 'ERROR'))]
-    return {'selection': ', '.join(Path(t).name for t in tests), 'returncode': result.returncode,
+    return {'selection': ', '.join(Path(t).name for t in tests) or 'all', 'returncode': result.returncode,
             'result': lines[-1].strip('= ') if lines else result.stderr[-300:], 'failures': failures}
 
 
 def main():
     parser = argparse.ArgumentParser(description='Recompute the recorded-against numbers under other kernels and threads.')
-    parser.add_argument('--data', required=True, help='Tiny Shakespeare (input.txt): the golden runs were recorded on it')
+    parser.add_argument('--data', help='Tiny Shakespeare (input.txt): the golden runs were recorded on it')
     parser.add_argument('--combinations', nargs='*',
                         help='KERNEL:THREADS, KERNEL one of default, avx2, avx512')
     parser.add_argument('--pin', action='store_true', help='pin each run to one core (taskset -c 1)')
@@ -339,17 +347,21 @@ def main():
                              "same-machine exact ones) under each combination, and record pytest's verdict")
     parser.add_argument('--sensitivity', action='store_true',
                         help='also measure how far small real changes move the golden run (this process, as it is)')
+    parser.add_argument('--whole', action='store_true',
+                        help="with --suite: the whole suite (`python -m pytest`, the README's test command)")
     parser.add_argument('--recorded-only', action='store_true',
                         help='with --suite: only the tests that compare with recordings, and one exact test of each kind')
     parser.add_argument('--markdown-only', action='store_true', help='rewrite the .md from the recorded .json')
     parser.add_argument('--measure', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not args.data and not args.markdown_only:
+        parser.error('--data is required (the path to tiny_shakespeare.txt), except with --markdown-only')
     if args.measure:
         print(json.dumps(measure(args.data)))
         return
 
     import torch
-    from default_run_spread import cpu_model
+    from training import cpu_model, kernel_env
     native = torch.backends.cpu.get_cpu_capability().lower()
     path = RESULTS.with_suffix('.json')
     record = json.loads(path.read_text()) if path.exists() else {'runs': {}}
@@ -368,12 +380,13 @@ def main():
             print(f'--combinations {combination}: write KERNEL:THREADS with KERNEL default, avx2 or avx512, e.g. avx2:1',
                   file=sys.stderr)
             sys.exit(2)
-        env = {**os.environ, 'PYTHONPATH': str(ROOT), **combination_env(kernel, int(threads), native)}
+        env = {**os.environ, 'PYTHONPATH': str(ROOT), **kernel_env(kernel, int(threads), passive=True)}
         if args.suite:
-            record.setdefault('suite', {})[combination] = run_suite(
-                env, args.pin, args.data, RECORDED_NUMBER_TESTS if args.recorded_only else SUITE)
+            key = 'whole_suite' if args.whole else 'suite'
+            tests = [] if args.whole else RECORDED_NUMBER_TESTS if args.recorded_only else SUITE
+            record.setdefault(key, {})[combination] = run_suite(env, args.pin, args.data, tests)
             write(record)
-            print(combination, record['suite'][combination]['result'], flush=True)
+            print(combination, record[key][combination]['result'], flush=True)
             continue
         command = [sys.executable, str(Path(__file__).resolve()), '--measure', '--data', args.data]
         if args.pin:

@@ -246,3 +246,60 @@ def first_reaching(curve: List[Dict[str, float]], target: float, x_key: str = 't
             return previous[x_key] + f * (p[x_key] - previous[x_key])
         previous = p
     return None
+
+
+# ## Other CPU kernels, on this machine
+#
+# Floats computed on another CPU round differently, and a benchmark that quotes a spread must
+# include that difference. One machine can stand in for CPUs of other kinds: PyTorch picks its
+# vectorised kernels by `ATEN_CPU_CAPABILITY` (`default`, `avx2`, `avx512`, up to what the CPU
+# has), and the matrix libraries by their own caps (`ONEDNN_MAX_CPU_ISA` for oneDNN,
+# `MKL_ENABLE_INSTRUCTIONS` for MKL). These are read when torch loads, so a run on other kernels
+# is a fresh process with these variables set.
+
+# The instruction-set caps of oneDNN and MKL that go with each ATen kernel choice below the
+# machine's own
+MATRIX_CAPS = {'avx2': {'ONEDNN_MAX_CPU_ISA': 'AVX2', 'MKL_ENABLE_INSTRUCTIONS': 'AVX2'},
+               'default': {'ONEDNN_MAX_CPU_ISA': 'SSE41', 'MKL_ENABLE_INSTRUCTIONS': 'SSE4_2'}}
+KERNELS = ('default', 'avx2', 'avx512')
+
+
+def native_kernel() -> str:
+    r"""The kernels PyTorch picks here when nothing overrides it (`avx512`, `avx2`, `default`…)."""
+    return torch.backends.cpu.get_cpu_capability().lower()
+
+
+def kernel_env(kernel: str, threads: int, passive: bool = False) -> Dict[str, str]:
+    r"""
+    The environment variables of a run on `kernel` with `threads` OpenMP threads. `passive` makes
+    idle OpenMP threads sleep instead of spinning (`OMP_WAIT_POLICY=PASSIVE`): on a machine that
+    other work keeps busy, spinning threads take the time slices their siblings need, and a step
+    can take 20 times as long; the arithmetic, and so every result, is the same either way.
+    """
+    env = {'ATEN_CPU_CAPABILITY': kernel, 'OMP_NUM_THREADS': str(threads)}
+    if passive:
+        env['OMP_WAIT_POLICY'] = 'PASSIVE'
+    if kernel != native_kernel():
+        env.update(MATRIX_CAPS.get(kernel, {}))
+    return env
+
+
+def kernel_in_effect(env: Dict[str, str]) -> str:
+    r"""Asks a fresh process under `env` which kernels PyTorch really uses (a typo falls back silently)."""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, '-c', 'import torch; print(torch.backends.cpu.get_cpu_capability())'],
+                         env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    return out.stdout.strip().lower()
+
+
+def cpu_model() -> str:
+    r"""The CPU's model name as `/proc/cpuinfo` gives it (the platform's processor elsewhere)."""
+    import platform
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
