@@ -32,8 +32,8 @@ for step in 1 … steps:
 The default run trains the 1.2M-parameter model for 5,400 steps of 32 windows of 64
 characters. On a quiet 2-core CPU (AMD EPYC) it took **9.3 minutes** and ended at **66.0%**
 masked-character accuracy on the validation text (charted at the end of this page, recorded by
-[`bench/default_run.py`](../../bench/default_run.html)). Expect **65.1–66.0%, mean 65.5%**, the
-spread of 5 runs over 3 seeds and 2 choices of CPU kernels ([recorded](../../bench/results/default_run_spread.html)).
+[`bench/default_run.py`](../../bench/default_run.html)). Expect **64.3–66.0%, mean 65.3%**, the
+spread of 6 runs over 3 seeds and 2 choices of CPU kernels ([recorded](../../bench/results/default_run_spread.html)).
 **What repeats exactly:** the same machine and build give the same curve bit for bit, and a
 resumed run the uninterrupted one's. **What does not:** another CPU or a GPU adds up in another
 order, rounds differently and drifts from the recorded curve within that spread ([how far the

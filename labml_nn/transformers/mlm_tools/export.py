@@ -120,7 +120,7 @@ TUTORIAL = '`labml_nn/transformers/mlm/` (its pages: `mkdocs serve` in the labml
 # move the final accuracy, so `bench/default_run_spread.py` ran the default configs over several
 # seeds and CPU kernel choices, and the card of a model trained with those configs quotes the
 # range (`tests/test_recorded_claims.py` keeps these figures equal to that recording)
-DEFAULT_RUN_SPREAD = {'low': 0.651, 'high': 0.66, 'mean': 0.655, 'runs': 5, 'seeds': 3, 'kernels': 2,
+DEFAULT_RUN_SPREAD = {'low': 0.643, 'high': 0.66, 'mean': 0.653, 'runs': 6, 'seeds': 3, 'kernels': 2,
                       'machine': 'a 2-core AMD EPYC'}
 # Configs that change only the bookkeeping of a run, not what it learns
 BOOKKEEPING = ('seed', 'valid_every', 'sample_every', 'checkpoint_every')

@@ -16,8 +16,8 @@ Each `[MASK]` stands for one hidden character. The model reads the whole text at
 both sides of every gap, and for each `[MASK]` we show its top-$k$ characters with the
 probability the softmax gives them. Without `--checkpoint` it asks the
 [model that ships with the repository](../../bench/default_run.html), the recorded default
-run (66.0% of the masked validation characters right; default runs end at 65.1–66.0%, mean 65.5%
-over 5 runs with other seeds and CPU kernels, [recorded](../../bench/results/default_run_spread.html),
+run (66.0% of the masked validation characters right; default runs end at 64.3–66.0%, mean 65.3%
+over 6 runs with other seeds and CPU kernels, [recorded](../../bench/results/default_run_spread.html),
 so a model you train may guess a little differently); `--checkpoint` takes a run's uuid, its
 folder, a `checkpoint.pt`, or an [export folder](export.html).
 
