@@ -1,7 +1,7 @@
 r"""
 ---
 title: Benchmark - time to accuracy against Hugging Face's BERT
-summary: Trains our model and Hugging Face's BertForMaskedLM at the same size, taking turns in one process, until each reaches 40% and 45% masked validation accuracy, and records the seconds each needed, per seed.
+summary: Trains our model and Hugging Face's BertForMaskedLM at the same size, taking turns in one process, until each reaches 40% and 45% masked validation accuracy, and records the seconds each needed, per seed and choice of CPU kernels.
 ---
 
 # Time to accuracy
@@ -29,27 +29,37 @@ Validation, every `--every` steps, is not counted as training time. A run stops 
 reached the last target *and* trained for the longest fixed time, or at `--steps`.
 Seconds to a target are interpolated linearly between the validation points around it.
 
+**The ratios are a spread**, over seeds and over CPU kernels. The seed changes the data order,
+the masks and the initial weights; the kernels change how every sum is rounded and how fast
+each operation runs, as another CPU would. With `--kernels`, each choice of
+`ATEN_CPU_CAPABILITY` (oneDNN and MKL capped to match, as [the harness](training.html)
+sets them) races in a fresh process of its own, one after the other:
+
 ```bash
-OMP_WAIT_POLICY=PASSIVE python bench/time_to_accuracy.py --seeds 0 1
+python bench/time_to_accuracy.py --seeds 0 1 --kernels avx512 avx2
 ```
 
-(`OMP_WAIT_POLICY=PASSIVE`: on a machine that other work shares, a thread that waits for its
-partner doesn't spin on a core someone else needs; the recorded run used it.)
+Every process runs with `OMP_WAIT_POLICY=PASSIVE`: on a machine that other work shares, a
+thread that waits for its partner doesn't spin on a core someone else needs.
 
-Writes `bench/results/time_to_accuracy.json` and `.md`, with one chart per seed.
+Writes `bench/results/time_to_accuracy.json` and `.md`: the spread of each ratio to HF, every
+run, and one chart per kernel and seed.
 """
 
 import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-from training import REFERENCE, Corpus, Run, configs, first_reaching, interpolate, median
+from training import (KERNELS, REFERENCE, ROOT, Corpus, Run, configs, cpu_model, first_reaching, interpolate,
+                      kernel_env, kernel_in_effect, median, native_kernel)
 
 TARGETS = (0.40, 0.45)
 AT_SECONDS = (60, 120)
@@ -67,14 +77,15 @@ IMPLEMENTATIONS = {
 CLASSES = {'ours': 'train', 'hf-bert': 'valid', 'ours-round-1': 'third', 'torch-encoder': 'third'}
 
 
-def chart(seed: int, runs) -> str:
+def chart(kernel: str, seed: int, runs) -> str:
     from site_src.chart import line_chart
     series = [(r['name'], CLASSES[r['name']], [(0, 0)] + [(p['train_seconds'], p['valid_accuracy']) for p in r['curve']])
               for r in runs]
     times = ', '.join(f"{r['name']} {fmt_s(r['seconds_to']['0.45'])} s" for r in runs)
-    return line_chart(f'tta-seed{seed}', f'Masked validation accuracy against training time, seed {seed}', 'accuracy',
-                      series, True, f'Validation accuracy against seconds of training, seed {seed}; seconds to '
-                      f'45%: {times}.', x_label='seconds of training')
+    return line_chart(f'tta-{kernel}-seed{seed}',
+                      f'Masked validation accuracy against training time, {kernel} kernels, seed {seed}', 'accuracy',
+                      series, True, f'Validation accuracy against seconds of training, {kernel} kernels, seed '
+                      f'{seed}; seconds to 45%: {times}.', x_label='seconds of training')
 
 
 def fmt_s(v):
@@ -84,16 +95,58 @@ def fmt_s(v):
 def main():
     parser = argparse.ArgumentParser(description='Seconds to 40% and 45% masked accuracy, ours against HF BERT.')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
-    parser.add_argument('--implementations', nargs='+', default=['ours', 'hf-bert'])
+    parser.add_argument('--implementations', nargs='+', default=['ours', 'hf-bert'], choices=list(IMPLEMENTATIONS))
+    parser.add_argument('--kernels', nargs='+', choices=KERNELS,
+                        help="ATEN_CPU_CAPABILITY values to record under, one fresh process each "
+                             "(default: the machine's own)")
+    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
     parser.add_argument('--steps', type=int, default=1500, help='step limit and the length of the cosine schedule')
     parser.add_argument('--every', type=int, default=50)
     parser.add_argument('--block', type=int, default=25)
     parser.add_argument('--markdown-only', action='store_true', help='rewrite the .md from the recorded .json')
+    parser.add_argument('--one-kernel', metavar='PATH', help=argparse.SUPPRESS)
     args = parser.parse_args()
+    path = ROOT / 'bench/results/time_to_accuracy.json'
     if args.markdown_only:
-        write_markdown(json.loads((ROOT / 'bench/results/time_to_accuracy.json').read_text()))
+        write_markdown(json.loads(path.read_text()))
+        return
+    if args.one_kernel:
+        # A child process, started below with one kernel's variables set: train, and hand back the results
+        Path(args.one_kernel).write_text(json.dumps(race(args)))
         return
 
+    # Every kernel in a fresh process: ATen and the matrix libraries read their variables when torch loads
+    kernels = args.kernels or [native_kernel()]
+    per_kernel = []
+    for kernel in kernels:
+        env = kernel_env(kernel, args.threads, passive=True)
+        if kernel_in_effect(env) != kernel:
+            sys.exit(f'--kernels {kernel}: this CPU lacks it (PyTorch falls back to {kernel_in_effect(env)}); '
+                     f'use {native_kernel()} or one below it')
+        print(f'kernel {kernel}, {args.threads} threads', flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / 'results.json'
+            subprocess.run([sys.executable, __file__, '--one-kernel', str(out), '--seeds', *map(str, args.seeds),
+                            '--implementations', *args.implementations, '--steps', str(args.steps),
+                            '--every', str(args.every), '--block', str(args.block)],
+                           env={**os.environ, **env}, check=True)
+            measured = json.loads(out.read_text())
+        assert measured['capability'] == kernel, measured
+        per_kernel.append({'kernel': kernel, 'env': env, **measured})
+
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {args.threads} threads"
+    record = {'machine': machine, 'cpu': cpu_model(), 'native_kernel': native_kernel(), 'size': REFERENCE,
+              'steps': args.steps, 'every': args.every, 'block': args.block, 'seeds': args.seeds,
+              'implementations': args.implementations, 'kernels': kernels, 'omp_wait_policy': 'PASSIVE',
+              'ours': OURS,
+              'per_kernel': [{k: v for k, v in p.items() if k != 'results'} for p in per_kernel],
+              'results': [{'kernel': p['kernel'], **r} for p in per_kernel for r in p['results']]}
+    path.write_text(json.dumps(record, indent=1) + '\n')
+    write_markdown(record)
+
+
+def race(args) -> dict:
+    r"""Every run of every seed, taking turns in this process under its kernels; their results."""
     corpus = Corpus()
     size = {k.replace('.', '__'): v for k, v in REFERENCE.items()}
     runs = []
@@ -136,50 +189,96 @@ def main():
             'steps_to': {f'{t:.2f}': first_reaching(run.curve, t, 'step') for t in TARGETS},
             'accuracy_at': {str(t): interpolate(run.curve, 'train_seconds', t) for t in AT_SECONDS},
             'curve': run.curve})
+    return {'capability': native_kernel(), 'threads': torch.get_num_threads(),
+            'load_average_before_after': [round(load_before, 2), round(load_after, 2)],
+            'wall_minutes': (time.time() - started) / 60, 'results': results}
 
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
-    record = {'machine': machine, 'size': REFERENCE, 'steps': args.steps, 'every': args.every, 'block': args.block,
-              'seeds': args.seeds, 'implementations': args.implementations,
-              'omp_wait_policy': os.environ.get('OMP_WAIT_POLICY'),
-              'ours': OURS, 'load_average_before_after': [round(load_before, 2), round(load_after, 2)],
-              'wall_minutes': (time.time() - started) / 60, 'results': results}
-    (ROOT / 'bench/results/time_to_accuracy.json').write_text(json.dumps(record, indent=1) + '\n')
-    write_markdown(record)
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def spread(values) -> dict:
+    r"""Smallest, largest and mean of `values`."""
+    return {'min': min(values), 'max': max(values), 'mean': sum(values) / len(values), 'n': len(values)}
+
+
+def ratios(record) -> dict:
+    r"""
+    Each implementation against HF BERT, per kernel and seed (they raced each other in one process,
+    so each ratio compares like with like): time to each target, tokens/s, and how many times
+    as many *steps* BERT needed to reach 45% (learning per step, with speed taken out).
+    """
+    by = {(r['kernel'], r['seed'], r['name']): r for r in record['results']}
+    out = {}
+    for kernel in record['kernels']:
+        for seed in record['seeds']:
+            hf = by[kernel, seed, 'hf-bert']
+            for name in record['implementations']:
+                if name == 'hf-bert':
+                    continue
+                r = by[kernel, seed, name]
+                row = {}
+                for t in TARGETS:
+                    a, b = r['seconds_to'][f'{t:.2f}'], hf['seconds_to'][f'{t:.2f}']
+                    row[f'time_to_{t:.2f}'] = None if a is None or b is None else a / b
+                a, b = r['steps_to']['0.45'], hf['steps_to']['0.45']
+                row['hf_steps_to_0.45'] = None if a is None or b is None else b / a
+                row['tokens_per_s'] = r['tokens_per_s'] / hf['tokens_per_s']
+                out[kernel, seed, name] = row
+    return out
+
+
+def ratio_spreads(record, name: str = 'ours') -> dict:
+    r"""The spread of each ratio of `name` to HF over every kernel and seed: what the prose quotes."""
+    rows = [row for (_, _, n), row in ratios(record).items() if n == name]
+    return {key: spread([row[key] for row in rows]) for key in rows[0]
+            if all(row[key] is not None for row in rows)}
 
 
 def write_markdown(record) -> None:
     r"""`time_to_accuracy.md` from the recorded JSON (`--markdown-only` rewrites it without training)."""
-    results, seeds, names = record['results'], record['seeds'], record['implementations']
-    rows = ['| seed | implementation | ms/step | tokens/s | s to 40% | s to 45% | steps to 40% | steps to 45% | '
-            'acc. @60 s | acc. @120 s |', '|---|---|---|---|---|---|---|---|---|---|']
+    results, seeds, names, kernels = record['results'], record['seeds'], record['implementations'], record['kernels']
+    rows = ['| kernel | seed | implementation | ms/step | tokens/s | s to 40% | s to 45% | steps to 40% | '
+            'steps to 45% | acc. @60 s | acc. @120 s |', '|---|---|---|---|---|---|---|---|---|---|---|']
     for r in results:
-        rows.append(f"| {r['seed']} | {r['name']} | {r['ms_per_step']:.0f} | {r['tokens_per_s']:,.0f} | "
+        rows.append(f"| {r['kernel']} | {r['seed']} | {r['name']} | {r['ms_per_step']:.0f} | {r['tokens_per_s']:,.0f} | "
                     f"{fmt_s(r['seconds_to']['0.40'])} | {fmt_s(r['seconds_to']['0.45'])} | "
                     f"{fmt_s(r['steps_to']['0.40'])} | {fmt_s(r['steps_to']['0.45'])} | "
                     + ' | '.join('—' if r['accuracy_at'][str(t)] is None else f"{r['accuracy_at'][str(t)]:.1%}"
                                  for t in AT_SECONDS) + ' |')
 
-    # Ratios to HF, per seed: the targets are ≤ 0.7× HF's time and ≥ 1.25× its tokens/s
-    ratio_rows = []
+    # Ratios to HF, per kernel and seed, then their spread: the targets are ≤ 0.7× HF's time
+    ratio_rows, summary = [], []
     if 'hf-bert' in names:
-        ratio_rows = ['| seed | implementation | time to 40% / HF | time to 45% / HF | tokens/s / HF |',
-                      '|---|---|---|---|---|']
-        for seed in seeds:
-            hf = next(r for r in results if r['seed'] == seed and r['name'] == 'hf-bert')
-            for r in results:
-                if r['seed'] != seed or r['name'] == 'hf-bert':
-                    continue
-                cells = []
-                for t in TARGETS:
-                    a, b = r['seconds_to'][f'{t:.2f}'], hf['seconds_to'][f'{t:.2f}']
-                    cells.append('—' if a is None or b is None else f'{a / b:.2f}')
-                ratio_rows.append(f"| {seed} | {r['name']} | {cells[0]} | {cells[1]} | "
-                                  f"{r['tokens_per_s'] / hf['tokens_per_s']:.2f} |")
+        def cell(v):
+            return '—' if v is None else f'{v:.2f}'
+        ratio_rows = ['| kernel | seed | implementation | time to 40% / HF | time to 45% / HF | tokens/s / HF | '
+                      "HF's steps to 45% / ours |", '|---|---|---|---|---|---|---|']
+        for (kernel, seed, name), row in ratios(record).items():
+            ratio_rows.append(f"| {kernel} | {seed} | {name} | {cell(row['time_to_0.40'])} | "
+                              f"{cell(row['time_to_0.45'])} | {cell(row['tokens_per_s'])} | "
+                              f"{cell(row['hf_steps_to_0.45'])} |")
+        labels = {'time_to_0.40': 'time to 40% / HF', 'time_to_0.45': 'time to 45% / HF',
+                  'tokens_per_s': 'tokens/s / HF', 'hf_steps_to_0.45': "HF's steps to 45% / ours"}
+        for name in names:
+            if name == 'hf-bert':
+                continue
+            summary += [f"**{name}** over {plural(len(seeds), 'seed')} and {plural(len(kernels), 'kernel choice')} "
+                        f"({', '.join(kernels)}), {plural(len(seeds) * len(kernels), 'race')}:", '',
+                        '| ratio | smallest | largest | mean |', '|---|---|---|---|']
+            for key, sp in ratio_spreads(record, name).items():
+                summary.append(f"| {labels[key]} | {sp['min']:.2f} | {sp['max']:.2f} | {sp['mean']:.2f} |")
+            summary.append('')
 
     ours = record['ours']
     options = ', '.join(f'`{k}={v!r}`' for k, v in ours['options'].items()) or "the experiment's defaults (PyTorch's initialization, ReLU)"
-    load = record['load_average_before_after']
-    charts = '\n\n'.join(chart(seed, [r for r in results if r['seed'] == seed]) for seed in seeds)
+    loads = '; '.join(f"{p['kernel']}: {p['load_average_before_after'][0]:.2f} before, "
+                      f"{p['load_average_before_after'][1]:.2f} after, {p['wall_minutes']:.0f} minutes"
+                      for p in record['per_kernel'])
+    quiet = all(p['load_average_before_after'][0] < 1.5 for p in record['per_kernel'])
+    charts = '\n\n'.join(chart(kernel, seed, [r for r in results if r['seed'] == seed and r['kernel'] == kernel])
+                          for kernel in kernels for seed in seeds)
     described = [f"**ours** = our model with {options}"
                  f"{', scoring only the masked positions' if ours['scored_only'] else ''}"]
     if 'ours-round-1' in names:
@@ -188,18 +287,20 @@ def write_markdown(record) -> None:
         '# Time to accuracy: ours against Hugging Face BERT\n\n'
         "Reference size (seq 32, batch 64, d_model 128, 6 layers, 8 heads, d_ff 256, dropout 0.1), AdamW "
         f"(peak 2e-3, 100 warm-up steps, cosine over {record['steps']} steps to 10%), the same data, masking and "
-        f"seeds. All runs took turns in one process in blocks of {record['block']} steps ({record['machine']}; "
-        f"load average {load[0]:.2f} before, {load[1]:.2f} after"
-        + (", the benchmark's own: nothing else ran, so the seconds are this machine's" if load[0] < 1.5 else
-           ", from other work on the machine: a busy machine, so read the ratios, not the seconds")
-        + f"; {record['wall_minutes']:.0f} minutes in all; OMP_WAIT_POLICY="
-        f"{record.get('omp_wait_policy')}). Seconds count "
-        f"training steps only; validation every {record['every']} steps; a run stopped once it had reached 45% "
-        f"and trained {max(AT_SECONDS)} s. " + '; '.join(described) + '. '
+        f"seeds. For each choice of CPU kernels (`ATEN_CPU_CAPABILITY`; the machine's own is "
+        f"`{record['native_kernel']}`, and below it oneDNN and MKL are capped to match), one fresh process in which "
+        f"all runs took turns in blocks of {record['block']} steps ({record['cpu']}; {record['machine']}; "
+        f"OMP_WAIT_POLICY={record['omp_wait_policy']}). Load average, per kernel: {loads}"
+        + ("; the benchmark's own: nothing else ran, so the seconds are this machine's" if quiet else
+           "; other work shared the machine, so read the ratios, not the seconds")
+        + f". Seconds count training steps only; validation every {record['every']} steps; a run stopped once it "
+        f"had reached 45% and trained {max(AT_SECONDS)} s. " + '; '.join(described) + '. '
         "Written by [`bench/time_to_accuracy.py`](../time_to_accuracy.html).\n\n"
-        + '\n'.join(rows) + '\n\n' + ('## Ratios to HF\n\n' + '\n'.join(ratio_rows) + '\n\n' if ratio_rows else '')
+        + ('## The spread\n\n' + '\n'.join(summary) + '\n' if summary else '')
+        + '## Every run\n\n' + '\n'.join(rows) + '\n\n'
+        + ('## Ratios to HF, per race\n\n' + '\n'.join(ratio_rows) + '\n\n' if ratio_rows else '')
         + charts + '\n')
-    print('\n'.join(rows))
+    print('\n'.join(summary))
     print('\n'.join(ratio_rows))
 
 
