@@ -27,6 +27,9 @@ def recorded(name: str) -> dict:
     return json.loads((RESULTS / f'{name}.json').read_text(encoding='utf-8'))
 
 
+NUMBER_WORDS = {2: 'two', 3: 'three', 4: 'four', 5: 'five', 6: 'six', 7: 'seven', 8: 'eight'}
+
+
 def percent(x: float) -> str:
     return f'{100 * x:.1f}%'
 
@@ -104,15 +107,30 @@ def test_dropout_cost():
 
 
 # ## The sequence-length curriculum
+def accuracy_range(spread: dict) -> str:
+    r"""A spread of accuracies as the prose quotes it: "50.9–51.4%", or "51.4%" where both ends round alike."""
+    low, high = f"{100 * spread['min']:.1f}", f"{100 * spread['max']:.1f}"
+    return f'{low}%' if low == high else f'{low}–{high}%'
+
+
 def test_curriculum():
-    runs = recorded('curriculum')['runs']
-    with_it, without = percent(runs['curriculum']['final_valid_accuracy']), percent(runs['plain']['final_valid_accuracy'])
+    data = recorded('curriculum')
+    summary = data['summary']
+    # A spread over seeds, both arms on each seed
+    assert len(data['seeds']) >= 3 and len(data['runs']) == 2 * len(data['seeds'])
+    # "Pays off": every curriculum run ended above every plain one
+    assert summary['curriculum']['final_valid_accuracy']['min'] > summary['plain']['final_valid_accuracy']['max']
+    with_it, without = (accuracy_range(summary[name]['final_valid_accuracy']) for name in ('curriculum', 'plain'))
     for path in ('labml_nn/transformers/mlm/data.py', 'labml_nn/transformers/mlm/readme.md', 'README.md',
                  'docs/benchmarks.md'):
-        assert_quoted(path, with_it, without)
-    seconds = runs['curriculum']['time_to_target_s']
-    assert_quoted('labml_nn/transformers/mlm/data.py', f'{seconds:.0f} seconds')
-    assert_quoted('docs/benchmarks.md', f'{seconds:.0f} seconds')
+        assert_quoted(path, with_it, without, f"{NUMBER_WORDS[len(data['seeds'])]} seeds")
+    # Every curriculum run reached the target, no plain one did, as data.py and the benchmarks page say
+    assert summary['curriculum']['reached_target'] == len(data['seeds']) and summary['plain']['reached_target'] == 0
+    assert_quoted('labml_nn/transformers/mlm/data.py', f"never reached {data['target']:.0%}")
+    seconds = summary['curriculum']['time_to_target_s']
+    quoted = f"{seconds['min']:.0f}–{seconds['max']:.0f} seconds"
+    assert_quoted('labml_nn/transformers/mlm/data.py', quoted)
+    assert_quoted('docs/benchmarks.md', quoted)
 
 
 # ## Tokens per second against Hugging Face's BERT
@@ -126,31 +144,42 @@ def test_compare():
 
 
 # ## Time to accuracy against Hugging Face's BERT
-def time_ratios():
+def time_ratios() -> list:
+    r"""Ours against HF BERT in every race the recording holds: one per (kernel, seed)."""
     data = recorded('time_to_accuracy')
-    by = {(r['name'], r['seed']): r for r in data['results']}
-    ratios = {}
-    for seed in data['seeds']:
-        ours, hf = by['ours', seed], by['hf-bert', seed]
-        ratios[seed] = {target: ours['seconds_to'][target] / hf['seconds_to'][target]
-                        for target in ('0.40', '0.45')}
-    return ratios
+    by = {(r['kernel'], r['seed'], r['name']): r for r in data['results']}
+    races = []
+    for kernel in data['kernels']:
+        for seed in data['seeds']:
+            ours, hf = by[kernel, seed, 'ours'], by[kernel, seed, 'hf-bert']
+            races.append({**{target: ours['seconds_to'][target] / hf['seconds_to'][target] for target in ('0.40', '0.45')},
+                          'tokens_per_s': ours['tokens_per_s'] / hf['tokens_per_s'],
+                          'hf_steps': hf['steps_to']['0.45'] / ours['steps_to']['0.45']})
+    return races
+
+
+def quoted_range(values) -> str:
+    r"""A spread as the prose quotes it: "0.54 to 0.64", or one number where both ends round alike."""
+    low, high = f'{min(values):.2f}', f'{max(values):.2f}'
+    return low if low == high else f'{low} to {high}'
 
 
 def test_time_to_accuracy():
-    ratios = time_ratios()
-    # The issue's target, which the prose states as met: at most 0.7 of BERT's time, every seed
-    assert all(r <= 0.7 for seed in ratios.values() for r in seed.values()), ratios
+    data, races = recorded('time_to_accuracy'), time_ratios()
+    # A spread over seeds *and* CPU kernels, as the prose says
+    assert len(data['seeds']) >= 2 and len(data['kernels']) >= 2, (data['seeds'], data['kernels'])
+    # The issue's target, which the prose states as met: at most 0.7 of BERT's time, in every race
+    assert all(race[t] <= 0.7 for race in races for t in ('0.40', '0.45')), races
+    over = f"on {NUMBER_WORDS[len(data['seeds'])]} seeds and {NUMBER_WORDS[len(data['kernels'])]} choices of CPU kernels"
     for target in ('0.40', '0.45'):
-        low = min(r[target] for r in ratios.values())
-        high = max(r[target] for r in ratios.values())
-        quoted = f'{low:.2f} to {high:.2f}' if f'{low:.2f}' != f'{high:.2f}' else f'{low:.2f}'
         for path in ('docs/benchmarks.md', 'README.md', 'labml_nn/transformers/mlm/model.py'):
-            assert_quoted(path, quoted)
+            assert_quoted(path, quoted_range([race[target] for race in races]), over)
+    speed = quoted_range([race['tokens_per_s'] for race in races])
+    assert_quoted('docs/benchmarks.md', f'{speed} times BERT\'s tokens/s')
+    assert_quoted('labml_nn/transformers/mlm/model.py', f'{speed} times its tokens/s')
+    assert_quoted('docs/benchmarks.md', f"{quoted_range([race['hf_steps'] for race in races])} times as many steps")
 
 
-@pytest.mark.parametrize('name', ['positions', 'dropout_cost', 'curriculum', 'compare', 'time_to_accuracy',
-                                  'fine_tuning'])
 # ## The tests' tolerances, measured across CPU kernels and thread counts
 def sci(x: float) -> str:
     r"""`2.7e-5`: two significant digits, as tests/tolerances.py writes a measured difference."""
@@ -160,9 +189,6 @@ def sci(x: float) -> str:
 
 def times(ratio: float) -> str:
     return f"{round(ratio) if ratio < 20 else round(ratio, -1):.0f} times"
-
-
-NUMBER_WORDS = {2: 'two', 3: 'three', 4: 'four', 5: 'five', 6: 'six', 7: 'seven', 8: 'eight'}
 
 
 def test_tolerances_quote_their_measurements():
@@ -190,10 +216,13 @@ def test_tolerances_quote_their_measurements():
     assert_quoted('tests/tolerances.py', f'still {times(head_lead / PROBABILITY_ABSOLUTE)} smaller')
     # Every combination passed the tests that compare with recordings
     assert data['suite'] and all(s['returncode'] == 0 for s in data['suite'].values()), data['suite']
+    # and the whole suite, the README's command, passed under every combination it was run under
+    # (this test is part of it: while a combination runs, the recording holds the ones before)
+    assert all(s['returncode'] == 0 for s in data.get('whole_suite', {}).values()), data['whole_suite']
 
 
 @pytest.mark.parametrize('name', ['positions', 'dropout_cost', 'curriculum', 'compare', 'time_to_accuracy',
-                                  'default_run_spread', 'kernels'])
+                                  'default_run_spread', 'kernels', 'fine_tuning'])
 def test_every_recording_has_its_page(name):
     # The prose links the .md; the .json is what these tests read; both are committed together
     assert (RESULTS / f'{name}.md').is_file() and (RESULTS / f'{name}.json').is_file()

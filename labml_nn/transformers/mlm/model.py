@@ -105,8 +105,8 @@ run's 9.8 ([recorded](../../bench/results/default_recipe.html)); it is the defau
 now, and took 9.3 minutes when it was recorded ([the experiment](experiment.html)).
 
 Against Hugging Face's BERT at the reference size, our model with these defaults reached 40%
-masked accuracy in 0.54 to 0.58 times BERT's training time and 45% in 0.60 to 0.64 times, on
-two seeds, at 1.42 times its tokens/s
+masked accuracy in 0.54 to 0.58 times BERT's training time and 45% in 0.59 to 0.66 times, on
+two seeds and two choices of CPU kernels, at 1.41 to 1.44 times its tokens/s
 ([time to accuracy](../../bench/results/time_to_accuracy.html)).
 """
 
