@@ -36,7 +36,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from training import ROOT, spread
 
 
 def train(data: str, steps: int, extra: list) -> dict:
@@ -54,10 +54,6 @@ def first_time_at(curve: list, target: float):
         if point['valid_accuracy'] >= target:
             return point['time_s']
     return None
-
-
-def spread(values: list) -> dict:
-    return {'min': min(values), 'max': max(values), 'mean': sum(values) / len(values), 'n': len(values)}
 
 
 def main():

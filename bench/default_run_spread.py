@@ -38,30 +38,20 @@ pairs already recorded. No run is exported: the bundled model stays the one
 import argparse
 import json
 import os
-import statistics
 import sys
 
 import torch
 
 from default_run import ROOT, run_experiment
-from training import cpu_model, kernel_env, kernel_in_effect, native_kernel
+from training import cpu_model, kernel_env, kernel_in_effect, native_kernel, plural, spread
 
 RESULTS = ROOT / 'bench/results/default_run_spread'
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def summarize(values: list) -> dict:
-    r"""Mean, smallest and largest of `values`."""
-    return {'mean': statistics.fmean(values), 'min': min(values), 'max': max(values), 'n': len(values)}
 
 
 def write(record: dict) -> None:
     r"""Writes the JSON and the Markdown table, with the summary over all runs so far."""
     runs = record['runs']
-    record['summary'] = {key: summarize([r[key] for r in runs])
+    record['summary'] = {key: spread([r[key] for r in runs])
                          for key in ('valid_accuracy', 'valid_loss', 'wall_time_s', 'tokens_per_s')} if runs else {}
     RESULTS.with_suffix('.json').write_text(json.dumps(record, indent=1) + '\n')
     lines = ['# The default run: its spread over seeds and CPU kernels', '',
@@ -126,7 +116,7 @@ def compare_with_recorded(record: dict) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description="Record the default run's spread over seeds and CPU kernels.")
-    parser.add_argument('--data', required=True, help='Tiny Shakespeare (input.txt)')
+    parser.add_argument('--data', help='Tiny Shakespeare (input.txt)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--kernels', nargs='+', default=['avx512', 'avx2'],
                         help='ATEN_CPU_CAPABILITY values: default, avx2, avx512 (what this CPU has)')
@@ -135,6 +125,8 @@ def main():
                         help='OMP_WAIT_POLICY=PASSIVE: far faster on a busy machine, the same results')
     parser.add_argument('--markdown-only', action='store_true', help='rewrite the .md from the recorded .json')
     args = parser.parse_args()
+    if not args.data and not args.markdown_only:
+        parser.error('--data is required (the path to tiny_shakespeare.txt), except with --markdown-only')
 
     path = RESULTS.with_suffix('.json')
     if args.markdown_only:

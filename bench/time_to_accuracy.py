@@ -59,7 +59,7 @@ from pathlib import Path
 import torch
 
 from training import (KERNELS, REFERENCE, ROOT, Corpus, Run, configs, cpu_model, first_reaching, interpolate,
-                      kernel_env, kernel_in_effect, median, native_kernel)
+                      kernel_env, kernel_in_effect, median, native_kernel, plural, spread)
 
 TARGETS = (0.40, 0.45)
 AT_SECONDS = (60, 120)
@@ -120,8 +120,9 @@ def main():
     per_kernel = []
     for kernel in kernels:
         env = kernel_env(kernel, args.threads, passive=True)
-        if kernel_in_effect(env) != kernel:
-            sys.exit(f'--kernels {kernel}: this CPU lacks it (PyTorch falls back to {kernel_in_effect(env)}); '
+        in_effect = kernel_in_effect(env)
+        if in_effect != kernel:
+            sys.exit(f'--kernels {kernel}: this CPU lacks it (PyTorch falls back to {in_effect}); '
                      f'use {native_kernel()} or one below it')
         print(f'kernel {kernel}, {args.threads} threads', flush=True)
         with tempfile.TemporaryDirectory() as tmp:
@@ -192,15 +193,6 @@ def race(args) -> dict:
     return {'capability': native_kernel(), 'threads': torch.get_num_threads(),
             'load_average_before_after': [round(load_before, 2), round(load_after, 2)],
             'wall_minutes': (time.time() - started) / 60, 'results': results}
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def spread(values) -> dict:
-    r"""Smallest, largest and mean of `values`."""
-    return {'min': min(values), 'max': max(values), 'mean': sum(values) / len(values), 'n': len(values)}
 
 
 def ratios(record) -> dict:

@@ -32,6 +32,10 @@ The scripts import this file as `training` (Python puts a script's own folder on
 """
 
 import os
+import platform
+import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -286,8 +290,6 @@ def kernel_env(kernel: str, threads: int, passive: bool = False) -> Dict[str, st
 
 def kernel_in_effect(env: Dict[str, str]) -> str:
     r"""Asks a fresh process under `env` which kernels PyTorch really uses (a typo falls back silently)."""
-    import subprocess
-    import sys
     out = subprocess.run([sys.executable, '-c', 'import torch; print(torch.backends.cpu.get_cpu_capability())'],
                          env={**os.environ, **env}, capture_output=True, text=True, check=True)
     return out.stdout.strip().lower()
@@ -295,7 +297,6 @@ def kernel_in_effect(env: Dict[str, str]) -> str:
 
 def cpu_model() -> str:
     r"""The CPU's model name as `/proc/cpuinfo` gives it (the platform's processor elsewhere)."""
-    import platform
     try:
         for line in Path('/proc/cpuinfo').read_text().splitlines():
             if line.startswith('model name'):
@@ -303,3 +304,13 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+# ## Spreads, as the results quote them
+def spread(values: List[float]) -> Dict[str, float]:
+    r"""Mean, smallest and largest of `values`, and how many: a result over seeds or kernels."""
+    return {'mean': statistics.fmean(values), 'min': min(values), 'max': max(values), 'n': len(values)}
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
