@@ -20,7 +20,7 @@ For each seed, one process builds the [fine-tuning experiment's](../transformers
 frozen, the head alone trains). The three **take turns step by step**, so that the machine's
 speed, which drifts on a shared machine, is the same for all three: the ratios of their
 milliseconds per step hold even when the absolute numbers do not. Training time is the sum
-of the timed steps only; validation is not timed. The models have no dropout, so a setting's
+of the steps timed by [the harness's](training.html) loop; validation is not timed. The models have no dropout, so a setting's
 steps draw nothing from PyTorch's global generator, and each one's numbers are what it would
 get alone.
 

@@ -19,7 +19,8 @@ embedding:
 * **no positions** — token embeddings only: a bag of characters, the floor.
 
 Masked-character accuracy is measured against *steps*, not seconds, so other work on the
-machine can't change the result. Writes `bench/results/positions.json` and `bench/results/positions.md`.
+machine can't change the result. The runs go through [the harness](training.html), which
+trains with the experiment's own step and times it as every benchmark does. Writes `bench/results/positions.json` and `bench/results/positions.md`.
 
 ```bash
 python bench/positions.py --data ../shared/data/tiny_shakespeare.txt --steps 1000

@@ -21,6 +21,10 @@ of it; the only thing a benchmark changes is the model, through the trainer's `m
 * and, for the ablation that measured it, our model **scoring every position**, whose logits
   are computed everywhere and selected afterwards (the loss is the same; only the cost differs).
 
+Every benchmark that times training steps, these and the others ([fine-tuning](fine_tuning.html),
+[dropout's cost](dropout_cost.html), [positions](positions.html)), times them through one loop
+here, `timed_steps`, and reads its curves with one `interpolate` and one `spread`.
+
 It adds one thing the experiment does not need: **runs that take turns.** A `Run` keeps its
 own copy of PyTorch's global random state (the one dropout draws from) and swaps it in for its
 own steps, so several runs can train in one process, a block of steps each in turn, and each
