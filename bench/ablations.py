@@ -47,7 +47,7 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-from training import REFERENCE, ROUND_1, Corpus, Run, configs, first_reaching, interpolate, median
+from training import REFERENCE, ROUND_1_CONFIGS, Corpus, Run, configs, first_reaching, interpolate
 
 CACHE = ROOT / 'bench/results/tmp/ablations'
 STEPS = 1000
@@ -58,7 +58,7 @@ def ref(**overrides):
     r"""The reference size and schedule with `overrides` (dotted names as `model__x`)."""
     values = {k.replace('.', '__'): v for k, v in REFERENCE.items()}
     # The ablations change round 1's model one thing at a time
-    values.update(ROUND_1)
+    values.update(ROUND_1_CONFIGS)
     values.update(steps=STEPS, valid_every=EVERY, sample_every=0)
     values.update(overrides)
     return values
@@ -167,7 +167,7 @@ def timing(names, rounds: int, block: int) -> None:
     load_after = os.getloadavg()[0]
     result = {'threads': torch.get_num_threads(), 'rounds': rounds, 'block': block,
               'load_average_before_after': [round(load_before, 2), round(load_after, 2)],
-              'ms_per_step': {run.name: median(run.step_seconds) * 1000 for run in runs}}
+              'ms_per_step': {run.name: statistics.median(run.step_seconds) * 1000 for run in runs}}
     CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / 'timing.json').write_text(json.dumps(result, indent=1) + '\n')
     for name, ms in result['ms_per_step'].items():

@@ -35,13 +35,14 @@ import json
 import math
 import os
 import platform
+import statistics
 import time
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-from training import ROUND_1, Corpus, Run, configs, median
+from training import ROUND_1_CONFIGS, Corpus, Run, configs
 from labml_nn.transformers.mlm.data import curriculum_length
 
 CACHE = ROOT / 'bench/results/tmp/default_recipe'
@@ -67,7 +68,7 @@ RECIPES = {
 def make_run(name: str, corpus: Corpus, **extra) -> Run:
     overrides, options, scored_only = RECIPES[name]
     # Every recipe starts from round 1's model and changes what it names
-    values = configs(**{**ROUND_1, **overrides, **extra})
+    values = configs(**{**ROUND_1_CONFIGS, **overrides, **extra})
     return Run(name, corpus, values, 'ours', options, scored_only)
 
 
@@ -119,7 +120,7 @@ def timing(names, rounds: int, block: int) -> None:
               'recipes': {}}
     for name in names:
         values = make_run(name, corpus).values
-        ms = {seq_len: median(runs[(name, seq_len)].step_seconds) * 1000 for seq_len, _ in stages(values)}
+        ms = {seq_len: statistics.median(runs[(name, seq_len)].step_seconds) * 1000 for seq_len, _ in stages(values)}
         train_minutes = sum(ms[s] * n for s, n in stages(values)) / 1000 / 60
         result['recipes'][name] = {'ms_per_step_by_seq_len': ms, 'predicted_train_minutes': train_minutes}
         print(f"{name:20s} {' '.join(f'{s}:{m:.0f}ms' for s, m in ms.items())}  training {train_minutes:.2f} min "
@@ -188,7 +189,7 @@ def stopped_runs(logs) -> list:
                 points.append({'step': int(parts[2]), 'seq_len': int(parts[4]),
                                'valid_accuracy': float(parts[7].rstrip('%')) / 100, 'valid_loss': float(parts[9])})
         name = line.split()[0] if points else None
-        if points and points[-1]['step'] < configs(**{**ROUND_1, **RECIPES[name][0]})['steps']:
+        if points and points[-1]['step'] < configs(**{**ROUND_1_CONFIGS, **RECIPES[name][0]})['steps']:
             runs.append({'name': name, 'recipe': RECIPES[name], 'curve': points})
     return runs
 

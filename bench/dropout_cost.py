@@ -16,12 +16,13 @@ median milliseconds per step and the ratios. Writes `bench/results/dropout_cost.
 ```bash
 python bench/dropout_cost.py --data ../shared/data/tiny_shakespeare.txt
 ```
+
+The steps are timed by [the harness's](training.html) timed loop, as in every benchmark.
 """
 
 import argparse
 import json
 import statistics
-import time
 from pathlib import Path
 
 import torch
@@ -30,8 +31,7 @@ from torch import nn
 from labml_nn.transformers.mlm.data import load_corpus
 from labml_nn.transformers.mlm.experiment import Configs, Trainer
 from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
-
-ROOT = Path(__file__).resolve().parent.parent
+from training import ROOT, timed_steps
 
 
 def main():
@@ -39,7 +39,10 @@ def main():
     parser.add_argument('--data', required=True)
     parser.add_argument('--blocks', type=int, default=6)
     parser.add_argument('--steps-per-block', type=int, default=20)
+    parser.add_argument('--out', default=str(ROOT / 'bench/results'),
+                        help='folder for dropout_cost.json and .md (a trial run writes elsewhere)')
     args = parser.parse_args()
+    out = Path(args.out)
 
     text, _ = load_corpus(args.data)
 
@@ -58,22 +61,20 @@ def main():
     times = {name: [] for name in trainers}
     for _ in range(args.blocks):
         for name, trainer in trainers.items():
-            start = time.perf_counter()
-            for _ in range(args.steps_per_block):
-                trainer.train_step()
-            times[name].append((time.perf_counter() - start) / args.steps_per_block * 1000)
+            times[name].append(sum(timed_steps(trainer, args.steps_per_block)) / args.steps_per_block * 1000)
     median = {name: statistics.median(t) for name, t in times.items()}
     ratios = {name: m / median['none'] for name, m in median.items()}
     record = {'ms_per_step': median, 'ratio_to_no_dropout': ratios, 'blocks_ms': times,
               'torch': torch.__version__, 'threads': torch.get_num_threads()}
-    (ROOT / 'bench/results/dropout_cost.json').write_text(json.dumps(record, indent=1) + '\n')
+    (out / 'dropout_cost.json').write_text(json.dumps(record, indent=1) + '\n')
     rows = '\n'.join(f'| {name} | {median[name]:.0f} | {ratios[name]:.2f}× |' for name in trainers)
-    (ROOT / 'bench/results/dropout_cost.md').write_text(
+    (out / 'dropout_cost.md').write_text(
         '# Dropout cost per training step (default model, CPU)\n\n'
         f'Median of {args.blocks} alternating blocks of {args.steps_per_block} steps; torch {torch.__version__}, '
         f'{torch.get_num_threads()} threads. Written by [`bench/dropout_cost.py`](../dropout_cost.html).\n\n'
         f'| dropout | ms/step | × no dropout |\n|---|---|---|\n{rows}\n')
     print(rows)
+
 
 if __name__ == '__main__':
     main()

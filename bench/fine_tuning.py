@@ -20,7 +20,7 @@ For each seed, one process builds the [fine-tuning experiment's](../transformers
 frozen, the head alone trains). The three **take turns step by step**, so that the machine's
 speed, which drifts on a shared machine, is the same for all three: the ratios of their
 milliseconds per step hold even when the absolute numbers do not. Training time is the sum
-of the timed steps only; validation is not timed. The models have no dropout, so a setting's
+of the steps timed by [the harness's](training.html) loop; validation is not timed. The models have no dropout, so a setting's
 steps draw nothing from PyTorch's global generator, and each one's numbers are what it would
 get alone.
 
@@ -38,7 +38,7 @@ import platform
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import torch
 
@@ -50,15 +50,11 @@ from labml_nn.transformers.mlm_fine_tuning.experiment import (
     Trainer,
     load_start,
 )
+from training import ROOT, default_data, interpolate, spread, timed_steps
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / 'bench' / 'results'
 STEPS, VALID_EVERY, VALID_SEQUENCES = 200, 50, 256
 SETTINGS = {'fine-tune': {}, 'from scratch': {'from_scratch': True}, 'probe': {'freeze_encoder': True}}
-
-
-def default_data() -> str:
-    return os.environ.get('LABML_NN_TINY_SHAKESPEARE') or str(ROOT.parent / 'shared/data/tiny_shakespeare.txt')
 
 
 def one_seed(seed: int) -> Dict[str, Any]:
@@ -69,19 +65,15 @@ def one_seed(seed: int) -> Dict[str, Any]:
                                                   'valid_every': VALID_EVERY, 'valid_sequences': VALID_SEQUENCES,
                                                   **changes}), text, torch.device('cpu'), start)
                 for name, changes in SETTINGS.items()}
-    seconds = {name: 0.0 for name in trainers}
     step_times = {name: [] for name in trainers}
     curves = {name: [] for name in trainers}
     for step in range(1, STEPS + 1):
         for name, trainer in trainers.items():
-            began = time.perf_counter()
-            trainer.train_step()
-            took = time.perf_counter() - began
-            seconds[name] += took
-            step_times[name].append(took)
+            step_times[name] += timed_steps(trainer, 1)
             if step % VALID_EVERY == 0:
                 loss, valid = trainer.validate()
-                curves[name].append({'step': step, 'train_seconds': round(seconds[name], 3), 'valid_loss': loss,
+                curves[name].append({'step': step, 'train_seconds': round(sum(step_times[name]), 3),
+                                     'valid_loss': loss,
                                      'valid_accuracy': valid['accuracy'], 'valid_macro_f1': valid['macro_f1'],
                                      'valid_capital_f1': valid['capital_f1']})
         if step % VALID_EVERY == 0:
@@ -123,26 +115,17 @@ def corpus_facts(valid_fraction: float) -> Dict[str, Any]:
             'top_held_out_speakers': top, 'top_speakers_seen_before': [n for n in top if n in before]}
 
 
-def interpolate(curve: List[Dict[str, float]], seconds: float, key: str) -> float:
-    r"""`key` at `seconds` of training, linearly between validation points (the last point's value past the end)."""
-    previous = {'train_seconds': 0.0, key: None}
-    for p in curve:
-        if p['train_seconds'] >= seconds:
-            if previous[key] is None:
-                return p[key]
-            f = (seconds - previous['train_seconds']) / (p['train_seconds'] - previous['train_seconds'])
-            return previous[key] + f * (p[key] - previous[key])
-        previous = p
-    return curve[-1][key]
-
-
-def spread(values: List[float]) -> Dict[str, float]:
-    return {'mean': statistics.mean(values), 'min': min(values), 'max': max(values),
-            'std': statistics.stdev(values) if len(values) > 1 else 0.0}
+def known_spread(values: List[Optional[float]]) -> Optional[Dict[str, float]]:
+    r"""The spread of `values`, or None if one of them was not measured."""
+    return None if None in values else spread(values)
 
 
 def summarize(seeds: List[Dict[str, Any]]) -> Dict[str, Any]:
-    r"""Mean and spread over seeds, at equal steps (the end) and at equal seconds (the fastest setting's end)."""
+    r"""
+    Mean and spread over seeds, at equal steps (the end) and at equal seconds (the fastest
+    setting's end). A setting whose first validation came after that has no value there (None):
+    a slow setting on a short run, never one of the recorded 200 steps.
+    """
     names = list(SETTINGS)
     # Equal seconds: where the setting with the shortest training time ended, in each seed
     equal_seconds = [min(s['curves'][n][-1]['train_seconds'] for n in names) for s in seeds]
@@ -153,7 +136,8 @@ def summarize(seeds: List[Dict[str, Any]]) -> Dict[str, Any]:
             'ms_per_step_vs_fine_tune': spread([s['ms_per_step'][n] / s['ms_per_step']['fine-tune'] for s in seeds]),
             **{f'{key}_at_{STEPS}_steps': spread([s['curves'][n][-1][key] for s in seeds])
                for key in ('valid_accuracy', 'valid_macro_f1', 'valid_capital_f1')},
-            **{f'{key}_at_equal_seconds': spread([interpolate(s['curves'][n], t, key) for s, t in zip(seeds, equal_seconds)])
+            **{f'{key}_at_equal_seconds': known_spread([interpolate(s['curves'][n], 'train_seconds', t, key)
+                                                        for s, t in zip(seeds, equal_seconds)])
                for key in ('valid_accuracy', 'valid_macro_f1')},
         }
     return {'steps': STEPS, 'valid_every': VALID_EVERY, 'corpus': corpus_facts(0.1), 'valid_sequences': VALID_SEQUENCES,
@@ -190,7 +174,7 @@ def report(result: Dict[str, Any]) -> str:
     s, base, n = result['settings'], result['baseline'], len(result['runs'])
 
     def cell(d):
-        return f"{d['mean']:.3f} ({d['min']:.3f}–{d['max']:.3f})"
+        return '—' if d is None else f"{d['mean']:.3f} ({d['min']:.3f}–{d['max']:.3f})"
     runs = result['runs']
     rows = ['| setting | ms/step (median) | × fine-tune | accuracy at {0} steps | macro-F1 at {0} steps | '
             'capital F1 at {0} steps | accuracy at equal seconds | macro-F1 at equal seconds |'.format(result['steps']),
@@ -230,10 +214,7 @@ def default_run_cpu_time(steps: int = 30) -> Dict[str, Any]:
     c = Configs()
     trainer = Trainer(c, text, torch.device('cpu'), load_start('bundled'))
     trainer.train_step()  # the first step allocates; it is not timed
-    began = time.process_time()
-    for _ in range(steps):
-        trainer.train_step()
-    step_s = (time.process_time() - began) / steps
+    step_s = sum(timed_steps(trainer, steps, time.process_time)) / steps
     began = time.process_time()
     trainer.validate()
     valid_s = time.process_time() - began
@@ -245,16 +226,16 @@ def default_run_cpu_time(steps: int = 30) -> Dict[str, Any]:
             'machine': f"{platform.machine()}, {os.cpu_count()} cores"}
 
 
-def record_default_run(summary_path: str, load_before: str) -> None:
+def record_default_run(summary_path: str, load_before: str, results: Path = RESULTS) -> None:
     r"""
     The default run's `--summary` (a plain `python -m labml_nn.transformers.mlm_fine_tuning.experiment`
     with `--summary`), kept as `fine_tuning_default_run.json` with the load it ran under, and a page.
     """
     run = json.loads(Path(summary_path).read_text())
     run['load_average_before'], run['load_average_after'] = load_before, ' '.join(f'{x:.1f}' for x in os.getloadavg())
-    (RESULTS / 'fine_tuning_default_run.json').write_text(json.dumps(run, indent=1) + '\n')
+    (results / 'fine_tuning_default_run.json').write_text(json.dumps(run, indent=1) + '\n')
     final = run['final']
-    (RESULTS / 'fine_tuning_default_run.md').write_text(
+    (results / 'fine_tuning_default_run.md').write_text(
         f"# The fine-tuning experiment's default run\n\n"
         f"`python -m labml_nn.transformers.mlm_fine_tuning.experiment --summary …` with every default: "
         f"{run['steps']:,} steps from the bundled pre-trained model, in {run['wall_time_s'] / 60:.1f} minutes "
@@ -278,11 +259,14 @@ def main() -> None:
                         help="keep a default run's --summary, with the load average before it, as a recording")
     parser.add_argument('--default-cpu', action='store_true',
                         help="estimate the default run from one thread's CPU seconds per step")
+    parser.add_argument('--results', default=str(RESULTS),
+                        help='folder the recordings are written to (a trial run writes elsewhere)')
     args = parser.parse_args()
+    results = Path(args.results)
     if args.default_cpu:
         run = default_run_cpu_time()
-        (RESULTS / 'fine_tuning_default_run.json').write_text(json.dumps(run, indent=1) + '\n')
-        (RESULTS / 'fine_tuning_default_run.md').write_text(
+        (results / 'fine_tuning_default_run.json').write_text(json.dumps(run, indent=1) + '\n')
+        (results / 'fine_tuning_default_run.md').write_text(
             f"# The fine-tuning experiment's default run, estimated from CPU time\n\n"
             f"Written by [`bench/fine_tuning.py`](../fine_tuning.html) `--default-cpu`: {run['steps_timed']} steps of "
             f"the default configs took {run['cpu_s_per_step']:.3f} CPU seconds each and one validation "
@@ -295,15 +279,15 @@ def main() -> None:
         print(run)
         return
     if args.record_default:
-        record_default_run(*args.record_default)
+        record_default_run(*args.record_default, results)
         return
     if args.smoke:
         global STEPS, VALID_EVERY, VALID_SEQUENCES
         STEPS, VALID_EVERY, VALID_SEQUENCES = 4, 2, 16
     if args.report:
         result = summarize([json.loads(Path(p).read_text()) for p in args.report])
-        (RESULTS / 'fine_tuning.json').write_text(json.dumps(result, indent=1) + '\n')
-        (RESULTS / 'fine_tuning.md').write_text(report(result))
+        (results / 'fine_tuning.json').write_text(json.dumps(result, indent=1) + '\n')
+        (results / 'fine_tuning.md').write_text(report(result))
         print(report(result).split('\n\n')[2])
         return
     Path(args.out).write_text(json.dumps(one_seed(args.seed), indent=1) + '\n')

@@ -19,7 +19,8 @@ embedding:
 * **no positions** — token embeddings only: a bag of characters, the floor.
 
 Masked-character accuracy is measured against *steps*, not seconds, so other work on the
-machine can't change the result. Writes `bench/results/positions.json` and `bench/results/positions.md`.
+machine can't change the result. The runs go through [the harness](training.html), which
+trains with the experiment's own step and times it as every benchmark does. Writes `bench/results/positions.json` and `bench/results/positions.md`.
 
 ```bash
 python bench/positions.py --data ../shared/data/tiny_shakespeare.txt --steps 1000
@@ -29,19 +30,14 @@ python bench/positions.py --data ../shared/data/tiny_shakespeare.txt --steps 100
 import argparse
 import json
 import math
-import time
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from labml_nn.helpers.cli import flatten
 from labml_nn.transformers.embeddings import Embeddings
-from labml_nn.transformers.mlm.data import load_corpus
-from labml_nn.transformers.mlm.experiment import Configs, Trainer
 from labml_nn.transformers.mlm.model import TransformerMLM
-
-ROOT = Path(__file__).resolve().parent.parent
+from training import ROOT, Corpus, Run, configs
 
 
 class ScaledSinusoidal(nn.Module):
@@ -87,35 +83,36 @@ def main():
     parser.add_argument('--data', required=True)
     parser.add_argument('--steps', type=int, default=1000)
     parser.add_argument('--every', type=int, default=100)
+    parser.add_argument('--out', default=str(ROOT / 'bench/results'),
+                        help='folder for positions.json and .md (a trial run writes elsewhere)')
     args = parser.parse_args()
+    out = Path(args.out)
 
-    text, _ = load_corpus(args.data)
-    c = Configs(steps=args.steps)
+    corpus = Corpus(args.data)
+    values = configs(steps=args.steps)
     results = {}
     for name, variant in VARIANTS.items():
         # The same model with another embedding module, built by the trainer from the same seed
-        def make_model(configs, n_tokens, max_len, variant=variant):
-            embeddings = variant(n_tokens, configs.d_model, max_len, configs.dropout)
-            return TransformerMLM.from_configs(configs, n_tokens, max_len, embeddings=embeddings)
-        trainer = Trainer(c, text, torch.device('cpu'), make_model=make_model)
-        curve = []
-        start = time.perf_counter()
-        for step in range(1, args.steps + 1):
-            trainer.train_step()
-            if step % args.every == 0:
-                loss, accuracy = trainer.validate()
-                curve.append({'step': step, 'valid_loss': loss, 'valid_accuracy': accuracy})
-                print(f"{name:18s} step {step:5d}  valid loss {loss:.3f}  accuracy {accuracy:.1%}", flush=True)
-        results[name] = {'curve': curve, 'seconds': time.perf_counter() - start}
+        def make_model(c, n_tokens, max_len, variant=variant):
+            embeddings = variant(n_tokens, c.d_model, max_len, c.dropout)
+            return TransformerMLM.from_configs(c, n_tokens, max_len, embeddings=embeddings)
+        run = Run(name, corpus, values, make_model=make_model)
+        while not run.done:
+            run.train(args.every)
+            p = run.validate()
+            print(f"{name:18s} step {p['step']:5d}  valid loss {p['valid_loss']:.3f}  "
+                  f"accuracy {p['valid_accuracy']:.1%}", flush=True)
+        # Seconds of training steps only, as every benchmark counts them (validation is not timed)
+        results[name] = {'curve': run.curve, 'train_seconds': run.train_seconds}
 
-    record = {'steps': args.steps, 'config': flatten(c), 'data': args.data, 'variants': results,
+    record = {'steps': args.steps, 'config': values, 'data': args.data, 'variants': results,
               'torch': torch.__version__, 'threads': torch.get_num_threads()}
-    (ROOT / 'bench/results/positions.json').write_text(json.dumps(record, indent=1) + '\n')
+    (out / 'positions.json').write_text(json.dumps(record, indent=1) + '\n')
     rows = ['| step | ' + ' | '.join(results) + ' |', '|---|' + '---|' * len(results)]
     for i, point in enumerate(results['learned']['curve']):
         rows.append(f"| {point['step']} | " + ' | '.join(
             f"{results[n]['curve'][i]['valid_accuracy']:.1%}" for n in results) + ' |')
-    (ROOT / 'bench/results/positions.md').write_text(
+    (out / 'positions.md').write_text(
         '# Masked-character validation accuracy by embedding scheme\n\n'
         f'Default experiment configs, {args.steps} steps, Tiny Shakespeare.\n\n' + '\n'.join(rows) + '\n')
     print('\n'.join(rows))

@@ -50,6 +50,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -58,8 +59,8 @@ from pathlib import Path
 
 import torch
 
-from training import (KERNELS, REFERENCE, ROOT, Corpus, Run, configs, cpu_model, first_reaching, interpolate,
-                      kernel_env, kernel_in_effect, median, native_kernel, plural, spread)
+from training import (KERNELS, REFERENCE, ROOT, ROUND_1_OPTIONS, Corpus, Run, configs, cpu_model, first_reaching,
+                      interpolate, kernel_env, kernel_in_effect, native_kernel, plural, spread)
 
 TARGETS = (0.40, 0.45)
 AT_SECONDS = (60, 120)
@@ -70,7 +71,7 @@ AT_SECONDS = (60, 120)
 OURS = {'options': {}, 'scored_only': True}
 IMPLEMENTATIONS = {
     'ours': ('ours', OURS['options'], OURS['scored_only']),
-    'ours-round-1': ('ours', {'init': 'normal', 'activation': 'gelu'}, False),
+    'ours-round-1': ('ours', ROUND_1_OPTIONS, False),
     'hf-bert': ('hf-bert', {}, False),
     'torch-encoder': ('torch-encoder', {}, False),
 }
@@ -180,7 +181,7 @@ def race(args) -> dict:
 
     results = []
     for run in runs:
-        ms = median(run.step_seconds) * 1000
+        ms = statistics.median(run.step_seconds) * 1000
         results.append({
             'name': run.name, 'seed': run.seed, 'options': IMPLEMENTATIONS[run.name][1],
             'scored_only': IMPLEMENTATIONS[run.name][2], 'parameters': run.parameters,

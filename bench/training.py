@@ -21,6 +21,10 @@ of it; the only thing a benchmark changes is the model, through the trainer's `m
 * and, for the ablation that measured it, our model **scoring every position**, whose logits
   are computed everywhere and selected afterwards (the loss is the same; only the cost differs).
 
+Every benchmark that times training steps, these and the others ([fine-tuning](fine_tuning.html),
+[dropout's cost](dropout_cost.html), [positions](positions.html)), times them through one loop
+here, `timed_steps`, and reads its curves with one `interpolate` and one `spread`.
+
 It adds one thing the experiment does not need: **runs that take turns.** A `Run` keeps its
 own copy of PyTorch's global random state (the one dropout draws from) and swaps it in for its
 own steps, so several runs can train in one process, a block of steps each in turn, and each
@@ -38,7 +42,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
 from torch import nn
@@ -46,7 +50,7 @@ from torch import nn
 from labml_nn.helpers import cli
 from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus
 from labml_nn.transformers.mlm.experiment import Configs, Trainer
-from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
+from labml_nn.transformers.mlm.model import ROUND_1, ModelConfigs, TransformerMLM
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,8 +59,11 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = {'seq_len': 32, 'batch_size': 64, 'model.d_model': 128, 'model.n_layers': 6,
              'model.n_heads': 8, 'model.d_ff': 256, 'model.dropout': 0.1}
 # The model of round 1, before the ablations changed its defaults: what the ablations and the
-# default-run candidates start from (as `configs(**ROUND_1)`)
-ROUND_1 = {'model__init': 'normal', 'model__activation': 'gelu'}
+# default-run candidates start from. The model's module keeps round 1's options; these are the
+# ones that differ from today's defaults, as our model's options (a `Run`'s `options`) and as
+# config overrides (`configs(**ROUND_1_CONFIGS)`)
+ROUND_1_OPTIONS = {key: value for key, value in ROUND_1.items() if value != getattr(ModelConfigs(), key)}
+ROUND_1_CONFIGS = {f'model__{key}': value for key, value in ROUND_1_OPTIONS.items()}
 
 
 def default_data() -> str:
@@ -153,6 +160,25 @@ def model_maker(implementation: str, values: Dict[str, Any], scored_only: bool =
     raise ValueError(f"unknown implementation {implementation}; one of {', '.join(IMPLEMENTATIONS)}")
 
 
+def timed_steps(trainer, n: int, clock: Callable[[], float] = time.perf_counter) -> List[float]:
+    r"""
+    ## The timed loop
+
+    `n` of the trainer's `train_step()`, each timed on its own; returns the seconds of each.
+    Every benchmark that times training steps times them here, so that "a step" means the same
+    thing in every recording: the experiment's `train_step` and nothing else (no validation,
+    no logging). `trainer` is either experiment's `Trainer`. `clock` is the wall clock
+    (`time.perf_counter`) unless a benchmark asks for the CPU time of this process
+    (`time.process_time`), which a busy machine does not stretch.
+    """
+    seconds = []
+    for _ in range(n):
+        start = clock()
+        trainer.train_step()
+        seconds.append(clock() - start)
+    return seconds
+
+
 class Run:
     r"""
     ## One training run that can be advanced a block of steps at a time
@@ -160,10 +186,13 @@ class Run:
     `values` are the experiment's flat configs; `options` set the model's configs of those
     names on top of them (`{'tie_embeddings': True}`); `scored_only=False` makes our model
     compute its output at every position, as before the experiment scored only the masked ones.
+    `make_model`, given, builds the model instead of the implementation (a benchmark that swaps
+    one part of our model, like the [position benchmark](positions.html), passes its own).
     """
 
     def __init__(self, name: str, corpus: Corpus, values: Dict[str, Any], implementation: str = 'ours',
-                 options: Optional[Dict[str, Any]] = None, scored_only: bool = True):
+                 options: Optional[Dict[str, Any]] = None, scored_only: bool = True,
+                 make_model: Optional[Callable[[ModelConfigs, int, int], nn.Module]] = None):
         if options and implementation != 'ours':
             raise ValueError(f"options are for our model, not {implementation}")
         self.name, self.implementation = name, implementation
@@ -174,7 +203,7 @@ class Run:
         # run keeps that generator's state as its own and gives the caller theirs back
         saved = torch.get_rng_state()
         self.trainer = Trainer(self.c, corpus.text, torch.device('cpu'),
-                               make_model=model_maker(implementation, self.values, scored_only))
+                               make_model=make_model or model_maker(implementation, self.values, scored_only))
         self.rng = torch.get_rng_state()
         torch.set_rng_state(saved)
         self.model, self.optimizer = self.trainer.model, self.trainer.optimizer
@@ -192,15 +221,11 @@ class Run:
         n = min(n, self.c.steps - self.step)
         saved = torch.get_rng_state()
         torch.set_rng_state(self.rng)
-        block = 0.0
-        for _ in range(n):
-            start = time.perf_counter()
-            self.trainer.train_step()
-            elapsed = time.perf_counter() - start
-            self.step_seconds.append(elapsed)
-            block += elapsed
+        seconds = timed_steps(self.trainer, n)
         self.rng = torch.get_rng_state()
         torch.set_rng_state(saved)
+        self.step_seconds += seconds
+        block = sum(seconds)
         self.train_seconds += block
         return block
 
@@ -217,14 +242,11 @@ class Run:
         return self.step >= self.c.steps
 
 
-def median(xs: List[float]) -> float:
-    xs = sorted(xs)
-    n = len(xs)
-    return (xs[n // 2] + xs[(n - 1) // 2]) / 2
-
-
 def interpolate(curve: List[Dict[str, float]], x_key: str, x: float, y_key: str = 'valid_accuracy') -> Optional[float]:
-    r"""`y` at `x` by linear interpolation between the curve's points (None outside the curve)."""
+    r"""
+    `y` at `x` by linear interpolation between the curve's points; None before its first point
+    or past its last, where nothing was measured (a run that stopped early has no value later on).
+    """
     previous = {x_key: 0.0, y_key: None}
     for p in curve:
         if p[x_key] >= x:

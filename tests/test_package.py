@@ -6,6 +6,7 @@ bundled model's source files are exactly what the exporter writes today.
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 import venv
@@ -25,16 +26,45 @@ def test_the_shipped_model_sources_are_the_exporters():
         assert shipped[name] == source, f"{name} differs from what the exporter writes"
 
 
+def running_site_packages():
+    r"""
+    Where the interpreter running the tests finds its packages: its site-packages (a venv's own,
+    a conda environment's or the system's, as the case may be) and the user's, if it reads them.
+    """
+    folders = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        folders.append(site.getusersitepackages())
+    return [f for f in dict.fromkeys(folders) if os.path.isdir(f)]
+
+
+def see_running_packages(env_dir):
+    r"""
+    Lets the environment at `env_dir` import what the running interpreter imports (torch, labml,
+    …), wherever the project was installed: a `.pth` file in its site-packages lists the running
+    interpreter's folders. A venv's `system_site_packages` would not do: from inside a venv it
+    shows the *system's* packages, not the venv's. Folders listed this way come after the
+    environment's own site-packages, and their `.pth` files are not run, so the project that the
+    environment imports is its own installed wheel, never the running interpreter's (editable)
+    copy.
+    """
+    ask = 'import sysconfig; print(sysconfig.get_path("purelib"))'
+    purelib = subprocess.run([str(env_dir / 'bin' / 'python'), '-c', ask], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    with open(os.path.join(purelib, 'running_interpreter.pth'), 'w', encoding='utf-8') as f:
+        f.write(''.join(folder + '\n' for folder in running_site_packages()))
+
+
 @pytest.fixture(scope='module')
 def installed(tmp_path_factory):
     r"""
     A virtual environment with the project installed from a built wheel, not editable. It sees
-    the machine's packages (torch, labml, …) so that nothing is downloaded; the project itself
-    comes only from the wheel.
+    the running interpreter's packages (torch, labml, …) so that nothing is downloaded; the
+    project itself comes only from the wheel.
     """
     work = tmp_path_factory.mktemp('install')
     env_dir = work / 'env'
-    venv.create(env_dir, system_site_packages=True, with_pip=False)
+    venv.create(env_dir, with_pip=False)
+    see_running_packages(env_dir)
     python = env_dir / 'bin' / 'python'
     # Built from a copy of the checkout's files, so that setuptools' `build/` stays out of it
     source = work / 'source'
