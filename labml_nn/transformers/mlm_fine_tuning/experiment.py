@@ -218,9 +218,11 @@ def load_text(data: Optional[str], start: Start) -> Tuple[str, str]:
     the characters it was pre-trained on. So there is no fallback to another corpus, and a
     text with characters the model never saw is refused here, before the run's folder exists.
     """
+    # A built-in corpus is found by name; a model pre-trained on a file of its own needs `--data`
     pretrained = start.data if start.data in (TINY_SHAKESPEARE, STDLIB_DOCSTRINGS) else TINY_SHAKESPEARE
-    text, name = load_corpus(data or pretrained, needed_by=None if data else
-                             f"fine-tuning needs the text the model was pre-trained on ({pretrained})")
+    needed_by = None if data else f"fine-tuning needs the text the model was pre-trained on ({pretrained})"
+    text, name = load_corpus(data or pretrained, needed_by)
+    # The classifier reads the text lower-cased: those are the characters the model must know
     unknown = start.vocabulary.unknown_chars(lower_case(text))
     if unknown:
         raise UserError(f"--data {name}: the text has characters the pre-trained model never saw ({unknown[:20]!r}); "
@@ -399,6 +401,7 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
         raise UserError("fine-tuning runs in one process; start it with python -m, not torchrun")
     # A resumed run rebuilds the encoder's shape from its own checkpoint; a new one loads it
     start = resumed_start(s.resumed) if s.resumed else load_start(s.configs.pretrained)
+    # The text: `--data`, or the resumed run's, or the pre-trained model's; checked before the run exists
     text, data = load_text(command.data or (s.resumed and s.resumed['data']), start)
     with tracking.start_run('mlm_fine_tuning', s, command, data) as run:
         trainer = Trainer(s.configs, text, s.device, start, run_dir=run.folder, data=data)
