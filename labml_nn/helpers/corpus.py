@@ -138,13 +138,11 @@ def find_tiny_shakespeare(timeout: float = 20.0) -> Optional[str]:
     named = os.environ.get(LOCAL_COPY_VARIABLE)
     if named:
         name = f"${LOCAL_COPY_VARIABLE}={named}"
-        fix = (f"point it at a copy of Tiny Shakespeare ({TINY_SHAKESPEARE_URL}), or unset it "
-               f"to use the cache or the download")
+        fix = f"point it at a copy of Tiny Shakespeare ({TINY_SHAKESPEARE_URL}) or unset it"
         raw = read_checked(Path(named).expanduser(), name, fix)
         if sha256_of(raw) != TINY_SHAKESPEARE_SHA256:
-            raise DataError(f"{name}: not Tiny Shakespeare (its SHA-256 is not the real file's: "
-                            f"another text, or a truncated or altered copy); {fix}; "
-                            f"for another text use --data PATH")
+            raise DataError(f"{name}: not Tiny Shakespeare (its SHA-256 differs from the real "
+                            f"file's); {fix}; for another text use --data PATH")
         return raw.decode('utf-8')
 
     cached = cached_copy()
@@ -154,21 +152,21 @@ def find_tiny_shakespeare(timeout: float = 20.0) -> Optional[str]:
         if sha256_of(raw) == TINY_SHAKESPEARE_SHA256:
             return raw.decode('utf-8')
         corrupt = True
-        print(f"The cached copy of Tiny Shakespeare at {cached} is corrupt (its SHA-256 is not "
-              f"the real file's); downloading it again.", flush=True)
+        print(f"The cached copy of Tiny Shakespeare at {cached} is corrupt (its SHA-256 differs "
+              f"from the real file's); downloading it again.", flush=True)
 
     raw = download(timeout)
     if raw is None and corrupt:
         raise DataError(f"the cached copy of Tiny Shakespeare at {cached} is corrupt (its SHA-256 "
-                        f"is not the real file's) and can't be downloaded again (offline?); "
+                        f"differs from the real file's) and can't be downloaded again (offline?); "
                         f"replace it with a good copy or delete it, or use --data PATH or "
                         f"${LOCAL_COPY_VARIABLE}=PATH")
     if raw is None:
         return None
     if sha256_of(raw) != TINY_SHAKESPEARE_SHA256:
-        raise DataError(f"the download from {TINY_SHAKESPEARE_URL} is not Tiny Shakespeare (its "
-                        f"SHA-256 is not the real file's: a proxy's page?); nothing was saved; "
-                        f"give a copy with {where_to_put_tiny_shakespeare()}")
+        raise DataError(f"the download from {TINY_SHAKESPEARE_URL} is not Tiny Shakespeare "
+                        f"(its SHA-256 differs from the real file's: a proxy's page?); nothing was "
+                        f"saved; give a copy with {where_to_put_tiny_shakespeare()}")
     # Written atomically: the old file (a corrupt one too) stays until the new one is whole
     cached.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(cached, raw)
