@@ -14,6 +14,7 @@ import pytest
 import torch
 from conftest import ROOT
 from test_bad_input import fails_cleanly
+from test_user_paths import offline  # noqa: F401 (a fixture)
 
 from labml_nn.helpers import cli
 from labml_nn.transformers.mlm.data import split
@@ -148,6 +149,23 @@ def test_resume_equals_an_uninterrupted_run(shakespeare, in_tmp):
 ])
 def test_bad_input(capsys, shakespeare, in_tmp, argv, words):
     fails_cleanly(capsys, experiment.main, [*argv, f'--data={shakespeare}', '--device', 'cpu'], *words)
+
+
+def test_a_text_with_unseen_characters_is_refused_before_the_run_exists(capsys, in_tmp):
+    # Code has braces, underscores and digits that the bundled model never saw in Shakespeare
+    Path('code.txt').write_text('def f(x_1):\n    return {x_1: [2, 3]}\n' * 400)
+    fails_cleanly(capsys, experiment.main, ['--data', 'code.txt', '--device', 'cpu'],
+                  '--data code.txt', 'never saw', '_', '{', 'tiny_shakespeare')
+    assert not list(in_tmp.glob('logs/mlm_fine_tuning/*'))
+
+
+def test_offline_without_the_pretraining_text_says_how_to_give_it(offline, capsys, in_tmp, tmp_path):
+    err = fails_cleanly(capsys, experiment.main, ['--device', 'cpu'], 'pre-trained on (tiny_shakespeare)',
+                        '--data PATH', str(tmp_path / 'cache' / 'labml_nn' / 'tiny_shakespeare.txt'),
+                        '$LABML_NN_TINY_SHAKESPEARE=PATH')
+    # No fallback to another corpus was announced, and nothing was created
+    assert 'docstrings' not in capsys.readouterr().out + err
+    assert not list(in_tmp.glob('logs/mlm_fine_tuning/*'))
 
 
 def test_an_mlm_checkpoint_is_not_a_fine_tuning_run(capsys, shakespeare, in_tmp):

@@ -457,7 +457,7 @@ def test_reading_path_from_the_keyboard(browser, origin, scheme):
     tab_to(page, "document.activeElement.matches('.reading-top a[rel=next]')", most=40)
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == 'solid'
     assert page.evaluate("document.activeElement.textContent").endswith(
-        'Data - Tiny Shakespeare, characters as tokens, and an offline fallback')
+        'Data - characters as tokens, windows and a held-out split')
     page.keyboard.press('Enter')
     page.wait_for_url('**/transformers/mlm/data.html')
     # … and at the end of that page, Previous leads back

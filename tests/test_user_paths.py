@@ -3,6 +3,7 @@ What a new user ran into, tried again: offline routes to Tiny Shakespeare, the n
 corpus, output paths checked before training, the app's own address, checkpoint messages in one
 whole sentence, and one error line under torchrun.
 """
+import io
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SMALL, run_in_process
+from labml_nn.helpers import corpus
 from labml_nn.transformers.mlm import data
 from labml_nn.transformers.mlm import experiment as exp
 
@@ -36,7 +38,7 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setattr(urllib.request, 'urlopen', no_network)
     monkeypatch.delenv(data.LOCAL_COPY_VARIABLE, raising=False)
     monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'cache'))
-    monkeypatch.setattr(data, 'stdlib_docstrings', lambda limit=0: 'Docstrings of the library. ' * 400)
+    monkeypatch.setattr(corpus, 'stdlib_docstrings', lambda limit=0: 'Docstrings of the library. ' * 400)
 
 
 def test_offline_fallback_names_every_route_to_a_local_copy(offline, capsys, tmp_path):
@@ -47,6 +49,81 @@ def test_offline_fallback_names_every_route_to_a_local_copy(offline, capsys, tmp
     cache_file = str(tmp_path / 'cache' / 'labml_nn' / 'tiny_shakespeare.txt')
     for route in ('--data PATH', cache_file, 'LABML_NN_TINY_SHAKESPEARE', '--data stdlib_docstrings'):
         assert route in line, route
+    # It says which corpus it trains on instead, and why
+    assert 'no network' in line and "the docstrings of Python 3." in line and 'standard library' in line
+
+
+# ## A source the user named is never replaced
+#
+# The real file's SHA-256 is swapped for the one of a stand-in text, so that these run on any
+# machine (the checks are the same code whichever text is the real one).
+GOOD = 'First Citizen:\nBefore we proceed any further, hear me speak.\n' * 200
+
+
+@pytest.fixture
+def stand_in(offline, monkeypatch, tmp_path):
+    r"""Offline as above, with `GOOD` as the real Tiny Shakespeare; returns the cache file's path."""
+    monkeypatch.setattr(corpus, 'TINY_SHAKESPEARE_SHA256', corpus.sha256_of(GOOD.encode()))
+    return tmp_path / 'cache' / 'labml_nn' / 'tiny_shakespeare.txt'
+
+
+def serve(monkeypatch, body: bytes):
+    r"""The network is back, and the canonical address answers `body`."""
+    monkeypatch.setattr(urllib.request, 'urlopen', lambda *args, **kwargs: io.BytesIO(body))
+
+
+@pytest.mark.parametrize('content, words', [
+    (None, ['no such file']),
+    ('Not the plays at all.\n' * 100, ['not Tiny Shakespeare', 'SHA-256']),
+    (GOOD[:-1], ['not Tiny Shakespeare']),
+    (bytes(range(256)) * 10, ['binary']),
+], ids=['missing', 'another text', 'truncated', 'binary'])
+def test_a_named_copy_that_is_wrong_is_an_error_not_a_fallback(stand_in, capsys, in_tmp, monkeypatch,
+                                                                 content, words):
+    path = in_tmp / 'shakespeare.txt'
+    if content is not None:
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    monkeypatch.setenv(data.LOCAL_COPY_VARIABLE, str(path))
+    # Even with the network up and a good copy on offer, the named file is not passed over
+    serve(monkeypatch, GOOD.encode())
+    fails_with(capsys, [*SMALL, '--steps', '1'], f'$LABML_NN_TINY_SHAKESPEARE={path}', 'unset it', *words)
+    assert not (in_tmp / 'logs').exists() and not stand_in.exists()
+
+
+def test_a_named_good_copy_is_used(stand_in, in_tmp, monkeypatch):
+    path = in_tmp / 'shakespeare.txt'
+    path.write_text(GOOD)
+    monkeypatch.setenv(data.LOCAL_COPY_VARIABLE, str(path))
+    assert data.load_corpus(None) == (GOOD, 'tiny_shakespeare')
+
+
+def test_a_corrupt_cache_is_named_and_downloaded_again(stand_in, capsys, monkeypatch):
+    stand_in.parent.mkdir(parents=True)
+    stand_in.write_text(GOOD[:1000])
+    serve(monkeypatch, GOOD.encode())
+    assert data.load_corpus(None) == (GOOD, 'tiny_shakespeare')
+    out = capsys.readouterr().out
+    assert f'The cached copy of Tiny Shakespeare at {stand_in} is corrupt' in out and 'downloading it again' in out
+    assert stand_in.read_text() == GOOD
+    # No temporary file is left beside it
+    assert [p.name for p in stand_in.parent.iterdir()] == [stand_in.name]
+
+
+def test_a_corrupt_cache_offline_is_an_error_that_says_so(stand_in, capsys, in_tmp):
+    stand_in.parent.mkdir(parents=True)
+    stand_in.write_text(GOOD[:1000])
+    fails_with(capsys, [*SMALL, '--steps', '1'], f'the cached copy of Tiny Shakespeare at {stand_in} is corrupt',
+               "can't be downloaded again", '--data PATH')
+    # Nothing trained on another corpus, and the bad copy is still there for the user to look at
+    assert not (in_tmp / 'logs').exists() and stand_in.read_text() == GOOD[:1000]
+
+
+def test_a_bad_download_replaces_nothing(stand_in, capsys, in_tmp, monkeypatch):
+    stand_in.parent.mkdir(parents=True)
+    stand_in.write_text(GOOD[:1000])
+    serve(monkeypatch, b'<html>Sign in to the Wi-Fi</html>')
+    fails_with(capsys, [*SMALL, '--steps', '1'], 'is not Tiny Shakespeare', 'nothing was saved')
+    assert stand_in.read_text() == GOOD[:1000] and len(list(stand_in.parent.iterdir())) == 1
 
 
 def test_help_names_the_routes_and_the_corpus_names(capsys):

@@ -29,6 +29,9 @@ on them).
   labml run, its metrics and summary, readable output in log files, and reporting to the
   [labml app](../app/index.html) with an exit that never hangs.
 * [`files`](files.html): one `atomic_write` for every file that must survive a crash.
+* [`corpus`](corpus.html): the training text: a user's file, Tiny Shakespeare checked against
+  its SHA-256 (a named copy, the cache or a download), or an offline corpus; a source the user
+  named is never replaced by another.
 
 The upstream labml_nn project made the same move when its `labml_nn/helpers` replaced the
 labml-helpers package; these modules are our own.

@@ -22,7 +22,7 @@ The cure is to never write into the file that readers use:
 4. `fsync` the folder, so that the rename itself is on disk.
 
 Three parts of the package write this way: [checkpoints](checkpoint.html), the cached
-[Tiny Shakespeare](../transformers/mlm/data.html) download, and the
+[Tiny Shakespeare](corpus.html) download, and the
 [labml app's file store](../app/store.html).
 """
 

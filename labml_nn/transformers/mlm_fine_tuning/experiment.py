@@ -88,7 +88,8 @@ from labml.logger import Text
 
 from labml_nn.helpers import checkpoint, cli, distributed, tracking
 from labml_nn.helpers.cli import Count, Fraction, PositiveFloat, PositiveInt, UserError
-from labml_nn.transformers.mlm.data import DATA_HELP, CharVocabulary, load_corpus
+from labml_nn.transformers.mlm.data import (DATA_HELP, STDLIB_DOCSTRINGS, TINY_SHAKESPEARE, CharVocabulary,
+                                            load_corpus)
 from labml_nn.transformers.mlm.experiment import CHECKPOINTS as MLM_CHECKPOINTS
 from labml_nn.transformers.mlm.experiment import Configs as MLMConfigs
 from labml_nn.transformers.mlm.experiment import learning_rate
@@ -206,6 +207,28 @@ def resumed_start(state: Dict[str, Any]) -> Start:
     """
     return Start(CharVocabulary(state['vocabulary']), model_configs_from(state['model_configs']), state['max_len'],
                  state['valid_fraction'], None, state['pretrained_data'], state['source'])
+
+
+def load_text(data: Optional[str], start: Start) -> Tuple[str, str]:
+    r"""
+    ## The text, checked before anything is created
+
+    `--data`, the resumed run's text, or else the text the model was pre-trained on: the
+    task's split keeps its held-out part unseen only on that text, and a model can read only
+    the characters it was pre-trained on. So there is no fallback to another corpus, and a
+    text with characters the model never saw is refused here, before the run's folder exists.
+    """
+    # A built-in corpus is found by name; a model pre-trained on a file of its own needs `--data`
+    pretrained = start.data if start.data in (TINY_SHAKESPEARE, STDLIB_DOCSTRINGS) else TINY_SHAKESPEARE
+    needed_by = None if data else f"fine-tuning needs the text the model was pre-trained on ({pretrained})"
+    text, name = load_corpus(data or pretrained, needed_by)
+    # The classifier reads the text lower-cased: those are the characters the model must know
+    unknown = start.vocabulary.unknown_chars(lower_case(text))
+    if unknown:
+        raise UserError(f"--data {name}: the text has characters the pre-trained model never saw ({unknown[:20]!r}); "
+                        f"fine-tune on the text it was pre-trained on ({start.data or TINY_SHAKESPEARE}), or "
+                        f"pre-train a model on this one and give it with --checkpoint")
+    return text, name
 
 
 # ## Checkpoints
@@ -378,8 +401,8 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
         raise UserError("fine-tuning runs in one process; start it with python -m, not torchrun")
     # A resumed run rebuilds the encoder's shape from its own checkpoint; a new one loads it
     start = resumed_start(s.resumed) if s.resumed else load_start(s.configs.pretrained)
-    # The text: `--data`, or the resumed run's, or Tiny Shakespeare
-    text, data = load_corpus(command.data or (s.resumed and s.resumed['data']))
+    # The text: `--data`, or the resumed run's, or the pre-trained model's; checked before the run exists
+    text, data = load_text(command.data or (s.resumed and s.resumed['data']), start)
     with tracking.start_run('mlm_fine_tuning', s, command, data) as run:
         trainer = Trainer(s.configs, text, s.device, start, run_dir=run.folder, data=data)
         checkpoint.restore(trainer, s.resumed)
