@@ -71,20 +71,15 @@ class MLM:
     r"""
     ## The masking procedure
 
-    * `padding_token` is the id of `[PAD]`; the labels hold it wherever there is nothing to
-      predict, so the loss can skip those positions,
-    * `mask_token` is the id of `[MASK]`,
-    * `no_mask_tokens` are ids that are never chosen (e.g. `[CLS]`, `[SEP]`),
-    * `n_tokens` is the vocabulary size: ids are $0 \dots n_\text{tokens} - 1$,
-    * `masking_prob` is $p_\text{select}$, `randomize_prob` is $p_\text{random}$ and
-      `no_change_prob` is $p_\text{same}$.
+    `padding_token` is the id of `[PAD]`, which the labels hold wherever there is nothing to
+    predict; `mask_token` is the id of `[MASK]`; `no_mask_tokens` are never chosen;
+    `n_tokens` is the vocabulary size. The probabilities are the configs'.
     """
 
     def __init__(self, *, padding_token: int, mask_token: int, no_mask_tokens: Iterable[int] = (),
                  n_tokens: int, masking_prob: float = 0.15, randomize_prob: float = 0.1,
                  no_change_prob: float = 0.1):
-        # Each probability must be a probability, and the two fates other than `[MASK]`
-        # together cannot take more than all of the chosen tokens
+        # The two fates other than `[MASK]` cannot take more than all of the chosen tokens
         for name, p in (('masking_prob', masking_prob), ('randomize_prob', randomize_prob),
                         ('no_change_prob', no_change_prob)):
             if not 0.0 <= p <= 1.0:
@@ -123,11 +118,9 @@ class MLM:
     def __call__(self, x: torch.Tensor,
                  generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         r"""
-        `x` is a long tensor of token ids of any shape, e.g. `[batch_size, seq_len]`.
-        Returns `(masked_x, labels)`, both shaped like `x`: the input the model sees, and the
-        token to predict at each position (`padding_token` where there is none).
-        An optional `torch.Generator` makes the draws repeatable, so that a resumed run masks
-        exactly as the uninterrupted one would have.
+        `x` holds token ids, e.g. `[batch_size, seq_len]`. Returns `(masked_x, labels)`, both
+        shaped like `x`: what the model sees, and the token to predict at each position
+        (`padding_token` where there is none). A `torch.Generator` makes the draws repeatable.
         """
         device = x.device
         # A position may be chosen unless it holds a protected token
@@ -144,9 +137,8 @@ class MLM:
         p_mask = 1.0 - self.randomize_prob - self.no_change_prob
         to_mask = selected & (fate < p_mask)
         to_randomize = selected & (fate >= p_mask) & (fate < p_mask + self.randomize_prob)
-        # Random replacements come from the real tokens only. Drawing one for every position
-        # keeps the count of random numbers independent of the data, so a generator
-        # advances the same way on every call.
+        # A random real token for every position, chosen or not: the count of random numbers
+        # then never depends on the data, and a generator advances the same way every call
         choice = torch.randint(len(self.real_tokens), x.shape, generator=generator, device=device)
         random_tokens = self.real_tokens.to(device)[choice]
 

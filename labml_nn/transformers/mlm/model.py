@@ -6,26 +6,24 @@ summary: The whole masked language model, and a loss that counts only the masked
 
 # The masked language model
 
-This page puts the [encoder](../index.html) to work on the game of
-[the masking page](index.html): read a masked sequence, and score every token of the
-vocabulary at each position. The model is three parts in a row:
+The model plays the game of [the masking page](index.html): it reads a masked sequence and
+scores every token of the vocabulary at each position. It is three parts in a row:
 
 1. [embeddings with learned positions](../embeddings.html),
    `[batch_size, seq_len]` → `[batch_size, seq_len, d_model]`,
-2. the [pre-norm encoder](../models.html): layers of bidirectional
-   [attention](../mha.html) and [feed-forward](../feed_forward.html) networks,
-3. the [output projection](../models.html) to one logit per token of the vocabulary.
+2. the [encoder](../models.html): layers of bidirectional [attention](../mha.html) and
+   [feed-forward](../feed_forward.html) networks,
+3. the [output projection](../models.html) to one logit per token.
 
 ## The loss, and only where it counts
 
-The loss is the cross-entropy between the logits and the labels of the masking, averaged
-over the positions whose label is not `[PAD]`. The other positions show the model their own
-token; a guess there would teach nothing, so the loss ignores them.
+The loss is the cross-entropy between the logits and the labels, averaged over the positions
+whose label is not `[PAD]`. Elsewhere the model sees its own token, and a guess teaches
+nothing.
 
-Since about 85% of the logits would be thrown away, the model need not compute them.
-`model(x, positions=labels != padding_token)` runs the last layer's feed-forward network and
-the output head on the chosen rows only, and returns `[n_selected, n_tokens]` in the order of
-`labels[positions]`. Attention still reads every position. The training step is then
+So about 85% of the logits would be thrown away, and the model need not compute them. With
+`positions=labels != padding_token`, the last layer's feed-forward network and the output
+head run on the chosen rows only (attention still reads every position):
 
 ```python
 target = labels != padding_token                       # [batch_size, seq_len]
@@ -35,22 +33,18 @@ loss, correct, total = masked_loss_and_accuracy(logits, labels[target], padding_
 
 ## Options that make it more like BERT
 
-The keyword options (the experiment's `model.*` configs of the same names) switch on, one at
-a time, the ways BERT differs from this model:
+Each keyword option (and the experiment's `model.*` config of the same name) switches on one
+way in which BERT differs:
 
-* `tie_embeddings`: the output projection uses the token embedding table as its matrix,
-  $\mathrm{logits} = E\,h + b$, so a character's input vector is also the one that scores it;
-* `head_transform`: BERT's dense → GELU → LayerNorm before the output projection;
+* `tie_embeddings`: the output matrix *is* the token embedding table, $\mathrm{logits} = E\,h + b$;
+* `head_transform`: dense → GELU → LayerNorm before the output projection;
 * `embedding_norm`: a layer normalization of the embeddings;
-* `activation`: `'relu'` (the default) or BERT's `'gelu'`;
-* `post_norm`: BERT's post-norm layers ([pre-norm or post-norm](../models.html));
-* `init`: `'normal'` draws the linear layers' weights from $\mathcal{N}(0, 0.02^2)$, as BERT
-  does; `'scaled'` also divides the standard deviation of each residual branch's last
-  projection by $\sqrt{2 n_\text{layers}}$, as GPT-2 does; `'torch'`, the default, keeps
-  PyTorch's uniform $\pm 1/\sqrt{\text{fan-in}}$.
+* `activation`: `'relu'` (the default) or `'gelu'`;
+* `post_norm`: post-norm layers ([pre-norm or post-norm](../models.html));
+* `init`: `'normal'`, $\mathcal{N}(0, 0.02^2)$ as in BERT; `'scaled'`, GPT-2's variant of it;
+  `'torch'`, the default, PyTorch's uniform $\pm 1/\sqrt{\text{fan-in}}$.
 
-Why the defaults are what they are, option by option, is in the
-[design notes](../../design_notes.html).
+The [design notes](../../design_notes.html) say why the defaults are what they are.
 
 ## Measured
 
@@ -84,8 +78,8 @@ class ModelConfigs:
     r"""
     ## The model's configs
 
-    The size of the model, set on the [experiment's](experiment.html) command line as
-    `model.d_model=256` and so on, and saved with every checkpoint and export.
+    Set on the [experiment's](experiment.html) command line (`model.d_model=256`), and saved
+    with every checkpoint.
     """
     # Width of every vector in the model
     d_model: PositiveInt = 128
@@ -95,21 +89,21 @@ class ModelConfigs:
     n_heads: PositiveInt = 8
     # Hidden width of the feed-forward networks
     d_ff: PositiveInt = 512
-    # Dropout probability (0 trains fastest on a CPU; 0.1 for long runs)
+    # Dropout probability
     dropout: Probability = 0.0
-    # Dropout on the attention weights (0 keeps PyTorch's fused attention kernel on CPUs)
+    # Dropout on the attention weights (0 keeps PyTorch's fused attention kernel)
     attention_dropout: Probability = 0.0
-    # Initial weights of the linear layers: torch (PyTorch's), normal (BERT's) or scaled (GPT-2's)
+    # Initial weights of the linear layers: torch, normal or scaled
     init: str = 'torch'
     # Activation of the feed-forward networks: relu or gelu
     activation: str = 'relu'
-    # Use the token embedding table as the output projection's matrix (BERT does)
+    # Use the token embedding table as the output matrix (BERT does)
     tie_embeddings: bool = False
-    # BERT's dense, GELU and LayerNorm between the last layer and the output projection
+    # BERT's dense, GELU and LayerNorm before the output projection
     head_transform: bool = False
     # A LayerNorm on the embeddings (BERT has one)
     embedding_norm: bool = False
-    # Post-norm layers, as in the original transformer and BERT
+    # Post-norm layers, as in BERT
     post_norm: bool = False
 
     def __post_init__(self):
@@ -132,16 +126,9 @@ class TransformerMLM(nn.Module):
     r"""
     ## Embeddings, encoder and output projection together
 
-    `n_tokens` is the vocabulary size, `max_len` the longest sequence; the rest size the
-    encoder and set its dropout.
-
-    Two parts can be swapped without touching this module: `embeddings` (any module from
-    token ids `[batch_size, seq_len]` to `[batch_size, seq_len, d_model]` with a `max_len`;
-    the [position benchmark](../../bench/positions.html) passes the reference's scheme) and
-    `make_dropout`, which builds every dropout module ([ours](../dropout.html) by default).
-
-    The options `tie_embeddings`, `head_transform`, `embedding_norm`, `activation`,
-    `post_norm` and `init` are described at the top of this page.
+    `n_tokens` is the vocabulary size and `max_len` the longest sequence. `embeddings` may
+    replace the default embeddings with any module from `[batch_size, seq_len]` to
+    `[batch_size, seq_len, d_model]`, and `make_dropout` builds every dropout module.
     """
 
     def __init__(self, *, n_tokens: int, max_len: int, d_model: int, n_layers: int,
@@ -164,11 +151,10 @@ class TransformerMLM(nn.Module):
         self.encoder = Encoder(n_layers, d_model, n_heads, d_ff, dropout, attention_dropout,
                                make_dropout, activation, post_norm)
         self.output = OutputProjection(d_model, n_tokens, transform=head_transform)
-        # By default the linear layers keep PyTorch's initialization (uniform in
-        # $\pm 1/\sqrt{\text{fan-in}}$). BERT and GPT-2 start them small instead (normal,
-        # $\sigma = 0.02$, zero bias), so that each residual branch adds only a little to its
-        # input. Small query and key weights also make every attention score nearly equal, so
-        # attention starts as a plain average and learns slowly where to look.
+        # BERT and GPT-2 start the linear layers small (normal, $\sigma = 0.02$, zero bias), so
+        # that each residual branch adds only a little to its input. But small query and key
+        # weights make every attention score nearly equal: attention starts as a plain average
+        # and learns slowly where to look. So by default PyTorch's larger weights stay.
         if init != 'torch':
             for module in self.modules():
                 if isinstance(module, nn.Linear):
@@ -195,23 +181,17 @@ class TransformerMLM(nn.Module):
     @classmethod
     def from_configs(cls, c: ModelConfigs, n_tokens: int, max_len: int,
                      **parts) -> 'TransformerMLM':
-        r"""
-        The model the configs describe (each config is the constructor's argument of the same
-        name), for `n_tokens` tokens and sequences of up to `max_len`; `parts` may swap
-        `embeddings` or `make_dropout`.
-        """
+        r"""The model the configs describe; `parts` may swap `embeddings` or `make_dropout`."""
         return cls(n_tokens=n_tokens, max_len=max_len, **vars(c), **parts)
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None,
                 positions: Optional[torch.Tensor] = None) -> torch.Tensor:
         r"""
-        `x` holds token ids, `[batch_size, seq_len]`; returns logits,
-        `[batch_size, seq_len, n_tokens]`. With `positions`, a boolean `[batch_size, seq_len]`
-        tensor, only the logits where it is `True`: `[n_selected, n_tokens]`, in the order of
-        `labels[positions]`.
+        `x` holds token ids, `[batch_size, seq_len]`. With `positions`, a boolean tensor of the
+        same shape, only the rows where it is `True` are scored, in the order of
+        `labels[positions]`: `[n_selected, d_model]` out of the encoder and
+        `[n_selected, n_tokens]` out of the head.
         """
-        # With `positions`, the encoder's last layer keeps only the chosen rows:
-        # `[n_selected, d_model]` out of it, `[n_selected, n_tokens]` out of the head
         h = self.embeddings(x)  # [batch_size, seq_len, d_model]
         h = self.encoder(h, mask, positions)  # [batch_size, seq_len, d_model]
         return self.output(h)  # [batch_size, seq_len, n_tokens]
@@ -222,11 +202,10 @@ def masked_loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor,
     r"""
     ## Loss and accuracy on the masked positions
 
-    `logits` is `[batch_size, seq_len, n_tokens]`, `labels` `[batch_size, seq_len]` (or any
-    leading shape, the same for both: `[n_selected, n_tokens]` and `[n_selected]` when the
-    model scored only the masked positions).
-    Returns the mean cross-entropy over the positions to predict, the number of those
-    positions that the model's top guess got right, and how many positions there were.
+    `logits` is `[batch_size, seq_len, n_tokens]` and `labels` `[batch_size, seq_len]`, or
+    `[n_selected, n_tokens]` and `[n_selected]` when the model scored only the masked
+    positions. Returns the mean cross-entropy over the positions to predict, how many of them
+    the top guess got right, and how many there were.
     """
     n_tokens = logits.shape[-1]
     # Positions with a label; all others are ignored by the loss
