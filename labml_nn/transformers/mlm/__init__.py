@@ -76,14 +76,16 @@ class MLM:
     `n_tokens` is the vocabulary size. The probabilities are the configs'.
     """
 
-    def __init__(self, *, padding_token: int, mask_token: int, no_mask_tokens: Iterable[int] = (),
-                 n_tokens: int, masking_prob: float = 0.15, randomize_prob: float = 0.1,
+    def __init__(self, *, padding_token: int, mask_token: int,
+                 no_mask_tokens: Iterable[int] = (), n_tokens: int,
+                 masking_prob: float = 0.15, randomize_prob: float = 0.1,
                  no_change_prob: float = 0.1):
-        # The two fates other than `[MASK]` cannot take more than all of the chosen tokens
-        for name, p in (('masking_prob', masking_prob), ('randomize_prob', randomize_prob),
+        for name, p in (('masking_prob', masking_prob),
+                        ('randomize_prob', randomize_prob),
                         ('no_change_prob', no_change_prob)):
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {p}")
+        # The two fates other than `[MASK]` cannot take more than all of the chosen tokens
         if randomize_prob + no_change_prob > 1.0:
             raise ValueError(f"randomize_prob + no_change_prob must be at most 1, "
                              f"got {randomize_prob} + {no_change_prob}")
@@ -107,24 +109,26 @@ class MLM:
         is_real[self.protected] = False
         self.real_tokens = is_real.nonzero().squeeze(1)
         if randomize_prob > 0 and len(self.real_tokens) == 0:
-            raise ValueError("randomize_prob > 0 needs at least one token that is not special")
+            raise ValueError("randomize_prob > 0 needs at least one token that is "
+                             "not special")
 
     @classmethod
     def from_configs(cls, c: MaskingConfigs, vocabulary) -> 'MLM':
         r"""The masking for a vocabulary with `padding_token` and `mask_token`, as `c` says."""
-        return cls(padding_token=vocabulary.padding_token, mask_token=vocabulary.mask_token,
-                   n_tokens=len(vocabulary), **vars(c))
+        return cls(padding_token=vocabulary.padding_token,
+                   mask_token=vocabulary.mask_token, n_tokens=len(vocabulary),
+                   **vars(c))
 
-    def __call__(self, x: torch.Tensor,
-                 generator: Optional[torch.Generator] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, x: torch.Tensor, generator: Optional[torch.Generator] = None
+                 ) -> Tuple[torch.Tensor, torch.Tensor]:
         r"""
         `x` holds token ids, e.g. `[batch_size, seq_len]`. Returns `(masked_x, labels)`, both
         shaped like `x`: what the model sees, and the token to predict at each position
         (`padding_token` where there is none). A `torch.Generator` makes the draws repeatable.
         """
         device = x.device
-        # A position may be chosen unless it holds a protected token
-        selectable = ~torch.isin(x, self.protected.to(device))  # [batch_size, seq_len]
+        # A position may be chosen unless it holds a protected token: `[batch_size, seq_len]`
+        selectable = ~torch.isin(x, self.protected.to(device))
         # Choose each such position with probability $p_\text{select}$
         draw = torch.rand(x.shape, generator=generator, device=device)
         selected = (draw < self.masking_prob) & selectable
@@ -136,10 +140,12 @@ class MLM:
         fate = torch.rand(x.shape, generator=generator, device=device)
         p_mask = 1.0 - self.randomize_prob - self.no_change_prob
         to_mask = selected & (fate < p_mask)
-        to_randomize = selected & (fate >= p_mask) & (fate < p_mask + self.randomize_prob)
+        p_mask_or_random = p_mask + self.randomize_prob
+        to_randomize = selected & (fate >= p_mask) & (fate < p_mask_or_random)
         # A random real token for every position, chosen or not: the count of random numbers
         # then never depends on the data, and a generator advances the same way every call
-        choice = torch.randint(len(self.real_tokens), x.shape, generator=generator, device=device)
+        n_real = len(self.real_tokens)
+        choice = torch.randint(n_real, x.shape, generator=generator, device=device)
         random_tokens = self.real_tokens.to(device)[choice]
 
         # Build the model's input on a copy: the caller's tensor stays as it was

@@ -113,7 +113,8 @@ class ModelConfigs:
         for key, value, allowed in (('init', self.init, INITS),
                                     ('activation', self.activation, ACTIVATIONS)):
             if value not in allowed:
-                raise ValueError(f"model.{key}={value}: must be one of {', '.join(allowed)}")
+                raise ValueError(f"model.{key}={value}: must be one of "
+                                 f"{', '.join(allowed)}")
 
 
 # The options as the model had them before they could be chosen: a checkpoint or an export
@@ -133,23 +134,24 @@ class TransformerMLM(nn.Module):
 
     def __init__(self, *, n_tokens: int, max_len: int, d_model: int, n_layers: int,
                  n_heads: int, d_ff: int, dropout: float, attention_dropout: float = 0.0,
-                 embeddings: Optional[nn.Module] = None, make_dropout: DropoutFactory = Dropout,
+                 embeddings: Optional[nn.Module] = None,
+                 make_dropout: DropoutFactory = Dropout,
                  tie_embeddings: bool = False, head_transform: bool = False,
-                 embedding_norm: bool = False, activation: str = 'relu', post_norm: bool = False,
-                 init: str = 'torch'):
+                 embedding_norm: bool = False, activation: str = 'relu',
+                 post_norm: bool = False, init: str = 'torch'):
         super().__init__()
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
         if embeddings is not None and embedding_norm:
-            raise ValueError("embedding_norm applies to the default embeddings; add the norm to "
-                             "the embeddings module you pass instead")
+            raise ValueError("embedding_norm applies to the default embeddings; add "
+                             "the norm to the embeddings module you pass instead")
         # (`is None`, not `or`: a module without parameters, or an empty container, is falsy)
         if embeddings is None:
             embeddings = Embeddings(n_tokens, d_model, max_len, dropout, make_dropout,
                                     norm=embedding_norm)
         self.embeddings = embeddings
-        self.encoder = Encoder(n_layers, d_model, n_heads, d_ff, dropout, attention_dropout,
-                               make_dropout, activation, post_norm)
+        self.encoder = Encoder(n_layers, d_model, n_heads, d_ff, dropout,
+                               attention_dropout, make_dropout, activation, post_norm)
         self.output = OutputProjection(d_model, n_tokens, transform=head_transform)
         # BERT and GPT-2 start the linear layers small (normal, $\sigma = 0.02$, zero bias), so
         # that each residual branch adds only a little to its input. But small query and key
@@ -170,9 +172,10 @@ class TransformerMLM(nn.Module):
                 nn.init.normal_(layer.feed_forward.layer2.weight, std=std)
         if tie_embeddings:
             tokens = getattr(self.embeddings, 'tokens', None)
-            if not isinstance(tokens, nn.Embedding) or tokens.weight.shape != (n_tokens, d_model):
-                raise ValueError("tie_embeddings needs embeddings with a `tokens` table of "
-                                 "[n_tokens, d_model]")
+            shape = (n_tokens, d_model)
+            if not isinstance(tokens, nn.Embedding) or tokens.weight.shape != shape:
+                raise ValueError("tie_embeddings needs embeddings with a `tokens` "
+                                 "table of [n_tokens, d_model]")
             # One tensor in two places: the projection's `[n_tokens, d_model]` matrix *is* the
             # embedding table (its own initial values are dropped). Its gradient is the sum of
             # both uses; the projection keeps its own bias.
@@ -197,8 +200,8 @@ class TransformerMLM(nn.Module):
         return self.output(h)  # [batch_size, seq_len, n_tokens]
 
 
-def masked_loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor,
-                             padding_token: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def masked_loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor, padding_token: int
+                             ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     r"""
     ## Loss and accuracy on the masked positions
 
