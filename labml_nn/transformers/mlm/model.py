@@ -133,7 +133,8 @@ class TransformerMLM(nn.Module):
     """
 
     def __init__(self, *, n_tokens: int, max_len: int, d_model: int, n_layers: int,
-                 n_heads: int, d_ff: int, dropout: float, attention_dropout: float = 0.0,
+                 n_heads: int, d_ff: int, dropout: float,
+                 attention_dropout: float = 0.0,
                  embeddings: Optional[nn.Module] = None,
                  make_dropout: DropoutFactory = Dropout,
                  tie_embeddings: bool = False, head_transform: bool = False,
@@ -147,8 +148,8 @@ class TransformerMLM(nn.Module):
                              "the norm to the embeddings module you pass instead")
         # (`is None`, not `or`: a module without parameters, or an empty container, is falsy)
         if embeddings is None:
-            embeddings = Embeddings(n_tokens, d_model, max_len, dropout, make_dropout,
-                                    norm=embedding_norm)
+            embeddings = Embeddings(n_tokens, d_model, max_len, dropout,
+                                    make_dropout, norm=embedding_norm)
         self.embeddings = embeddings
         self.encoder = Encoder(n_layers, d_model, n_heads, d_ff, dropout,
                                attention_dropout, make_dropout, activation, post_norm)
@@ -200,7 +201,8 @@ class TransformerMLM(nn.Module):
         return self.output(h)  # [batch_size, seq_len, n_tokens]
 
 
-def masked_loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor, padding_token: int
+def masked_loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor,
+                             padding_token: int
                              ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     r"""
     ## Loss and accuracy on the masked positions
