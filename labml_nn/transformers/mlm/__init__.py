@@ -22,9 +22,9 @@ Each chosen token then meets exactly one of three fates:
 | replaced | $p_\text{random} = 0.1$ | a real token drawn uniformly |
 | kept | $p_\text{same} = 0.1$ | the original token |
 
-So $0.15 \times 0.8 = 12\%$ of all tokens become `[MASK]`, $1.5\%$ a random token, and
-$1.5\%$ are predicted while in plain view. At every chosen position the model must give the
-original token, whatever it was shown.
+So $0.15 \times 0.8 = 12\%$ of all tokens become `[MASK]`, and $0.15 \times 0.1$ of them
+each become a random token or are predicted in plain view. At every chosen position the
+model must give the original token, whatever it was shown.
 
 ## Why not always `[MASK]`?
 

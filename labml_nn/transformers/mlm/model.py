@@ -39,10 +39,11 @@ way in which BERT differs:
 * `tie_embeddings`: the output matrix *is* the token embedding table, $\mathrm{logits} = E\,h + b$;
 * `head_transform`: dense → GELU → LayerNorm before the output projection;
 * `embedding_norm`: a layer normalization of the embeddings;
-* `activation`: `'relu'` (the default) or `'gelu'`;
+* `activation`: `'relu'` (the default: it learned as well here, and costs less) or `'gelu'`;
 * `post_norm`: post-norm layers ([pre-norm or post-norm](../models.html));
 * `init`: `'normal'`, $\mathcal{N}(0, 0.02^2)$ as in BERT; `'scaled'`, GPT-2's variant of it;
-  `'torch'`, the default, PyTorch's uniform $\pm 1/\sqrt{\text{fan-in}}$.
+  `'torch'`, the default, PyTorch's uniform $\pm 1/\sqrt{\text{fan-in}}$, whose larger weights
+  keep attention from starting as a plain average.
 
 The [design notes](../../design_notes.html) say why the defaults are what they are.
 
