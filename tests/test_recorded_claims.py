@@ -62,7 +62,8 @@ def test_default_run():
     assert_quoted('README.md', minutes, steps)
     # What a reader should expect: the spread over seeds and CPU kernels, as a range and a mean
     for path in ('labml_nn/transformers/mlm/experiment.py', 'README.md', 'labml_nn/transformers/mlm_tools/fill.py',
-                 'docs/benchmarks.md', 'labml_nn/transformers/mlm_tools/pretrained/tiny-shakespeare-mlm/README.md'):
+                 'docs/benchmarks.md', 'labml_nn/transformers/mlm_tools/pretrained/tiny-shakespeare-mlm/README.md',
+                 'labml_nn/transformers/mlm/readme.md'):
         assert_quoted(path, *spread_quotes())
 
 
@@ -121,8 +122,7 @@ def test_curriculum():
     # "Pays off": every curriculum run ended above every plain one
     assert summary['curriculum']['final_valid_accuracy']['min'] > summary['plain']['final_valid_accuracy']['max']
     with_it, without = (accuracy_range(summary[name]['final_valid_accuracy']) for name in ('curriculum', 'plain'))
-    for path in ('labml_nn/transformers/mlm/data.py', 'labml_nn/transformers/mlm/readme.md', 'README.md',
-                 'docs/benchmarks.md'):
+    for path in ('labml_nn/transformers/mlm/data.py', 'README.md', 'docs/benchmarks.md'):
         assert_quoted(path, with_it, without, f"{NUMBER_WORDS[len(data['seeds'])]} seeds")
     # Every curriculum run reached the target, no plain one did, as data.py and the benchmarks page say
     assert summary['curriculum']['reached_target'] == len(data['seeds']) and summary['plain']['reached_target'] == 0
@@ -178,6 +178,96 @@ def test_time_to_accuracy():
     assert_quoted('docs/benchmarks.md', f'{speed} times BERT\'s tokens/s')
     assert_quoted('labml_nn/transformers/mlm/model.py', f'{speed} times its tokens/s')
     assert_quoted('docs/benchmarks.md', f"{quoted_range([race['hf_steps'] for race in races])} times as many steps")
+
+
+# ## The design notes: the ablations behind the model's defaults
+def ablation_accuracy(name: str, seeds=None, step: int = 1000) -> float:
+    r"""
+    A variant's validation accuracy at `step`, the mean over `seeds` (all it ran by default). The
+    step is the baseline's: a variant with other batches is read where it has seen as many
+    characters (its `equivalent_step`), as the ablations' table reads it.
+    """
+    variant = {v['name']: v for v in recorded('ablations')['variants']}[name]
+    seeds = seeds or list(variant['seeds'])
+    values = [next(p['valid_accuracy'] for p in variant['seeds'][s]['curve'] if p['equivalent_step'] == step)
+              for s in seeds]
+    return sum(values) / len(values)
+
+
+def gain(name: str, against: str = 'baseline', step: int = 1000) -> float:
+    r"""A variant's change in points at `step` against `against` on the variant's own seeds."""
+    seeds = list({v['name']: v for v in recorded('ablations')['variants']}[name]['seeds'])
+    return 100 * (ablation_accuracy(name, seeds, step) - ablation_accuracy(against, seeds, step))
+
+
+def points(x: float) -> str:
+    r"""A gain as the prose writes it: "+2.1" or "−3.6" (a true minus sign)."""
+    return f'{x:+.1f}'.replace('-', '−')
+
+
+def test_design_notes():
+    path = 'docs/design_notes.md'
+    data = recorded('ablations')
+    variants = {v['name']: v for v in data['variants']}
+    # The noise: the baseline's two seeds at 1,000 steps
+    seeds = list(variants['baseline']['seeds'])
+    assert len(seeds) == 2
+    noise = abs(ablation_accuracy('baseline', [seeds[0]]) - ablation_accuracy('baseline', [seeds[1]]))
+    assert_quoted(path, f'two seeds ended {100 * noise:.1f} points apart')
+    # The initialization: two seeds each, and the stream at initialization
+    assert len(variants['init_torch']['seeds']) == 2
+    assert_quoted(path, f"from {percent(ablation_accuracy('baseline'))} to {percent(ablation_accuracy('init_torch'))}")
+    # "no other option of the model led by as much" after 300 steps
+    early = gain('init_torch', step=300)
+    assert_quoted(path, f'after 300 steps it was {early:.1f} points ahead')
+    for other in ('tie_embeddings', 'head_transform', 'bert_head', 'embedding_norm', 'relu', 'post_norm',
+                  'post_norm_embedding_norm', 'attention_dropout', 'init_scaled', 'tie_scaled'):
+        assert early > gain(other, step=300), other
+    stream = {row['name']: row for row in data['stream_at_init']}
+    small, torch_init = stream['init_scaled'], stream['init_torch']
+    seq_len = variants['baseline']['overrides']['seq_len']
+    assert_quoted(path, f"standard deviation of {small['attention_score_std']:.3f}",
+                  f"is {small['mean_top_attention_weight']:.3f} on average",
+                  f"over {seq_len} positions gives {1 / seq_len:.3f}",
+                  f"deviation of {torch_init['attention_score_std']:.3f} and a largest weight of "
+                  f"{torch_init['mean_top_attention_weight']:.3f}")
+    # BERT's other differences and the training choices, one seed each
+    for name in ('tie_embeddings', 'head_transform', 'bert_head', 'relu', 'post_norm', 'embedding_norm',
+                 'attention_dropout', 'lr_4e-3', 'lr_1e-3', 'batch_128', 'batch_32', 'curriculum', 'warmup_300'):
+        assert len(variants[name]['seeds']) == 1, name
+    assert_quoted(path, f"tied embeddings: {points(gain('tie_embeddings'))} points",
+                  f"(dense, GELU, LayerNorm): {points(gain('head_transform'))} points, and "
+                  f"{points(gain('bert_head'))} together",
+                  f"ReLU instead of GELU: {points(gain('relu'))} points",
+                  f"post-norm layers: {points(gain('post_norm'))} points, and the embedding norm "
+                  f"{points(gain('embedding_norm'))}",
+                  f"attention weights: {points(gain('attention_dropout'))} points",
+                  f"4e-3 lost {-gain('lr_4e-3'):.1f} points and 1e-3 gained only {gain('lr_1e-3'):.1f}",
+                  f"batches of 128 gained {gain('batch_128'):.1f} points and batches of 32 lost "
+                  f"{-gain('batch_32'):.1f}",
+                  f"curriculum gained {gain('curriculum'):.1f} points",
+                  f"instead of 100 gained {gain('warmup_300'):.1f} points, and "
+                  f"{gain('defaults_warmup_300', against='defaults'):.1f} on top of the adopted defaults")
+    assert gain('lr_4e-3') < 0 < gain('lr_1e-3') and gain('batch_32') < 0 < gain('batch_128')
+    # The warm-up that lost where it counts: the default run with 300 warm-up steps
+    warm, default = recorded('default_run_warmup_300'), json.loads((RESULTS / 'default_run.json').read_text())
+    assert warm['final']['valid_accuracy'] < default['final']['valid_accuracy']
+    assert_quoted(path, f"ended at {percent(warm['final']['valid_accuracy'])} against "
+                  f"{percent(default['final']['valid_accuracy'])}")
+    # Combinations: the runs stopped at 500 steps against PyTorch's initialization alone there
+    stopped = [r for r in data['stopped'] if r['label'] == 'tied + PyTorch init + ReLU']
+    assert [r['curve'][-1]['step'] for r in stopped] == [500, 500]
+    alone = [ablation_accuracy('init_torch', [str(r['seed'])], step=500) for r in stopped]
+    assert all(r['curve'][-1]['valid_accuracy'] < a for r, a in zip(stopped, alone))
+    assert_quoted(path, ' and '.join(percent(r['curve'][-1]['valid_accuracy']) for r in stopped)
+                  + ' after 500 steps on two seeds, against ' + ' and '.join(percent(a) for a in alone))
+    # ... and in the default run's setting
+    recipes = {r['name']: r['curve'][-1] for r in recorded('default_recipe')['recipes']}
+    tied, before, now = recipes['tied_relu_torch'], recipes['today'], recipes['torch_relu_5400']
+    assert tied['step'] == before['step'] == 5000 and now['step'] == default['steps'] == 5400
+    assert_quoted(path, f"reached {percent(tied['valid_accuracy'])} after 5,000 steps",
+                  f"GELU reached {percent(before['valid_accuracy'])}",
+                  f"reached {percent(now['valid_accuracy'])} after 5,400 steps")
 
 
 # ## The tests' tolerances, measured across CPU kernels and thread counts

@@ -24,7 +24,8 @@ def span_masking(mlm: MLM, x: torch.Tensor, span: int,
     p_mask = 1.0 - mlm.randomize_prob - mlm.no_change_prob
     to_mask = selected & (fate < p_mask)
     to_randomize = selected & (fate >= p_mask) & (fate < p_mask + mlm.randomize_prob)
-    random_tokens = mlm.real_tokens[torch.randint(len(mlm.real_tokens), x.shape, generator=generator)]
+    choice = torch.randint(len(mlm.real_tokens), x.shape, generator=generator)
+    random_tokens = mlm.real_tokens[choice]
     masked = x.clone()
     masked[to_mask] = mlm.mask_token
     masked[to_randomize] = random_tokens[to_randomize]
