@@ -1,7 +1,7 @@
 r"""
 ---
 title: Data - characters as tokens, windows and a held-out split
-summary: How a text becomes training batches - a character vocabulary with [PAD] and [MASK], random windows of consecutive tokens, a held-out end of the text, and a curriculum of growing window lengths.
+summary: How a text becomes batches - characters and two special tokens, windows, a held-out split.
 ---
 
 # The data
