@@ -29,6 +29,8 @@ on them).
   labml run, its metrics and summary, readable output in log files, and reporting to the
   [labml app](../app/index.html) with an exit that never hangs.
 * [`files`](files.html): one `atomic_write` for every file that must survive a crash.
+* [`extras`](extras.html): the pip command that installs a missing extra, for a checkout or a
+  wheel, and one line instead of an `ImportError`.
 
 The upstream labml_nn project made the same move when its `labml_nn/helpers` replaced the
 labml-helpers package; these modules are our own.

@@ -55,7 +55,7 @@ Tested: `AutoConfig`, `AutoModelForMaskedLM`, `AutoTokenizer` and `pipeline('fil
 `top_k`, `targets`, lists of texts and padded batches (`batch_size`), offline
 (`HF_HUB_OFFLINE=1`) and without this package installed; `output_attentions=True`; and
 `save_pretrained`, whose folder (it copies these source files too) our
-`export.from_pretrained` reads back. Not there: a *fast* tokenizer (`AutoTokenizer`
+[`load_mlm`](load.html) reads back. Not there: a *fast* tokenizer (`AutoTokenizer`
 gives this Python one), an `[UNK]` token (a character the model never saw is an error),
 `[CLS]`/`[SEP]` and `token_type_ids`, texts longer than `max_position_embeddings` (an error;
 `tokenizer_kwargs={'truncation': True}` cuts them), `output_hidden_states` (ignored),
