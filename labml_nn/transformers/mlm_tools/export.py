@@ -326,7 +326,7 @@ fill("{widget}")
 `pipeline` and `fill --json` give the same tokens and scores. `[PAD]` and `[MASK]` are never
 proposed: the wrapper sets their logits to minus infinity.
 """
-        source_files = (", and the model's own source, copied from labml_nn by its exporter: `hugging_face.py` "
+        source_files = (", and the model's own source,\ncopied from labml_nn by its exporter: `hugging_face.py` "
                         "wraps it for `transformers`")
     else:
         hub_use = """
