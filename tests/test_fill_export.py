@@ -186,6 +186,21 @@ def test_runs_live_where_the_experiment_puts_them(capsys, run, tmp_path, monkeyp
     assert json.loads((project / 'notes/small-mlm/config.json').read_text())['training']['run_uuid'] == run.parent.name
 
 
+@pytest.mark.parametrize('where, words', [
+    ('', '--checkpoint is empty'),
+    ('0123456789abcdef0123456789abcdef', 'no run folder or checkpoint with that uuid'),
+    ('notes', 'neither a checkpoint.pt nor'),
+    ('notes/text.txt', 'not a readable checkpoint'),
+])
+def test_a_bad_where_is_one_line(capsys, in_tmp, where, words):
+    (in_tmp / 'notes').mkdir()
+    (in_tmp / 'notes/text.txt').write_text('not a model')
+    for command in (fill.main, attention_maps.main):
+        fails_cleanly(capsys, command, ['--checkpoint', where, 'to b[MASK]'], *words)
+    fails_cleanly(capsys, export.main, ['--checkpoint', where, '--out', 'out'], *words)
+    assert not (in_tmp / 'out').exists()
+
+
 def test_run_uuid_of_a_run_folder():
     uuid = '0123456789abcdef0123456789abcdef'
     assert load.run_uuid_of(Path('logs/mlm', uuid, 'checkpoint.pt')) == uuid

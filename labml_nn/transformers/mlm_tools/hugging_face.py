@@ -22,7 +22,7 @@ imports between the files of the folder work, so the [exporter](export.html) cop
 
 * `model.py`, `embeddings.py`, `mha.py`, `models.py`, `feed_forward.py`, `dropout.py`,
   `ranges.py`: the [model](../mlm/model.html) exactly as this site shows it; the architecture is
-  written once, here in the package, and an export freezes the version it was trained with;
+  written once, here in the package, and an export carries the version that wrote it;
 * `hugging_face.py`, this file: three thin wrappers that adapt it to `transformers`.
 
 ## Three classes

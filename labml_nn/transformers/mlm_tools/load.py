@@ -138,6 +138,8 @@ def load_mlm(where: Union[str, Path, None] = None, flag: str = '--checkpoint') -
             raise LoadError(f"no {flag} given, and the bundled model ({BUNDLED_MODEL}) is missing; "
                             f"give a run uuid, run folder, checkpoint file or export folder")
         return read_export(BUNDLED_MODEL, flag)
+    if not str(where).strip():
+        raise LoadError(f"{flag} is empty; give a run uuid, run folder, checkpoint file or export folder")
     path = Path(where).expanduser()
     if path.is_dir() and ((path / CONFIG).exists() or (path / WEIGHTS).exists()):
         return read_export(path, flag)
