@@ -259,6 +259,7 @@ def weights_of(model: torch.nn.Module, fp16: bool = False, prefix: str = PREFIX)
     return tensors
 
 
+# ## The model card
 def widget_text(vocabulary: CharVocabulary, max_len: int) -> str:
     r"""An example for the Hub's widget that the model can read."""
     for text in WIDGET_TEXTS:
@@ -394,6 +395,7 @@ def check_out(out: Path, force: bool, source: Path) -> None:
         raise ExportError(f"--out {out}: holds the {what} being exported; give another folder")
 
 
+# A file of the folder: bytes, text, a function that writes it, or a value to write as JSON
 Content = Union[bytes, str, Callable[[Path], None], Any]
 
 
