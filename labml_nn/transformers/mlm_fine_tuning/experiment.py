@@ -183,9 +183,10 @@ def load_start(where: str) -> Start:
     """
     loaded = load.load_mlm(None if where == 'bundled' else where)
     run = loaded.training
-    return Start(loaded.vocabulary, loaded.model_configs, loaded.max_len,
-                 run['configs'].get('valid_fraction', MLMConfigs.valid_fraction), loaded.model.state_dict(), run['data'],
-                 f"{where}: run {run['run_uuid'] or '?'} at step {run['step'] if run['step'] is not None else '?'}")
+    valid_fraction = run['configs'].get('valid_fraction', MLMConfigs.valid_fraction)
+    step = run['step'] if run['step'] is not None else '?'
+    return Start(loaded.vocabulary, loaded.model_configs, loaded.max_len, valid_fraction, loaded.model.state_dict(),
+                 run['data'], f"{where}: run {run['run_uuid'] or '?'} at step {step}")
 
 
 def resumed_start(state: Dict[str, Any]) -> Start:

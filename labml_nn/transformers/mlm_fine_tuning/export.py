@@ -154,7 +154,8 @@ def export(checkpoint_path: Path, out: Path, force: bool = False) -> Path:
     training = {'run_uuid': run_uuid_of(checkpoint_path), 'data': data_name(state['data']), 'step': state['step'],
                 'encoder_from': start.source, 'valid_accuracy': last.get('valid_accuracy'),
                 'valid_macro_f1': last.get('valid_macro_f1'), 'configs': state['configs']}
-    config = {**mlm_export.hf_config(CODE, vocabulary, start.max_len, dataclasses.asdict(start.model_configs), training),
+    model_configs = dataclasses.asdict(start.model_configs)
+    config = {**mlm_export.hf_config(CODE, vocabulary, start.max_len, model_configs, training),
               'id2label': {str(i): label for i, label in enumerate(LABELS)},
               'label2id': {label: i for i, label in enumerate(LABELS)}}
     card = (f"---\nlibrary_name: transformers\npipeline_tag: token-classification\ntags: [labml_nn, custom_code]\n---\n\n"

@@ -181,7 +181,8 @@ def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
     """
     parser = cli.ArgumentParser(prog=prog or cli.program_name('labml_nn.transformers.mlm_tools.attention_maps'),
                                 description='Which attention heads look at which neighbours, for some texts.')
-    parser.add_argument('--checkpoint', help='run uuid, run folder, checkpoint file or export folder (default: the bundled model)')
+    parser.add_argument('--checkpoint', help='run uuid, run folder, checkpoint file or export folder '
+                                             '(default: the bundled model)')
     parser.add_argument('texts', nargs='*', help="texts of equal length, at most the model's seq_len "
                                                  "characters ([MASK] allowed; default: this page's sample)")
 
