@@ -14,8 +14,8 @@ setup(
     long_description_content_type='text/markdown',
     python_requires='>=3.10',
     packages=find_packages(include=['labml_nn', 'labml_nn.*', 'site_src', 'site_src.*']),
-    # The pages' Markdown and the app's npm manifest, and the bundled model: its weights, its
-    # tokenizer and card, and its own copy of the model's source (data here, not modules)
+    # The pages' Markdown and the app's npm manifest, and the bundled model: its weights, config,
+    # tokenizer files and card (data only: the exporter writes the model's source when it exports)
     package_data={'labml_nn': ['**/*.md', '**/*.json', 'transformers/mlm_tools/pretrained/*/*'],
                   'site_src': ['katex_batch.js', 'package.json', 'package-lock.json'],
                   'site_src.theme': ['*.html', '*.xml', 'mkdocs_theme.yml', 'assets/*']},

@@ -20,7 +20,7 @@ in a fresh process with no overrides, and writes
   final losses and accuracies, machine), which the site draws as a chart,
 * `bench/results/default_run.md`: the same as a table,
 * `labml_nn/transformers/mlm_tools/pretrained/tiny-shakespeare-mlm/`: the trained model, [exported](../transformers/mlm_tools/export.html)
-  as a Hugging Face-style folder, so that [fill-mask](../transformers/mlm_tools/fill.html) and the
+  as a Hugging Face-style folder without the remote code, so that [fill-mask](../transformers/mlm_tools/fill.html) and the
   site work without training first. Its weights are stored as float16 (2.4 MB instead of
   4.9 MB) when that leaves the model's top 5 characters, in order, the same as float32's at
   every masked position of the validation windows; otherwise as float32. The comparison is
@@ -34,8 +34,8 @@ python bench/default_run.py --data ../shared/data/tiny_shakespeare.txt
 python bench/default_run.py --data ../shared/data/tiny_shakespeare.txt --export-from logs/mlm/<uuid>/checkpoint.pt
 ```
 
-`--sources-only` rewrites only the model's source files in the bundled folder, after a change
-to the code that leaves the weights as they were; `--card-only` only its model card.
+`--card-only` rewrites only the bundled model's card. The bundled folder holds no source: it is
+data (weights, config, tokenizer files, card) that the package's own modules read.
 The second form only exports: it takes the checkpoint of a default run made earlier. The
 run is deterministic on one machine: the machine and build that recorded it give the
 recorded weights bit for bit, while another CPU rounds differently and ends within the
@@ -64,16 +64,14 @@ def top_k_agreement(checkpoint: Path, data: str, k: int = 5, windows: int = 256)
     models' top-`k` characters, in order, at every masked position of `windows` validation
     windows, masked as in training. Returns the counts and both folders' sizes.
     """
-    from labml_nn.helpers import checkpoint as checkpoints
     from labml_nn.transformers.mlm import MLM, MaskingConfigs
-    from labml_nn.transformers.mlm.experiment import CHECKPOINTS
     from labml_nn.transformers.mlm_tools import export
-    from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus, random_windows, split
+    from labml_nn.transformers.mlm_tools.load import load_mlm
+    from labml_nn.transformers.mlm.data import load_corpus, random_windows, split
 
-    state = checkpoints.load(checkpoint, CHECKPOINTS, '--export-from')
-    configs = checkpoints.configs_of(state, CHECKPOINTS)
+    run = load_mlm(checkpoint, '--export-from')
+    configs, vocabulary = run.training['configs'], run.vocabulary
     text, _ = load_corpus(data)
-    vocabulary = CharVocabulary(state['vocabulary'])
     _, valid = split(vocabulary.encode(text), configs['valid_fraction'])
     generator = torch.Generator().manual_seed(1234)
     x = random_windows(valid, windows, configs['seq_len'], generator)
@@ -85,7 +83,7 @@ def top_k_agreement(checkpoint: Path, data: str, k: int = 5, windows: int = 256)
             folder = export.export(checkpoint, Path(work) / name, fp16=fp16)
             sizes[name] = sum(f.stat().st_size for f in folder.iterdir())
             with torch.no_grad():
-                logits = export.load_export(folder)[0](masked)  # [windows, seq_len, n_tokens]
+                logits = load_mlm(folder).model(masked)  # [windows, seq_len, n_tokens]
             logits[..., :2] = float('-inf')
             tops[name] = logits[selected].topk(k).indices  # [masked positions, k]
     same_order = (tops['float32'] == tops['float16']).all(dim=-1)
@@ -94,16 +92,20 @@ def top_k_agreement(checkpoint: Path, data: str, k: int = 5, windows: int = 256)
     return {'k': k, 'positions': int(selected.sum()), 'same_order': int(same_order.sum()),
             'same_top1': int(same_top1.sum()),
             'same_set': int(same_set.sum()), 'sizes': sizes,
-            'valid_accuracy': state['curve'][-1]['valid_accuracy'] if state['curve'] else None}
+            'valid_accuracy': run.training['valid_accuracy']}
 
 
 def export_bundled(checkpoint: Path, data: str) -> None:
-    r"""Exports the default run into the package's `pretrained/`, as float16 if that keeps every top 5, and records why."""
+    r"""
+    Exports the default run into the package's `pretrained/`, as float16 if that keeps every top 5,
+    and records why. The bundled folder is data: the exporter writes the model's source into the
+    folders it exports from it, not here.
+    """
     from labml_nn.transformers.mlm_tools import export
 
     agreement = top_k_agreement(checkpoint, data)
     fp16 = agreement['same_order'] == agreement['positions']
-    export.export(checkpoint, BUNDLED, fp16=fp16, force=True)
+    export.export(checkpoint, BUNDLED, fp16=fp16, force=True, remote_code=False)
     size = sum(f.stat().st_size for f in BUNDLED.iterdir())
     n, k = agreement['positions'], agreement['k']
     (ROOT / 'bench/results/default_export.md').write_text(
@@ -123,33 +125,23 @@ def export_bundled(checkpoint: Path, data: str) -> None:
           f"top-{k} the same at {agreement['same_order']} of {n} masked positions")
 
 
-def refresh_sources() -> None:
-    r"""
-    Rewrites only the bundled model's source files with what the exporter writes today, for a
-    change to the code that leaves the weights and the outputs as they were (a test fails when
-    the shipped sources and the exporter's differ; the export tests check the outputs).
-    """
-    from labml_nn.transformers.mlm_tools import export
-    for old in BUNDLED.glob('*.py'):
-        old.unlink()
-    for name, source in export.model_sources().items():
-        (BUNDLED / name).write_text(source, encoding='utf-8')
-    print(f"wrote {len(export.model_sources())} source files into {BUNDLED}")
-
-
 def rewrite_card() -> None:
     r"""
     Rewrites the bundled model's card from its `config.json` with the exporter's `model_card`,
     leaving the weights as they are: for when only what the card says has changed (a
     re-measured spread), not the model.
     """
-    from labml_nn.transformers.mlm_tools import export, fill
+    from safetensors import safe_open
+
+    from labml_nn.transformers.mlm_tools import export
+    from labml_nn.transformers.mlm_tools.load import load_mlm
 
     config = json.loads((BUNDLED / export.CONFIG).read_text())
-    flat = config['training']['configs']
-    _, vocabulary = fill.load_model(str(BUNDLED))
-    card = export.model_card(config, flat, export.widget_text(vocabulary, flat['seq_len']),
-                             config.get('dtype') == 'float16')
+    bundled = load_mlm(BUNDLED)
+    # The card says float16 if the weights are stored so
+    with safe_open(BUNDLED / export.WEIGHTS, 'pt') as weights:
+        fp16 = weights.get_tensor(next(iter(weights.keys()))).dtype == torch.float16
+    card = export.model_card(config, export.widget_text(bundled.vocabulary, bundled.max_len), fp16, remote_code=False)
     (BUNDLED / export.CARD).write_text(card)
     print(f"rewrote {BUNDLED / export.CARD}")
 
@@ -196,15 +188,10 @@ def main():
     parser.add_argument('--export-from', help='only export this checkpoint of a default run into pretrained/')
     parser.add_argument('--card-only', action='store_true',
                         help="only rewrite the bundled model's README.md (the model card), as the exporter writes it")
-    parser.add_argument('--sources-only', action='store_true',
-                        help="only rewrite the bundled model's source files from the exporter")
     parser.add_argument('overrides', nargs='*', help='key=value configs (none for the default run)')
     args = parser.parse_args()
     if args.card_only:
         rewrite_card()
-        return
-    if args.sources_only:
-        refresh_sources()
         return
     if not args.data:
         parser.error('--data is needed to train or export: give the path of Tiny Shakespeare')

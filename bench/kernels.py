@@ -97,6 +97,7 @@ def measure(data: str) -> dict:
     import torch
 
     from labml_nn.transformers.mlm_tools import attention_maps, fill
+    from labml_nn.transformers.mlm_tools.load import load_mlm
 
     out = {'capability': torch.backends.cpu.get_cpu_capability().lower(), 'threads': torch.get_num_threads()}
     keys = ('step', 'train_loss', 'train_accuracy', 'valid_loss', 'valid_accuracy')
@@ -120,7 +121,8 @@ def measure(data: str) -> dict:
         finally:
             os.chdir(old_cwd)
 
-    model, vocabulary = fill.load_model(None)
+    bundled = load_mlm()
+    model, vocabulary = bundled.model, bundled.vocabulary
     example = re.search(r'Asked about\s+`"(.+?)"`', fill.__doc__).group(1)
     out['bundled'] = {
         'fill_test': guesses(model, vocabulary, FILL_TEST_TEXT, 5),

@@ -48,7 +48,8 @@ from labml_nn.transformers.mlm.data import CharVocabulary, load_corpus
 from labml_nn.transformers.mlm.experiment import Configs, train
 from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM, masked_loss_and_accuracy
 from labml_nn.transformers.mlm_tools.attention_maps import attention_maps, encode, head_roles
-from labml_nn.transformers.mlm_tools.fill import fill_mask, load_model
+from labml_nn.transformers.mlm_tools.fill import fill_mask
+from labml_nn.transformers.mlm_tools.load import load_mlm
 
 _ = torch.manual_seed(0)
 
@@ -179,7 +180,8 @@ plt.show()
 # both sides of every gap.
 
 # %%
-bundled, bundled_vocabulary = load_model(None)
+shipped = load_mlm()
+bundled, bundled_vocabulary = shipped.model, shipped.vocabulary
 for guesses in fill_mask(bundled, bundled_vocabulary, 'To be, or not to b[MASK], that is the qu[MASK]stion', top_k=3):
     print('  '.join(f'{g.token_str!r} {g.score:.0%}' for g in guesses))
 

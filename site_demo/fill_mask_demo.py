@@ -35,7 +35,7 @@ the site is built, so the pages can't fall behind a new model.
 
 | file | from |
 |---|---|
-| `mlm-demo/model.onnx` | the bundled model, exported with [`export_onnx`](../transformers/mlm_tools/export.html#onnx-logits-and-every-attention-weight): the logits and every attention weight |
+| `mlm-demo/model.onnx` | the bundled model, exported with [`export_onnx`](../transformers/mlm_tools/onnx_graph.html): the logits and every attention weight |
 | `mlm-demo/vocab.json` | the bundled model's own vocabulary: `[PAD]` is 0, `[MASK]` 1, then the characters |
 | `mlm-demo/fill_mask.js`, `fill_mask.css` | our script and its style, beside this file |
 | `onnxruntime-web/ort.wasm.bundle.min.mjs`, `ort-wasm-simd-threaded.wasm` | ONNX Runtime Web, from npm |
@@ -88,7 +88,6 @@ import posixpath
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -120,42 +119,24 @@ class DemoError(Exception):
 
 
 # ## The bundled model, once per build
-@dataclass
-class Shipped:
-    r"""The bundled model and what the pages say about it."""
-    model: object
-    vocabulary: object
-    config: dict
-    folder: Path
-
-    @property
-    def n_layers(self) -> int:
-        return self.config['model_configs']['n_layers']
-
-    @property
-    def n_heads(self) -> int:
-        return self.config['model_configs']['n_heads']
-
-    @property
-    def max_len(self) -> int:
-        return self.config['max_position_embeddings']
-
-
 def _weights_stamp() -> Tuple[float, int]:
-    from labml_nn.transformers.mlm_tools import fill
-    weights = fill.BUNDLED_MODEL / 'model.safetensors'
+    from labml_nn.transformers.mlm_tools.load import BUNDLED_MODEL
+    weights = BUNDLED_MODEL / 'model.safetensors'
     return weights.stat().st_mtime, weights.stat().st_size
 
 
 @functools.lru_cache(maxsize=1)
-def _shipped(stamp: Tuple[float, int]) -> Shipped:
-    from labml_nn.transformers.mlm_tools import export, fill
-    model, vocabulary, config = export.load_export(fill.BUNDLED_MODEL)
-    return Shipped(model, vocabulary, config, fill.BUNDLED_MODEL)
+def _shipped(stamp: Tuple[float, int]):
+    from labml_nn.transformers.mlm_tools.load import load_mlm
+    return load_mlm()
 
 
-def shipped() -> Shipped:
-    r"""The bundled model, loaded again only when its weights change (under `mkdocs serve`)."""
+def shipped():
+    r"""
+    The bundled model, as [`load_mlm`](../transformers/mlm_tools/load.html) reads it (its model,
+    vocabulary, model configs, run record and folder), loaded again only when its weights change
+    (under `mkdocs serve`).
+    """
     return _shipped(_weights_stamp())
 
 
@@ -176,19 +157,19 @@ def _roles_on(stamp: Tuple[float, int], texts: Tuple[str, ...]):
 
 
 # ## The ONNX graph, exported once per model
-def onnx_key(s: Shipped) -> str:
+def onnx_key(s) -> str:
     r"""A hash of everything the graph depends on: the weights, the config, the model's source, the exporter."""
     import onnx
     import onnxscript
     import torch
 
-    from labml_nn.transformers.mlm_tools import export
+    from labml_nn.transformers.mlm_tools import export, onnx_graph
     digest = hashlib.sha256()
     for name in ('model.safetensors', 'config.json'):
-        digest.update((s.folder / name).read_bytes())
+        digest.update((s.path / name).read_bytes())
     for name, source in export.model_sources().items():
         digest.update(name.encode() + source.encode())
-    digest.update(Path(export.__file__).read_bytes())
+    digest.update(Path(onnx_graph.__file__).read_bytes())
     digest.update(f'{torch.__version__} {onnx.__version__} {onnxscript.__version__}'.encode())
     return digest.hexdigest()[:20]
 
@@ -196,17 +177,17 @@ def onnx_key(s: Shipped) -> str:
 @functools.lru_cache(maxsize=2)
 def onnx_file(stamp: Tuple[float, int]) -> Path:
     r"""The bundled model's ONNX graph, exported when the cache doesn't have it yet."""
-    from labml_nn.transformers.mlm_tools import export
+    from labml_nn.transformers.mlm_tools import onnx_graph
     from labml_nn.transformers.mlm.data import cache_dir
     s = shipped()
-    export.check_onnx_installed()
+    onnx_graph.check_onnx_installed()
     target = cache_dir() / 'site-onnx' / onnx_key(s) / 'model.onnx'
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written beside its final name and renamed: a build stopped half way leaves no broken graph
     partial = target.with_suffix('.partial')
-    export.export_onnx(s.model, partial)
+    onnx_graph.export_onnx(s.model, partial)
     partial.replace(target)
     return target
 
@@ -233,7 +214,7 @@ def download_sizes() -> Dict[str, int]:
     dist = runtime_dist()
     sizes = {f'{RUNTIME}/{f}': (dist / f).stat().st_size for f in RUNTIME_FILES if not f.endswith('.map')}
     sizes[f'{ASSETS}/model.onnx'] = onnx_file(_weights_stamp()).stat().st_size
-    sizes[f'{ASSETS}/vocab.json'] = (shipped().folder / 'vocab.json').stat().st_size
+    sizes[f'{ASSETS}/vocab.json'] = (shipped().path / 'vocab.json').stat().st_size
     for name in (SCRIPT, STYLE):
         sizes[f'{ASSETS}/{name}'] = (WEB / name).stat().st_size
     return sizes
@@ -264,7 +245,7 @@ def demo_box(page_url: str) -> str:
     script finds it by its id and reads its settings from the `data-` attributes.
     """
     s = shipped()
-    training = s.config['training']
+    training, layers, heads = s.training, s.model_configs.n_layers, s.model_configs.n_heads
     roles = roles_on(_sample())[0]
     total = sum(download_sizes().values())
     # The heads with a clear job are named in the head select
@@ -276,14 +257,14 @@ def demo_box(page_url: str) -> str:
     data = {
         'model': relative(page_url, f'{ASSETS}/model.onnx'), 'vocab': relative(page_url, f'{ASSETS}/vocab.json'),
         'runtime': relative(page_url, f'{RUNTIME}/{RUNTIME_FILES[0]}'),
-        'max-len': s.max_len, 'layers': s.n_layers, 'heads': s.n_heads, 'named-heads': json.dumps(named),
+        'max-len': s.max_len, 'layers': layers, 'heads': heads, 'named-heads': json.dumps(named),
         'download': megabytes(total),
     }
     attributes = ' '.join(f'data-{k}="{html.escape(str(v))}"' for k, v in data.items())
     return f'''<div class="mlm-demo" id="mlm-demo" data-state="idle" {attributes}>
 <p class="mlm-demo-model">The model: the <a href="{relative(page_url, 'bench/default_run.html')}">recorded default
-run</a> (run <code>{html.escape(run[:8])}</code>, {training['step']:,} steps), {measured}: {s.n_layers} layers of
-{s.n_heads} heads, exported to ONNX. It and ONNX Runtime Web ({megabytes(total)} in all) come from this site
+run</a> (run <code>{html.escape(run[:8])}</code>, {training['step']:,} steps), {measured}: {layers} layers of
+{heads} heads, exported to ONNX. It and ONNX Runtime Web ({megabytes(total)} in all) come from this site
 when the box first comes into view; what you type never leaves the page.</p>
 <label class="mlm-demo-label" for="mlm-demo-text">Text, with <code>[MASK]</code> for each hidden character
 (at most {s.max_len} characters)</label>
@@ -301,9 +282,9 @@ def attention_box(page_url: str) -> str:
     s = shipped()
     layer, head, _ = roles_on(_sample())[0].best['previous']
     layers = ''.join(f'<option value="{n}"{" selected" if n == layer else ""}>{n + 1}</option>'
-                     for n in range(s.n_layers))
+                     for n in range(s.model_configs.n_layers))
     heads = ''.join(f'<option value="{n}"{" selected" if n == head else ""}>{n + 1}</option>'
-                    for n in range(s.n_heads))
+                    for n in range(s.model_configs.n_heads))
     return f'''<div class="mlm-attention" id="mlm-attention">
 <p class="mlm-attention-title" id="mlm-attention-title"><strong>What it attends to</strong></p>
 <div class="mlm-attention-controls">
@@ -474,7 +455,7 @@ def on_post_build(*, config) -> None:
         assets.mkdir(parents=True, exist_ok=True)
         runtime.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(onnx_file(_weights_stamp()), assets / 'model.onnx')
-        shutil.copyfile(shipped().folder / 'vocab.json', assets / 'vocab.json')
+        shutil.copyfile(shipped().path / 'vocab.json', assets / 'vocab.json')
         for name in (SCRIPT, STYLE):
             shutil.copyfile(WEB / name, assets / name)
         for name in RUNTIME_FILES:

@@ -50,8 +50,9 @@ def test_readme_loss_is_the_formula_and_the_lessons_loss():
 
 
 def test_readme_generate_appends_the_models_guesses():
-    from labml_nn.transformers.mlm_tools.fill import load_model
-    model, vocabulary = load_model(None)
+    from labml_nn.transformers.mlm_tools.load import load_mlm
+    bundled = load_mlm()
+    model, vocabulary = bundled.model, bundled.vocabulary
     text = generate(model, vocabulary, 'To be, or not to b', 5)
     assert text.startswith('To be, or not to b') and len(text) == len('To be, or not to b') + 5
     assert all(ch in vocabulary.char_to_id for ch in text)

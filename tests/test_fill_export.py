@@ -1,6 +1,7 @@
 """
-Fill-mask as Hugging Face's pipeline prints it, the export folder and its three readers (fill,
-from_pretrained, transformers' pipeline), ONNX, and the attention weights behind it all.
+Fill-mask as Hugging Face's pipeline prints it, the one reader (load_mlm) for every place a model
+lives, the export folder and its three readers (fill, load_mlm, transformers' pipeline), the
+bundled model as data, ONNX, and the attention weights behind it all.
 """
 import dataclasses
 import io
@@ -16,7 +17,8 @@ import torch
 
 from conftest import ROOT, SMALL, run_in_process
 from labml_nn.transformers.mha import MultiHeadAttention, keeping_attention_weights
-from labml_nn.transformers.mlm_tools import attention_maps, export, fill
+from labml_nn.transformers.mlm_tools import attention_maps, export, fill, load
+from labml_nn.transformers.mlm_tools.load import BUNDLED_MODEL, load_mlm
 from test_bad_input import fails_cleanly
 from tolerances import quoted_percentage_matches
 
@@ -42,6 +44,17 @@ def exported(run, tmp_path_factory) -> Path:
 @pytest.fixture(scope='module')
 def exported_fp16(run, tmp_path_factory) -> Path:
     return export.export(run, tmp_path_factory.mktemp('export16') / 'small-mlm', fp16=True)
+
+
+@pytest.fixture(scope='module')
+def exported_bundled(tmp_path_factory) -> Path:
+    r"""The bundled model exported with no checkpoint named: the folder transformers loads."""
+    return export.export(None, tmp_path_factory.mktemp('export-bundled') / 'shakespeare-mlm')
+
+
+def model_of(where):
+    loaded = load_mlm(where)
+    return loaded.model, loaded.vocabulary
 
 
 def fill_json(capsys, *argv):
@@ -81,7 +94,7 @@ def test_json_several_masks_and_texts(capsys, run, tmp_path, monkeypatch):
 
 
 def test_targets(capsys, run):
-    _, vocabulary = fill.load_model(str(run))
+    vocabulary = load_mlm(run).vocabulary
     every = fill_json(capsys, '--checkpoint', str(run), '--top-k', str(len(vocabulary.chars) + 10), 'to b[MASK]')
     scores = {g['token_str']: g['score'] for g in every}
     # top-k is capped at the number of characters (65 for Tiny Shakespeare; the offline corpus has others)
@@ -95,7 +108,7 @@ def test_targets(capsys, run):
 
 def test_iterative(capsys, run):
     r"""The most confident gap is filled first; the others are predicted again with it in place."""
-    model, vocabulary = fill.load_model(str(run))
+    model, vocabulary = model_of(run)
     text = 'T[MASK] be or n[MASK]t to b[MASK]'
     independent = fill.fill_mask(model, vocabulary, text, 3)
     iterative = fill.fill_mask(model, vocabulary, text, 3, iterative=True)
@@ -139,6 +152,63 @@ def test_fill_bad_files(capsys, in_tmp, run, content, words):
     assert capsys.readouterr().out == ''  # nothing printed for the good lines either
 
 
+# ## One reader for every place a model lives
+def test_load_mlm_reads_a_run_by_uuid_folder_file_or_export(run, exported, monkeypatch):
+    r"""The same model and the same run record, however it is named."""
+    monkeypatch.chdir(run.parents[3])  # where the run was made: its runs are in ./logs
+    uuid = run.parent.name
+    ids = torch.randint(2, 40, (2, 32), generator=torch.Generator().manual_seed(4))
+    loaded = [load_mlm(w) for w in (uuid, str(run.parent), run, exported)]
+    with torch.no_grad():
+        outputs = [m.model(ids) for m in loaded]
+    assert all(torch.equal(outputs[0], o) for o in outputs[1:])
+    # A checkpoint's record is the one its export keeps in config.json
+    assert all(m.training == loaded[0].training for m in loaded[1:]) and loaded[0].training['run_uuid'] == uuid
+    assert [m.path for m in loaded] == [run, run, run, exported]
+
+
+def test_runs_live_where_the_experiment_puts_them(capsys, run, tmp_path, monkeypatch):
+    r"""
+    A uuid is looked up where the experiment writes runs: beside the `.labml.yaml` above the
+    working folder, not in `./logs` of the folder the user happens to be in.
+    """
+    project = tmp_path / 'project'
+    (project / 'logs/mlm' / run.parent.name).mkdir(parents=True)
+    (project / '.labml.yaml').write_text('')
+    (project / 'logs/mlm' / run.parent.name / 'checkpoint.pt').write_bytes(run.read_bytes())
+    (project / 'notes').mkdir()
+    monkeypatch.chdir(project / 'notes')
+    fill.main(['--checkpoint', run.parent.name, '--json', 'to b[MASK]'])
+    assert len(json.loads(capsys.readouterr().out)) == 5
+    attention_maps.main(['--checkpoint', run.parent.name, 'to be or not to b[MASK]'])
+    assert capsys.readouterr().out.startswith('previous')
+    export.main(['--checkpoint', run.parent.name, '--out', 'small-mlm'])
+    assert json.loads((project / 'notes/small-mlm/config.json').read_text())['training']['run_uuid'] == run.parent.name
+
+
+@pytest.mark.parametrize('where, words', [
+    ('', '--checkpoint is empty'),
+    ('0123456789abcdef0123456789abcdef', 'no run folder or checkpoint with that uuid'),
+    ('notes', 'neither a checkpoint.pt nor'),
+    ('notes/text.txt', 'not a readable checkpoint'),
+])
+def test_a_bad_where_is_one_line(capsys, in_tmp, where, words):
+    (in_tmp / 'notes').mkdir()
+    (in_tmp / 'notes/text.txt').write_text('not a model')
+    for command in (fill.main, attention_maps.main):
+        fails_cleanly(capsys, command, ['--checkpoint', where, 'to b[MASK]'], *words)
+    fails_cleanly(capsys, export.main, ['--checkpoint', where, '--out', 'out'], *words)
+    assert not (in_tmp / 'out').exists()
+
+
+def test_run_uuid_of_a_run_folder():
+    uuid = '0123456789abcdef0123456789abcdef'
+    assert load.run_uuid_of(Path('logs/mlm', uuid, 'checkpoint.pt')) == uuid
+    # A distributed run's rank 0 keeps its checkpoint in `<uuid>.0`
+    assert load.run_uuid_of(Path('logs/mlm', uuid + '.0', 'checkpoint.pt')) == uuid
+    assert load.run_uuid_of(Path('somewhere/checkpoint.pt')) is None
+
+
 # ## The export folder
 def test_export_folder(exported, run, corpus):
     names = sorted(p.name for p in exported.iterdir())
@@ -162,7 +232,7 @@ def test_export_folder(exported, run, corpus):
     # The exporter names what the wrappers define (it can't import them: they need transformers)
     from labml_nn.transformers.mlm_tools import hugging_face
     assert (hugging_face.MODEL_TYPE, hugging_face.VOCAB_FILE) == (export.MODEL_TYPE, export.VOCAB)
-    for name in (export.CONFIG_CLASS, export.MODEL_CLASS, export.TOKENIZER_CLASS):
+    for name in (export.MLM_CODE.config_class, export.MLM_CODE.model_class, export.TOKENIZER_CLASS):
         assert hasattr(hugging_face, name)
 
 
@@ -181,13 +251,13 @@ def test_copied_source_is_ours(exported):
             assert ours == theirs or (ours.startswith('from labml_nn.') and theirs.startswith('from .'))
 
 
-def test_from_pretrained_is_bit_identical(exported, run):
-    model, vocabulary = fill.load_model(str(run))
-    loaded = export.from_pretrained(exported)
+def test_the_export_reads_back_bit_identical(exported, run):
+    model, vocabulary = model_of(run)
+    loaded = load_mlm(exported).model
     ids = torch.randint(0, len(vocabulary), (3, 32), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert torch.equal(model(ids), loaded(ids))
-    assert export.load_export(exported)[1].chars == vocabulary.chars
+    assert load_mlm(exported).vocabulary.chars == vocabulary.chars
 
 
 def test_fill_accepts_the_folder(capsys, exported, run):
@@ -198,7 +268,7 @@ def test_fill_accepts_the_folder(capsys, exported, run):
 def test_fp16_export(exported, exported_fp16):
     full, half = (p / 'model.safetensors' for p in (exported, exported_fp16))
     assert half.stat().st_size < 0.55 * full.stat().st_size
-    a, b = export.from_pretrained(exported), export.from_pretrained(exported_fp16)
+    a, b = load_mlm(exported).model, load_mlm(exported_fp16).model
     assert next(b.parameters()).dtype == torch.float32  # stored in half, computed in float
     ids = torch.randint(2, 67, (4, 32), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -297,13 +367,13 @@ TEXTS = ['To be or not to b[MASK]', 'T[MASK] be or n[MASK]t']
 
 
 @pytest.fixture(scope='module')
-def hugging_face(exported, exported_fp16, tmp_path_factory):
-    r"""What transformers makes of both folders, in one process: offline, with a cache of its own, without labml_nn."""
+def hugging_face(exported, exported_fp16, exported_bundled, tmp_path_factory):
+    r"""What transformers makes of the three folders, in one process: offline, with a cache of its own, without labml_nn."""
     cwd = tmp_path_factory.mktemp('hf')
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     env.update(HF_HUB_OFFLINE='1', HF_HOME=str(cwd / 'hf'), TRANSFORMERS_VERBOSITY='error')
     result = subprocess.run([sys.executable, '-c', HF_SCRIPT, str(exported), str(exported_fp16),
-                             str(fill.BUNDLED_MODEL), json.dumps(TEXTS)],
+                             str(exported_bundled), json.dumps(TEXTS)],
                             cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -321,8 +391,9 @@ def assert_same(ours, theirs):
 
 
 @pytest.mark.parametrize('which', ['fp32', 'fp16', 'bundled'])
-def test_hugging_face_pipeline_agrees(capsys, tmp_path, hugging_face, exported, exported_fp16, which):
-    folder = {'fp32': exported, 'fp16': exported_fp16, 'bundled': fill.BUNDLED_MODEL}[which]
+def test_hugging_face_pipeline_agrees(capsys, tmp_path, hugging_face, exported, exported_fp16, exported_bundled,
+                                      which):
+    folder = {'fp32': exported, 'fp16': exported_fp16, 'bundled': exported_bundled}[which]
     texts = TEXTS
     hf = hugging_face[str(folder)]
     assert hf['module'].startswith('transformers_modules.')
@@ -335,7 +406,7 @@ def test_hugging_face_pipeline_agrees(capsys, tmp_path, hugging_face, exported, 
     assert_same(hf['texts'], hf['batched'])
     assert_same(fill_json(capsys, *ck, '--targets', 'e,a, ', texts[0]), hf['targets'])
     # The tokenizer: one id per character, [MASK] as one token, nothing added
-    model, vocabulary = fill.load_model(str(folder))
+    model, vocabulary = model_of(folder)
     ids = fill.encode_with_masks(texts[0], vocabulary)
     assert hf['ids'] == ids.tolist() and hf['decoded'] == texts[0]
     # The model: our logits bit for bit, -inf for [PAD] and [MASK]; our attention weights
@@ -344,10 +415,10 @@ def test_hugging_face_pipeline_agrees(capsys, tmp_path, hugging_face, exported, 
     theirs = torch.tensor(hf['logits'])
     assert torch.equal(theirs[:, 2:], logits[:, 2:]) and bool((theirs[:, :2] == float('-inf')).all())
     assert torch.allclose(torch.tensor(hf['attentions']), attention_maps.attention_maps(model, ids), atol=1e-6)
-    # transformers' save_pretrained writes a folder that from_pretrained reads back, equal
+    # transformers' save_pretrained writes a folder that load_mlm reads back, equal
     ids = torch.randint(0, len(vocabulary), (2, 32), generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
-        assert torch.equal(export.from_pretrained(hf['resaved'])(ids), model(ids))
+        assert torch.equal(load_mlm(hf['resaved']).model(ids), model(ids))
 
 
 # ## ONNX
@@ -355,7 +426,7 @@ def test_onnx_matches_pytorch(tmp_path, run):
     import onnxruntime
     out = export.export(run, tmp_path / 'with-onnx', onnx=True)
     session = onnxruntime.InferenceSession(str(out / 'model.onnx'), providers=['CPUExecutionProvider'])
-    model = export.from_pretrained(out)
+    model = load_mlm(out).model
     assert [o.name for o in session.get_outputs()] == ['logits', 'attentions']
     # Batch sizes and lengths other than the traced example's
     for shape in [(1, 32), (3, 11), (1, 1)]:
@@ -386,7 +457,7 @@ def test_kept_weights_path_equals_fused(dtype, atol):
 
 
 def test_model_outputs_unchanged_while_keeping_weights(run):
-    model, vocabulary = fill.load_model(str(run))
+    model, vocabulary = model_of(run)
     ids = torch.randint(2, len(vocabulary), (2, 32), generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         fused = model(ids)
@@ -433,10 +504,12 @@ def test_model_card_names_no_made_up_address(exported):
 
 # ## The model that ships with the repository
 def test_bundled_model_works_out_of_the_box(capsys):
-    folder = fill.BUNDLED_MODEL
+    folder = BUNDLED_MODEL
     assert sum(f.stat().st_size for f in folder.iterdir()) <= 5_000_000
-    assert {'config.json', 'model.safetensors', 'vocab.json', 'tokenizer_config.json', 'README.md',
-            'hugging_face.py', 'model.py'} <= {f.name for f in folder.iterdir()}
+    # Data only: weights, config, tokenizer files and card; the package's own modules build the model
+    assert sorted(f.name for f in folder.iterdir()) == sorted([
+        'config.json', 'model.safetensors', 'vocab.json', 'tokenizer_config.json', 'special_tokens_map.json',
+        'README.md'])
     # It is the recorded default run
     config = json.loads((folder / 'config.json').read_text())
     recorded = json.loads((ROOT / 'bench/results/default_run.json').read_text())
@@ -448,6 +521,28 @@ def test_bundled_model_works_out_of_the_box(capsys):
     fill.main(['To be, or not to b[MASK], that is the question'])
     out = capsys.readouterr().out.splitlines()
     assert out[0] == '[MASK] 1:' and out[1].split()[0] == "'e'"
+
+
+def test_exporting_the_bundled_model(capsys, in_tmp):
+    r"""
+    The one command that turns the bundled model into a folder `transformers` loads: the same
+    weights, config and tokenizer, bit for bit, plus the source (the pipeline test loads it);
+    its answers are the bundled model's.
+    """
+    export.main(['--out', 'shakespeare-mlm'])
+    assert 'wrote shakespeare-mlm' in capsys.readouterr().out
+    folder = in_tmp / 'shakespeare-mlm'
+    written = {f.name for f in folder.iterdir()}
+    assert set(export.model_sources()) <= written and {f.name for f in BUNDLED_MODEL.iterdir()} <= written
+    for name in ('model.safetensors', 'config.json', 'vocab.json', 'tokenizer_config.json', 'special_tokens_map.json'):
+        assert (folder / name).read_bytes() == (BUNDLED_MODEL / name).read_bytes(), name
+    text = 'T[MASK] be, or not to b[MASK]'
+    assert fill_json(capsys, text) == fill_json(capsys, '--checkpoint', str(folder), text)
+    # The bundled card says how to get this folder; the exported card how to load it
+    assert 'mlm_tools.export --out' in (BUNDLED_MODEL / 'README.md').read_text()
+    assert "pipeline('fill-mask', model='.', trust_remote_code=True)" in (folder / 'README.md').read_text()
+    # Never over the bundled model itself
+    fails_cleanly(capsys, export.main, ['--out', str(BUNDLED_MODEL), '--force'], 'holds the model being exported')
 
 
 def test_pages_quote_the_bundled_model():
@@ -462,7 +557,7 @@ def test_pages_quote_the_bundled_model():
     rounded as the page rounds them, give or take `PROBABILITY_ABSOLUTE`, since a value within
     rounding of a boundary may round either way elsewhere.
     """
-    model, vocabulary = fill.load_model(None)
+    model, vocabulary = model_of(None)
     text = re.search(r'Asked about\s+`"(.+?)"`', fill.__doc__).group(1)
     for name, iterative in (('independent', False), ('one after the other', True)):
         guesses = fill.fill_mask(model, vocabulary, text, 1, iterative=iterative)

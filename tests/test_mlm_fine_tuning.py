@@ -32,7 +32,7 @@ from labml_nn.transformers.mlm_fine_tuning import (
     scores,
     split_task,
 )
-from labml_nn.transformers.mlm_tools import fill
+from labml_nn.transformers.mlm_tools.load import BUNDLED_MODEL
 
 # Small enough to train a few steps of the bundled model in seconds
 TINY = ['seq_len=16', 'batch_size=4', 'valid_sequences=8', 'valid_every=2', 'checkpoint_every=2']
@@ -78,7 +78,7 @@ def test_scores_from_counts():
 def test_split_is_the_pretrained_runs_and_nothing_leaks(shakespeare, start):
     text = shakespeare.read_text(encoding='utf-8')
     # The bundled model recorded how it split the corpus, and the task uses exactly that
-    recorded = json.loads((fill.BUNDLED_MODEL / 'config.json').read_text())['training']['configs']
+    recorded = json.loads((BUNDLED_MODEL / 'config.json').read_text())['training']['configs']
     assert start.valid_fraction == recorded['valid_fraction'] == 0.1 and start.data == 'tiny_shakespeare'
     task = split_task(text, start.vocabulary, start.valid_fraction)
     mlm_train, mlm_valid = split(start.vocabulary.encode(text), start.valid_fraction)
@@ -245,6 +245,16 @@ def test_export_bad_input(capsys, fine_tuned, tmp_path):
     (tmp_path / 'full' / 'keep.txt').write_text('mine')
     fails_cleanly(capsys, export.main, ['--checkpoint', str(fine_tuned), '--out', str(tmp_path / 'full')], 'not empty')
     assert (tmp_path / 'full' / 'keep.txt').read_text() == 'mine'
+
+
+def test_export_names_the_run_of_a_distributed_checkpoint(fine_tuned, tmp_path):
+    r"""Rank 0 of a distributed run keeps its checkpoint in `<uuid>.0`: the card names the run `<uuid>`."""
+    uuid = fine_tuned.parent.name
+    rank0 = tmp_path / 'logs/mlm_fine_tuning' / f'{uuid}.0'
+    rank0.mkdir(parents=True)
+    (rank0 / 'checkpoint.pt').write_bytes(fine_tuned.read_bytes())
+    folder = export.export(rank0 / 'checkpoint.pt', tmp_path / 'capitals')
+    assert json.loads((folder / 'config.json').read_text())['training']['run_uuid'] == uuid
 
 
 def test_classifier_travels_with_the_model_alone(monkeypatch):

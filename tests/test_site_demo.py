@@ -23,6 +23,7 @@ import torch
 from conftest import ARTIFACTS, ROOT, load_hook
 from tolerances import PROBABILITY_ABSOLUTE
 from labml_nn.transformers.mlm_tools import attention_maps, fill
+from labml_nn.transformers.mlm_tools.load import BUNDLED_MODEL, load_mlm
 from labml_nn.transformers.mlm.data import TINY_SHAKESPEARE_SHA256, CharVocabulary, sample_lines, sha256_of, split
 
 # The site's build hook that puts the model in the page (a file mkdocs loads, not a package module)
@@ -37,9 +38,14 @@ TEXTS = ['Now is the winter of our disc[MASK]ntent',
          'W[MASK]at, m[MASK] lord? I h[MASK]ve s[MASK]en the k[MASK]ng.']
 
 
+def bundled_model():
+    loaded = load_mlm()
+    return loaded.model, loaded.vocabulary
+
+
 @pytest.fixture(scope='module')
 def bundled():
-    return fill.load_model(None)
+    return bundled_model()
 
 
 @pytest.fixture(scope='module')
@@ -255,12 +261,12 @@ def test_the_demo_at_two_widths_in_both_modes(browser, origin, scheme, width):
 # ## What the pages say about the model
 def test_the_page_names_the_model_and_its_heads(site_dir):
     page = (site_dir / FILL).read_text(encoding='utf-8')
-    config = json.loads((fill.BUNDLED_MODEL / 'config.json').read_text())
+    config = json.loads((BUNDLED_MODEL / 'config.json').read_text())
     training = config['training']
     assert f"{training['valid_accuracy']:.1%}" in page and training['run_uuid'][:8] in page
     assert f"{training['step']:,} steps" in page
     # The table of head roles is what head_roles measures on the attention page's sample
-    model, vocabulary = fill.load_model(None)
+    model, vocabulary = bundled_model()
     batch = torch.stack([attention_maps.encode(t, vocabulary) for t in attention_maps.SAMPLE])
     roles = attention_maps.head_roles(attention_maps.attention_maps(model, batch), batch)
     rows = re.findall(r'<tr data-role="([^"]+)" data-layer="(\d+)" data-head="(\d+)" data-score="([^"]+)">'
@@ -282,7 +288,7 @@ def test_the_experiment_page_pictures_the_sample_lines(site_dir):
     figure = re.search(r'<figure class="mlm-picture-figure" data-roles="([^"]+)">(.*?)</figure>', page, re.S)
     assert figure, 'no picture of the sample lines'
     best = json.loads(figure.group(1).replace('&quot;', '"'))
-    model, vocabulary = fill.load_model(None)
+    model, vocabulary = bundled_model()
     batch = torch.stack([attention_maps.encode(t, vocabulary) for t in attention_maps.SAMPLE_LINES])
     roles = attention_maps.head_roles(attention_maps.attention_maps(model, batch), batch)
     for role, (layer, head, score) in roles.best.items():
@@ -316,7 +322,7 @@ def test_the_site_holds_the_runtime_and_the_model(site_dir):
                  'assets/mlm-demo/fill_mask.css', 'assets/onnxruntime-web/ort.wasm.bundle.min.mjs',
                  'assets/onnxruntime-web/ort-wasm-simd-threaded.wasm'):
         assert (site_dir / name).is_file(), name
-    assert (site_dir / 'assets/mlm-demo/vocab.json').read_bytes() == (fill.BUNDLED_MODEL / 'vocab.json').read_bytes()
+    assert (site_dir / 'assets/mlm-demo/vocab.json').read_bytes() == (BUNDLED_MODEL / 'vocab.json').read_bytes()
     tracked = subprocess.run(['git', 'ls-files'], cwd=ROOT, capture_output=True, text=True).stdout.split()
     assert not [f for f in tracked if f.endswith(('.onnx', '.wasm')) or 'node_modules/' in f]
     # The runtime is pinned by a lock file, and the graph runs in Python's onnxruntime too
@@ -325,7 +331,7 @@ def test_the_site_holds_the_runtime_and_the_model(site_dir):
     import onnxruntime
     session = onnxruntime.InferenceSession(str(site_dir / 'assets/mlm-demo/model.onnx'),
                                            providers=['CPUExecutionProvider'])
-    model, vocabulary = fill.load_model(None)
+    model, vocabulary = bundled_model()
     ids = attention_maps.encode(TEXTS[1], vocabulary)[None]
     logits, weights = session.run(None, {'input_ids': ids.numpy()})
     with torch.no_grad():

@@ -54,7 +54,7 @@ from typing import List, Optional
 # `vendor` needs only the standard library; `store`, `web` and the app are imported once we know
 # they are installed.
 from labml_nn.app import vendor
-from labml_nn.helpers import cli
+from labml_nn.helpers import cli, extras
 from labml_nn.helpers.cli import UserError
 
 DEFAULT_HOST = '127.0.0.1'
@@ -62,8 +62,14 @@ DEFAULT_PORT = 5005
 DEFAULT_DATA = Path('~/.labml_nn/app')
 DEFAULT_VENDOR = Path('~/.labml_nn/vendor')
 
-# What a user with no app installed should run. The `app` extra of this project pins the same.
-INSTALL_HINT = "pip install 'labml-app==0.5.14'  (or: pip install -e '.[app]')"
+# What a user with no app installed should run. The `app` extra of this project pins the same; its
+# command depends on how the project was installed (a checkout or a wheel)
+APP_REQUIREMENT = 'labml-app==0.5.14'
+
+
+def install_hint() -> str:
+    return f"pip install '{APP_REQUIREMENT}'  (or: {extras.pip_install('app')})"
+
 
 PROG = 'labml_nn.app'
 
@@ -104,7 +110,7 @@ def check_installed():
     """The app and its web server are optional dependencies: say how to get them."""
     for module in ('labml_app', 'labml_db', 'uvicorn', 'fastapi'):
         if importlib.util.find_spec(module) is None:
-            raise UserError(f'{module} is not installed: {INSTALL_HINT}')
+            raise UserError(f'{module} is not installed: {install_hint()}')
 
 
 def prepare_data(data: Path) -> Path:

@@ -32,6 +32,8 @@ on them).
 * [`corpus`](corpus.html): the training text: a user's file, Tiny Shakespeare checked against
   its SHA-256 (a named copy, the cache or a download), or an offline corpus; a source the user
   named is never replaced by another.
+* [`extras`](extras.html): the pip command that installs a missing extra, for a checkout or a
+  wheel, and one line instead of an `ImportError`.
 
 The upstream labml_nn project made the same move when its `labml_nn/helpers` replaced the
 labml-helpers package; these modules are our own.

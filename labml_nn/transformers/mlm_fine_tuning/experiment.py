@@ -78,7 +78,6 @@ changes nothing, so `restore` and the pipeline's users may ignore it.
 import dataclasses
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
@@ -90,7 +89,6 @@ from labml_nn.helpers import checkpoint, cli, distributed, tracking
 from labml_nn.helpers.cli import Count, Fraction, PositiveFloat, PositiveInt, UserError
 from labml_nn.transformers.mlm.data import (DATA_HELP, STDLIB_DOCSTRINGS, TINY_SHAKESPEARE, CharVocabulary,
                                             load_corpus)
-from labml_nn.transformers.mlm.experiment import CHECKPOINTS as MLM_CHECKPOINTS
 from labml_nn.transformers.mlm.experiment import Configs as MLMConfigs
 from labml_nn.transformers.mlm.experiment import learning_rate
 from labml_nn.transformers.mlm.model import ROUND_1, ModelConfigs, TransformerMLM
@@ -105,7 +103,7 @@ from labml_nn.transformers.mlm_fine_tuning import (
     split_task,
 )
 from labml_nn.transformers.mlm_fine_tuning.classifier import TokenClassifier
-from labml_nn.transformers.mlm_tools import export, fill
+from labml_nn.transformers.mlm_tools import load
 
 
 @dataclass
@@ -176,27 +174,20 @@ def load_start(where: str) -> Start:
     r"""
     The `pretrained` config: the bundled model, an [export folder](../mlm_tools/export.html),
     or any checkpoint of the [lesson's experiment](../mlm/experiment.html) (a file, a run's
-    folder or its uuid). A run's checkpoint records its configs; an export its run's configs.
+    folder or its uuid), read by the tools' [`load_mlm`](../mlm_tools/load.html). A run's
+    checkpoint records its configs; an export its run's configs.
 
     Any masked language model of the lesson will do, of any size: the classifier takes the
     shape of the model it starts from, so `--checkpoint` of a run with `model.d_model=256`
     fine-tunes a 256-wide encoder. Each way the argument can be wrong (no such run, a folder
     with neither a checkpoint nor an export, a damaged file) is the tools' one-line error.
     """
-    folder = fill.BUNDLED_MODEL if where == 'bundled' else Path(where).expanduser()
-    if export.is_export(folder):
-        model, vocabulary, config = export.load_export(folder, '--checkpoint')
-        training = config.get('training', {})
-        run = training.get('configs', {})
-        return Start(vocabulary, model_configs_from(config.get('model_configs', {})), config['max_position_embeddings'],
-                     run.get('valid_fraction', MLMConfigs.valid_fraction), model.state_dict(), training.get('data', ''),
-                     f"{where}: run {training.get('run_uuid', '?')} at step {training.get('step', '?')}")
-    state = checkpoint.find_and_load(where, tracking.logs_folder(), MLM_CHECKPOINTS, '--checkpoint')
-    run = checkpoint.configs_of(state, MLM_CHECKPOINTS)
-    return Start(CharVocabulary(state['vocabulary']), model_configs_from({k[6:]: v for k, v in run.items()
-                                                                          if k.startswith('model.')}),
-                 run['seq_len'], run['valid_fraction'], state['model'], state['data'],
-                 f"{where}: step {state['step']}")
+    loaded = load.load_mlm(None if where == 'bundled' else where)
+    run = loaded.training
+    valid_fraction = run['configs'].get('valid_fraction', MLMConfigs.valid_fraction)
+    step = run['step'] if run['step'] is not None else '?'
+    return Start(loaded.vocabulary, loaded.model_configs, loaded.max_len, valid_fraction, loaded.model.state_dict(),
+                 run['data'], f"{where}: run {run['run_uuid'] or '?'} at step {step}")
 
 
 def resumed_start(state: Dict[str, Any]) -> Start:
@@ -409,7 +400,7 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
         run.describe_data(f"{len(trainer.task.train_ids):,} training and {len(trainer.task.valid_ids):,} held-out "
                           f"characters; encoder from {start.source}")
         # The split's promise holds only on the text the encoder was pre-trained on
-        if start.data and export.data_name(start.data) != export.data_name(data):
+        if start.data and load.data_name(start.data) != load.data_name(data):
             logger.log(f"The encoder was pre-trained on {start.data}, not on {data}: the held-out part of this text "
                        f"is not the part its pre-training never saw.", Text.warning)
         summary = trainer.run(stop_at)

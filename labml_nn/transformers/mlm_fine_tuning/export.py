@@ -29,11 +29,12 @@ the letters `predict` below picks, with the same probabilities.
 ## What is shared with the masked language model's export
 
 Everything that is not about the head. The tokenizer is the same character tokenizer with the
-same `vocab.json` (the classifier reads the vocabulary it was pre-trained with), the folder is
-written by the same `write_folder` (all or nothing, a non-empty folder only with `--force`),
-and the source is copied by the same `model_sources`, starting from our wrappers instead of
-the masked language model's. What differs is in `config.json`: the `model_type`, an
-`auto_map` with `AutoModelForTokenClassification`, and the two labels.
+same `vocab.json` (the classifier reads the vocabulary it was pre-trained with), and the folder
+is written by the same `write_export` (all or nothing, a non-empty folder only with `--force`,
+never the folder of the run it exports), which copies the source starting from our wrappers
+instead of the masked language model's. What differs is named in one `RemoteCode` and in
+`config.json`: the `model_type`, an `auto_map` with `AutoModelForTokenClassification`, and the
+two labels.
 
 ## Reading the pipeline's answer
 
@@ -59,24 +60,27 @@ group; its `index` is the character's position.
 """
 
 import dataclasses
-import re
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
-from labml_nn.helpers import checkpoint, cli, tracking
+from labml_nn.helpers import checkpoint, cli, extras, tracking
 from labml_nn.helpers.cli import UserError
 from labml_nn.transformers.mlm.data import CharVocabulary
 from labml_nn.transformers.mlm_fine_tuning import CAPITAL, LABELS, lower_case
 from labml_nn.transformers.mlm_fine_tuning.classifier import TokenClassifier
 from labml_nn.transformers.mlm_fine_tuning.experiment import CHECKPOINTS, resumed_start
 from labml_nn.transformers.mlm_tools import export as mlm_export
+from labml_nn.transformers.mlm_tools.load import data_name, run_uuid_of
 
-# The wrappers' module, the root of the copied source
+# What `transformers` runs: our wrappers (the root of the copied source), behind
+# `AutoModelForTokenClassification`; the weights are stored under the wrapper's `classifier.`
 WRAPPERS = 'labml_nn.transformers.mlm_fine_tuning.hugging_face_classifier'
 MODEL_TYPE = 'labml_nn_token_classifier'
+CODE = mlm_export.RemoteCode(WRAPPERS, MODEL_TYPE, 'LabmlTokenClassifierConfig', 'LabmlForTokenClassification',
+                             'AutoModelForTokenClassification')
 PREFIX = 'classifier.'
 
 
@@ -135,38 +139,25 @@ def export(checkpoint_path: Path, out: Path, force: bool = False) -> Path:
     r"""
     ## From a checkpoint to a folder
 
-    The MLM exporter's config, tokenizer files and source copying, with our model type, labels
-    and wrappers. The weights are stored as they trained (float32), under `classifier.`, the
-    attribute that holds our model inside the wrapper; the card records which masked language
-    model the encoder started from, and the run's last held-out scores.
+    The MLM exporter's writer, with our remote code (model type, wrappers, labels). The weights
+    are stored as they trained (float32), under `classifier.`, the attribute that holds our
+    model inside the wrapper; the card records which masked language model the encoder started
+    from, and the run's last held-out scores.
     """
-    mlm_export.require(('safetensors', 'huggingface_hub'), 'exporting')
-    state = checkpoint.load(checkpoint_path, CHECKPOINTS, '--checkpoint')
+    extras.require(('safetensors', 'huggingface_hub'), 'exporting', 'export')
+    model, vocabulary, state, checkpoint_path = load_run(str(checkpoint_path))
     start = resumed_start(state)
-    model, vocabulary, _, _ = load_run(str(checkpoint_path))
     # Refused before anything is written: a non-empty folder without `--force`, and (even
     # with it) the folder that holds the run's own checkpoint
-    mlm_export.check_out(out, force)
-    if out.resolve() in checkpoint_path.resolve().parents:
-        raise UserError(f"--out {out}: holds the checkpoint being exported; give another folder")
-    # The run: its uuid is its folder's name; its last validation is its measured score
+    mlm_export.check_out(out, force, checkpoint_path)
     last = state['curve'][-1] if state['curve'] else {}
-    run_uuid = checkpoint_path.parent.name if re.fullmatch(r'[0-9a-f]{32}', checkpoint_path.parent.name) else None
-    training = {'run_uuid': run_uuid, 'data': mlm_export.data_name(state['data']), 'step': state['step'],
+    training = {'run_uuid': run_uuid_of(checkpoint_path), 'data': data_name(state['data']), 'step': state['step'],
                 'encoder_from': start.source, 'valid_accuracy': last.get('valid_accuracy'),
                 'valid_macro_f1': last.get('valid_macro_f1'), 'configs': state['configs']}
-    config = mlm_export.hf_config(vocabulary, start.max_len, dataclasses.asdict(start.model_configs),
-                                  training)
-    # The lesson's `config.json`, re-labelled: our wrappers' classes, and the labels by id
-    module = WRAPPERS.rsplit('.', 1)[-1]
-    config.update(model_type=MODEL_TYPE, architectures=['LabmlForTokenClassification'],
-                  auto_map={'AutoConfig': f'{module}.LabmlTokenClassifierConfig',
-                            'AutoModelForTokenClassification': f'{module}.LabmlForTokenClassification'},
-                  id2label={str(i): label for i, label in enumerate(LABELS)},
-                  label2id={label: i for i, label in enumerate(LABELS)})
-    # Each tensor a copy of its own, as safetensors wants (the MLM's exporter explains why)
-    from safetensors.torch import save
-    weights = {PREFIX + k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+    model_configs = dataclasses.asdict(start.model_configs)
+    config = {**mlm_export.hf_config(CODE, vocabulary, start.max_len, model_configs, training),
+              'id2label': {str(i): label for i, label in enumerate(LABELS)},
+              'label2id': {label: i for i, label in enumerate(LABELS)}}
     card = (f"---\nlibrary_name: transformers\npipeline_tag: token-classification\ntags: [labml_nn, custom_code]\n---\n\n"
             f"# Restoring capitals in lower-cased Shakespeare\n\nA character-level encoder pre-trained as a masked "
             f"language model ({start.source}) and fine-tuned for {state['step']:,} steps to mark the letters that "
@@ -174,11 +165,8 @@ def export(checkpoint_path: Path, out: Path, force: bool = False) -> Path:
             f"{last.get('valid_macro_f1', float('nan')):.3f}. Load it with `pipeline('token-classification', "
             f"model=<this folder>, trust_remote_code=True)`; it was written by labml_nn's "
             f"`labml_nn/transformers/mlm_fine_tuning/export.py`.\n")
-    files: Dict[str, Any] = {mlm_export.CONFIG: config, **mlm_export.tokenizer_files(vocabulary, start.max_len),
-                             mlm_export.WEIGHTS: save(weights, metadata={'format': 'pt'}), mlm_export.CARD: card,
-                             **mlm_export.model_sources(WRAPPERS)}
-    mlm_export.write_folder(out, files, force)
-    return out
+    return mlm_export.write_export(out, CODE, config, vocabulary, mlm_export.weights_of(model, prefix=PREFIX), card,
+                                   force=force)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

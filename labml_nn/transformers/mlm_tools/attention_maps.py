@@ -63,6 +63,7 @@ from labml_nn.helpers.cli import UserError
 from labml_nn.transformers.mha import keeping_attention_weights
 from labml_nn.transformers.mlm.data import MASK, CharVocabulary
 from labml_nn.transformers.mlm.model import TransformerMLM
+from labml_nn.transformers.mlm_tools.load import load_mlm
 
 # The patterns `head_roles` measures, in the order it reports them
 ROLES = ('previous', 'next', 'self', 'same character')
@@ -178,17 +179,17 @@ def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
     texts given, or of `SAMPLE` (the numbers of this page). `prog` names the command in
     `--help` (by default, the name it was run by).
     """
-    from labml_nn.transformers.mlm_tools import fill
-
     parser = cli.ArgumentParser(prog=prog or cli.program_name('labml_nn.transformers.mlm_tools.attention_maps'),
                                 description='Which attention heads look at which neighbours, for some texts.')
-    parser.add_argument('--checkpoint', help='checkpoint, run uuid or export folder (default: the bundled model)')
+    parser.add_argument('--checkpoint', help='run uuid, run folder, checkpoint file or export folder '
+                                             '(default: the bundled model)')
     parser.add_argument('texts', nargs='*', help="texts of equal length, at most the model's seq_len "
                                                  "characters ([MASK] allowed; default: this page's sample)")
 
     def body() -> None:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-        model, vocabulary = fill.load_model(args.checkpoint)
+        loaded = load_mlm(args.checkpoint)
+        model, vocabulary = loaded.model, loaded.vocabulary
         ids = [encode(text, vocabulary) for text in args.texts or SAMPLE]
         if len({len(i) for i in ids}) != 1 or not 2 <= len(ids[0]) <= model.embeddings.max_len:
             raise UserError(f"give texts of one length, 2 to {model.embeddings.max_len} characters")

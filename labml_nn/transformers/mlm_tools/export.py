@@ -1,12 +1,13 @@
 r"""
 ---
-title: Export - a Hugging Face folder with our model's own source, a model card and ONNX
-summary: Turning a checkpoint into a folder that fill-mask, export.from_pretrained and Hugging Face's pipeline all load - safetensors weights, a character tokenizer, the model's source as remote code, a model card with the measured accuracy - and an ONNX graph that also returns every attention weight.
+title: Export - a Hugging Face folder with our model's own source and a model card
+summary: Turning a trained model (a run, a checkpoint, an export or the bundled model) into a folder that fill-mask, load_mlm and Hugging Face's pipeline all load - safetensors weights, a character tokenizer, the model's source as remote code, a model card with the measured accuracy - written all or nothing by one writer that the fine-tuning chapter's exporter shares.
 ---
 
 # Exporting a trained model
 
 ```bash
+python -m labml_nn.transformers.mlm_tools.export --out shakespeare-mlm     # the bundled model
 python -m labml_nn.transformers.mlm_tools.export --checkpoint <run uuid> --out shakespeare-mlm
 python -m labml_nn.transformers.mlm_tools.fill --checkpoint shakespeare-mlm "To be, or not to b[MASK]"
 ```
@@ -23,12 +24,13 @@ Hugging Face model repository:
 | `vocab.json`, `tokenizer_config.json`, `special_tokens_map.json` | the character tokenizer |
 | `README.md` | the model card: metadata for the Hub, the measured accuracy, the configs, how to use it |
 | `hugging_face.py`, `model.py`, `mha.py`, … | the model's source, for `trust_remote_code=True` |
-| `model.onnx` (with `--onnx`) | the graph for onnxruntime: logits *and* every attention weight |
+| `model.onnx` (with `--onnx`) | [the graph](onnx_graph.html) for onnxruntime: logits *and* every attention weight |
 
-Three readers load it:
+`--checkpoint` takes whatever [the reader](load.html) takes: a run's uuid, its folder, a
+`checkpoint.pt`, an export folder, and, when it is left out, the model that ships with the
+package. Three readers load the folder:
 
-* `fill --checkpoint DIR` and `export.from_pretrained(DIR)` in this package, with
-  nothing but `safetensors`;
+* `fill --checkpoint DIR` and `load_mlm(DIR)` in this package, with nothing but `safetensors`;
 * `transformers`' `AutoModelForMaskedLM`, `AutoTokenizer` and `pipeline('fill-mask')`, with
   `trust_remote_code=True`, through [the wrappers](hugging_face.html);
 * onnxruntime, in Python or in a browser.
@@ -49,14 +51,19 @@ exporter **copies our own source**: it starts from [the wrappers](hugging_face.h
 every `from labml_nn.… import` (parsed with `ast`), copies each module it reaches into the
 folder, and rewrites those imports into relative ones (`from .mha import …`), which
 `transformers`' loader follows. The model `transformers` runs is then the model this site
-shows, at the version that was trained, and a test checks that their outputs are equal bit
-for bit. The model's options travel in `config.json` as its configs (`d_model`, `n_layers`, …):
-the wrappers call the same `TransformerMLM.from_configs` as the experiment, so an option added
-to the model is exported without a change here.
+shows, and a test checks that their outputs are equal bit for bit. The model's options travel
+in `config.json` as its configs (`d_model`, `n_layers`, …): the wrappers call the same
+`TransformerMLM.from_configs` as the experiment, so an option added to the model is exported
+without a change here.
 
 The modules reached must need nothing but `torch`: that is why the model's
 [config types](../../helpers/ranges.html) live in a module of their own, away from the
 command line's code.
+
+The source is written when a folder is exported, from the package that exports it. The
+model that ships with the package is therefore data only (weights, config, tokenizer files
+and card): its configs say what to build, and the package's own modules build it. Exporting
+it, with no `--checkpoint`, gives the folder that `transformers` loads.
 
 ## Sharing it
 
@@ -74,45 +81,40 @@ tested here: the tests run without a network.)
 
 ## Never half a folder
 
-Everything is checked before anything is written: the checkpoint, the model its configs
-describe, the source to copy, and the output folder, which must be empty or new unless
-`--force` is given. The files are written into a temporary folder beside the target, which
+Everything is checked before anything is written: the model, the source to copy, and the
+output folder, which must be empty or new unless `--force` is given, and may never hold the
+model being exported. The files are written into a temporary folder beside the target, which
 then takes the target's place in one rename: a failed export leaves nothing behind, and an
-existing folder is replaced only whole.
+existing folder is replaced only whole. The [fine-tuning chapter's
+exporter](../mlm_fine_tuning/export.html) writes its folders with the same `write_export`,
+with its own wrappers, labels and card.
 """
 
 import ast
 import dataclasses
+import functools
 import json
-import logging
 import re
 import shutil
 import sys
 import tempfile
-import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Union
 
 import torch
 
 import labml_nn
-from labml_nn.helpers import checkpoint, cli
+from labml_nn.helpers import cli, extras
 from labml_nn.helpers.cli import UserError
-from labml_nn.transformers.mha import keeping_attention_weights
-from labml_nn.transformers.mlm.data import (MASK, PAD, STDLIB_DOCSTRINGS, TINY_SHAKESPEARE, TINY_SHAKESPEARE_SHA256,
-                                            CharVocabulary, sha256_of)
-from labml_nn.transformers.mlm.experiment import CHECKPOINTS
-from labml_nn.transformers.mlm.model import ROUND_1, ModelConfigs, TransformerMLM
+from labml_nn.transformers.mlm.data import MASK, PAD, CharVocabulary
+from labml_nn.transformers.mlm_tools.load import (CARD, CONFIG, MODEL_TYPE, PREFIX, SPECIAL_TOKENS, TOKENIZER_CONFIG,
+                                                  VOCAB, WEIGHTS, load_mlm)
+from labml_nn.transformers.mlm_tools.onnx_graph import ONNX, check_onnx_installed, export_onnx
 
-# The files of an export folder
-CONFIG, WEIGHTS, CARD, ONNX = 'config.json', 'model.safetensors', 'README.md', 'model.onnx'
-VOCAB, TOKENIZER_CONFIG, SPECIAL_TOKENS = 'vocab.json', 'tokenizer_config.json', 'special_tokens_map.json'
-# Where the remote code starts, the names of its classes, and our `model_type` in `config.json`
+# Where the remote code starts; the tokenizer's class and the module that defines it
 WRAPPERS = 'labml_nn.transformers.mlm_tools.hugging_face'
-MODEL_TYPE = 'labml_nn_mlm'
-CONFIG_CLASS, MODEL_CLASS, TOKENIZER_CLASS = 'LabmlMLMConfig', 'LabmlMLMForMaskedLM', 'CharTokenizer'
-# The weights of the wrapped model are stored under this prefix, as `transformers` names them
-PREFIX = 'mlm.'
+TOKENIZER_CLASS = 'CharTokenizer'
 # Where the model card points readers. The project has no public address yet, so the card names
 # the tutorial's place in the package (`mkdocs serve` renders it) instead of a made-up URL
 TUTORIAL = '`labml_nn/transformers/mlm/` (its pages: `mkdocs serve` in the labml_nn repository)'
@@ -130,7 +132,30 @@ WIDGET_TEXTS = ['To be, or not to b[MASK], that is the question',
 
 
 class ExportError(UserError):
-    r"""An export folder that can't be used, or can't be written."""
+    r"""An export folder that can't be written."""
+
+
+@dataclass(frozen=True)
+class RemoteCode:
+    r"""
+    What `transformers` runs for a folder: the wrappers' module (where the copied source
+    starts), the `model_type`, and the classes that `config.json`'s `auto_map` names, the
+    model's under `auto_model`.
+    """
+    wrappers: str
+    model_type: str
+    config_class: str
+    model_class: str
+    auto_model: str
+
+    @property
+    def module(self) -> str:
+        r"""The wrappers' file name in the folder, without `.py`."""
+        return _stem(self.wrappers)
+
+
+# Ours: the masked language model behind `AutoModelForMaskedLM`
+MLM_CODE = RemoteCode(WRAPPERS, MODEL_TYPE, 'LabmlMLMConfig', 'LabmlMLMForMaskedLM', 'AutoModelForMaskedLM')
 
 
 # ## Copying the model's source
@@ -185,19 +210,14 @@ def model_sources(wrappers: str = WRAPPERS) -> Dict[str, str]:
 
 
 # ## The model's files
-def model_configs_of(flat: Dict[str, Any]) -> Dict[str, Any]:
-    r"""The model's configs (`d_model`, …) from a run's flat configs (`model.d_model`, …), all of them."""
-    return dataclasses.asdict(cli.build(ModelConfigs, flat, 'model.'))
-
-
-def hf_config(vocabulary: CharVocabulary, max_len: int, model_configs: Dict[str, Any],
+def hf_config(code: RemoteCode, vocabulary: CharVocabulary, max_len: int, model_configs: Dict[str, Any],
               training: Dict[str, Any]) -> Dict[str, Any]:
     r"""`config.json`: what `transformers` needs to find and build the model, and the run it came from."""
-    module = _stem(WRAPPERS)
     return {
-        'model_type': MODEL_TYPE,
-        'architectures': [MODEL_CLASS],
-        'auto_map': {'AutoConfig': f'{module}.{CONFIG_CLASS}', 'AutoModelForMaskedLM': f'{module}.{MODEL_CLASS}'},
+        'model_type': code.model_type,
+        'architectures': [code.model_class],
+        'auto_map': {'AutoConfig': f'{code.module}.{code.config_class}',
+                     code.auto_model: f'{code.module}.{code.model_class}'},
         'vocab_size': len(vocabulary),
         'max_position_embeddings': max_len,
         'pad_token_id': vocabulary.padding_token,
@@ -212,13 +232,12 @@ def hf_config(vocabulary: CharVocabulary, max_len: int, model_configs: Dict[str,
 
 def tokenizer_files(vocabulary: CharVocabulary, max_len: int) -> Dict[str, Any]:
     r"""The character tokenizer's three files: its vocabulary, its settings, its special tokens."""
-    module = _stem(WRAPPERS)
     vocab = {vocabulary.decode_token(i): i for i in range(len(vocabulary))}
     return {
         VOCAB: vocab,
         TOKENIZER_CONFIG: {
             'tokenizer_class': TOKENIZER_CLASS,
-            'auto_map': {'AutoTokenizer': [f'{module}.{TOKENIZER_CLASS}', None]},
+            'auto_map': {'AutoTokenizer': [f'{_stem(WRAPPERS)}.{TOKENIZER_CLASS}', None]},
             'pad_token': PAD, 'mask_token': MASK,
             'model_max_length': max_len,
             'clean_up_tokenization_spaces': False,
@@ -227,33 +246,20 @@ def tokenizer_files(vocabulary: CharVocabulary, max_len: int) -> Dict[str, Any]:
     }
 
 
-def weights_of(model: TransformerMLM, fp16: bool) -> Dict[str, torch.Tensor]:
+def weights_of(model: torch.nn.Module, fp16: bool = False, prefix: str = PREFIX) -> Dict[str, torch.Tensor]:
     r"""
-    The weights as `model.safetensors` stores them, under `mlm.`. Every tensor is a copy of
-    its own: safetensors refuses two names for one storage, which a model with tied
-    weights would have (loading writes the same values twice).
+    The weights as `model.safetensors` stores them, under `prefix` (the wrapper's attribute that
+    holds the model). Every tensor is a copy of its own: safetensors refuses two names for one
+    storage, which a model with tied weights would have (loading writes the same values twice).
     """
     tensors = {}
     for name, t in model.state_dict().items():
         t = t.detach().to('cpu')
-        tensors[PREFIX + name] = (t.half() if fp16 and t.is_floating_point() else t).clone().contiguous()
+        tensors[prefix + name] = (t.half() if fp16 and t.is_floating_point() else t).clone().contiguous()
     return tensors
 
 
-def data_name(data: str) -> str:
-    r"""
-    How the card names the training text: a built-in corpus by its name, also when the run
-    read it from a file (`--data PATH` to a copy of Tiny Shakespeare); another file by its
-    name alone, since the folders of the machine that trained it mean nothing elsewhere.
-    """
-    if data in (TINY_SHAKESPEARE, STDLIB_DOCSTRINGS) or not data:
-        return data
-    path = Path(data)
-    if path.is_file() and sha256_of(path.read_bytes()) == TINY_SHAKESPEARE_SHA256:
-        return TINY_SHAKESPEARE
-    return path.name
-
-
+# ## The model card
 def widget_text(vocabulary: CharVocabulary, max_len: int) -> str:
     r"""An example for the Hub's widget that the model can read."""
     for text in WIDGET_TEXTS:
@@ -274,14 +280,16 @@ def trained_with_default_configs(flat_configs: Dict[str, Any]) -> bool:
     return all(flat_configs.get(k) == v for k, v in defaults.items() if k not in BOOKKEEPING)
 
 
-def model_card(config: Dict[str, Any], flat_configs: Dict[str, Any], widget: str, fp16: bool) -> str:
+def model_card(config: Dict[str, Any], widget: str, fp16: bool, remote_code: bool = True) -> str:
     r"""
     `README.md`: YAML metadata for the Hub (the pipeline, the library, the mask token, a widget
-    example and the measured validation accuracy), then the text a person reads.
+    example and the measured validation accuracy), then the text a person reads. A folder
+    written without the remote code (the bundled model's) says how to get a folder with it.
     """
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
     training = config['training']
+    flat_configs = training['configs']
     accuracy = training.get('valid_accuracy')
     eval_results = None
     if accuracy is not None:
@@ -308,6 +316,26 @@ def model_card(config: Dict[str, Any], flat_configs: Dict[str, Any], widget: str
                   f"{plural(s['kernels'], 'choice')} of CPU kernels "
                   f"on {s['machine']}). Training repeats bit for bit on the machine and build that ran it; "
                   f"another CPU, or a GPU, rounds differently and ends elsewhere in about that range.")
+    if remote_code:
+        hub_use = f"""
+```python
+from transformers import pipeline  # the folder carries the model's source: trust it to run it
+fill = pipeline('fill-mask', model='.', trust_remote_code=True)
+fill("{widget}")
+```
+
+`pipeline` and `fill --json` give the same tokens and scores. `[PAD]` and `[MASK]` are never
+proposed: the wrapper sets their logits to minus infinity.
+"""
+        source_files = (", and the model's own source,\ncopied from labml_nn by its exporter: `hugging_face.py` "
+                        "wraps it for `transformers`")
+    else:
+        hub_use = """
+This copy ships inside labml_nn as data: it holds no source, so `transformers` can't load it as it
+is. `python -m labml_nn.transformers.mlm_tools.export --out DIR` writes it into a folder with the
+model's source, which `pipeline('fill-mask', model=DIR, trust_remote_code=True)` loads.
+"""
+        source_files = ''
     body = f"""
 # A character-level masked language model
 
@@ -327,17 +355,10 @@ python -m labml_nn.transformers.mlm_tools.fill --checkpoint . --json "{widget}"
 ```
 
 ```python
-from labml_nn.transformers.mlm_tools.export import from_pretrained
-model = from_pretrained('.')
-
-from transformers import pipeline  # the folder carries the model's source: trust it to run it
-fill = pipeline('fill-mask', model='.', trust_remote_code=True)
-fill("{widget}")
+from labml_nn.transformers.mlm_tools.load import load_mlm
+model = load_mlm('.').model
 ```
-
-`pipeline` and `fill --json` give the same tokens and scores. `[PAD]` and `[MASK]` are never
-proposed: the wrapper sets their logits to minus infinity.
-
+{hub_use}
 ## Limits
 
 * It knows only the {config['vocab_size'] - 2} characters it was trained on; any other character is an error.
@@ -353,27 +374,37 @@ proposed: the wrapper sets their logits to minus infinity.
 ## Files
 
 `model.safetensors` (weights under `mlm.`), `config.json` (`model_configs` are the model's options),
-`vocab.json` and `tokenizer_config.json` (the character tokenizer), and the model's own source,
-copied from labml_nn by its exporter: `hugging_face.py` wraps it for `transformers`.
+`vocab.json` and `tokenizer_config.json` (the character tokenizer){source_files}.
 """
     return str(ModelCard(f"---\n{data.to_yaml()}\n---\n{body}"))
 
 
 # ## Writing the folder
-def check_out(out: Path, force: bool) -> None:
-    r"""The output folder may be new or empty; a non-empty one only with `--force`."""
+def check_out(out: Path, force: bool, source: Path) -> None:
+    r"""
+    The output folder may be new or empty; a non-empty one only with `--force`, and never the
+    one that holds the model being exported (`source`, its checkpoint file or folder).
+    """
     if out.exists() and not out.is_dir():
         raise ExportError(f"--out {out}: is a file; give a folder")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise ExportError(f"--out {out}: the folder is not empty; give a new folder or add --force to replace it")
+    source = source.resolve()
+    if out.resolve() == source or out.resolve() in source.parents:
+        what = 'checkpoint' if source.is_file() else 'model'
+        raise ExportError(f"--out {out}: holds the {what} being exported; give another folder")
 
 
-def write_folder(out: Path, files: Dict[str, Any], force: bool, onnx_model: Optional[TransformerMLM] = None) -> None:
+# A file of the folder: bytes, text, a function that writes it, or a value to write as JSON
+Content = Union[bytes, str, Callable[[Path], None], Any]
+
+
+def write_folder(out: Path, files: Dict[str, Content], force: bool) -> None:
     r"""
-    Writes `files` (`{name: bytes, str, or JSON-able value}`) into `out`, all or nothing:
-    into a temporary folder beside it first, which then takes its place.
+    Writes `files` into `out`, all or nothing: into a temporary folder beside it first, which
+    then takes its place. Each file is bytes, text, a function that writes the file at the path
+    it is given (the ONNX graph), or a value to write as JSON.
     """
-    check_out(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', dir=out.parent))
     try:
@@ -384,10 +415,10 @@ def write_folder(out: Path, files: Dict[str, Any], force: bool, onnx_model: Opti
                 (staging / name).write_bytes(content)
             elif isinstance(content, str):
                 (staging / name).write_text(content, encoding='utf-8')
+            elif callable(content):
+                content(staging / name)
             else:
                 (staging / name).write_text(json.dumps(content, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
-        if onnx_model is not None:
-            export_onnx(onnx_model, staging / ONNX)
         # The old folder moves aside, the new one takes its name, the old one goes
         old = None
         if out.exists():
@@ -401,182 +432,51 @@ def write_folder(out: Path, files: Dict[str, Any], force: bool, onnx_model: Opti
         raise
 
 
-def export(checkpoint_path: Path, out: Path, *, fp16: bool = False, force: bool = False, onnx: bool = False) -> Path:
+def write_export(out: Path, code: RemoteCode, config: Dict[str, Any], vocabulary: CharVocabulary,
+                 weights: Dict[str, torch.Tensor], card: str, *, force: bool, remote_code: bool = True,
+                 more: Optional[Dict[str, Content]] = None) -> Path:
     r"""
-    ## From a checkpoint to a folder
+    ## One writer for every export
 
-    Loads the checkpoint, rebuilds its model, and writes the folder. Returns `out`.
+    A Hugging Face-style folder: `config.json`, the tokenizer's files, the weights as
+    safetensors, the card, the source of `code`'s wrappers (unless `remote_code` is `False`)
+    and `more` files. This exporter and the [fine-tuning chapter's](../mlm_fine_tuning/export.html)
+    both write with it, after `check_out`. Returns `out`.
     """
-    require(('safetensors', 'huggingface_hub'), 'exporting')
-    state = checkpoint.load(checkpoint_path, CHECKPOINTS, '--checkpoint')
-    flat = checkpoint.configs_of(state, CHECKPOINTS)
-    vocabulary = CharVocabulary(state['vocabulary'])
-    model_configs = model_configs_of(flat)
-    model = TransformerMLM.from_configs(ModelConfigs(**model_configs), len(vocabulary), flat['seq_len'])
-    model.load_state_dict(state['model'])
-    model.eval()
-    if onnx:
-        check_onnx_installed()
-    check_out(out, force)
-    # `--force` replaces the folder whole: never the one that holds the run being exported
-    if out.resolve() in checkpoint_path.resolve().parents:
-        raise ExportError(f"--out {out}: holds the checkpoint being exported; give another folder")
-
-    # The run: its uuid is its folder's name; its last validation is its measured accuracy
-    last = state['curve'][-1] if state['curve'] else {}
-    run_uuid = checkpoint_path.parent.name if re.fullmatch(r'[0-9a-f]{32}(\.\d+)?', checkpoint_path.parent.name) else None
-    training = {'run_uuid': run_uuid, 'data': data_name(state['data']), 'step': state['step'],
-                'valid_loss': last.get('valid_loss'), 'valid_accuracy': last.get('valid_accuracy'),
-                'configs': flat}
-    config = hf_config(vocabulary, flat['seq_len'], model_configs, training)
-
     from safetensors.torch import save
 
-    files: Dict[str, Any] = {CONFIG: config, **tokenizer_files(vocabulary, flat['seq_len']),
-                             WEIGHTS: save(weights_of(model, fp16), metadata={'format': 'pt'}),
-                             CARD: model_card(config, flat, widget_text(vocabulary, flat['seq_len']), fp16),
-                             **model_sources()}
-    if fp16:
-        # The ONNX graph gets the weights the folder stores
-        model.load_state_dict({k[len(PREFIX):]: v for k, v in weights_of(model, True).items()})
-    write_folder(out, files, force, model if onnx else None)
+    files: Dict[str, Content] = {CONFIG: config, **tokenizer_files(vocabulary, config['max_position_embeddings']),
+                                 WEIGHTS: save(weights, metadata={'format': 'pt'}), CARD: card,
+                                 **(model_sources(code.wrappers) if remote_code else {}), **(more or {})}
+    write_folder(out, files, force)
     return out
 
 
-# ## Reading a folder back
-def is_export(path: Path) -> bool:
-    r"""A folder that looks like an export (it has a `config.json`)."""
-    return path.is_dir() and (path / CONFIG).is_file()
-
-
-def _read_json(path: Path, flag: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding='utf-8'))
-    except FileNotFoundError:
-        raise ExportError(f"{flag} {path.parent}: the folder has no {path.name}; give a folder written by "
-                          f"labml_nn.transformers.mlm_tools.export") from None
-    except (OSError, UnicodeDecodeError, ValueError):
-        raise ExportError(f"{flag} {path.parent}: {path.name} is not readable JSON (truncated or corrupt?); "
-                          f"export the model again") from None
-
-
-def load_export(folder: Path, flag: str = '--checkpoint') -> Tuple[TransformerMLM, CharVocabulary, Dict[str, Any]]:
+def export(where: Union[str, Path, None], out: Path, *, fp16: bool = False, force: bool = False,
+           onnx: bool = False, remote_code: bool = True) -> Path:
     r"""
-    The model (float32, eval mode), its vocabulary and its `config.json`, from an export
-    folder. Every way a folder can be unusable gets a message of its own.
+    ## A model to a folder
+
+    Reads the model `where` names (as [`load_mlm`](load.html) does: `None` is the bundled
+    model), and writes its folder. `remote_code=False` leaves the source out: that is how the
+    bundled model itself is written. Returns `out`.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ExportError(f"{flag} {folder}: no such folder")
-    config = _read_json(folder / CONFIG, flag)
-    if not isinstance(config, dict) or config.get('model_type') != MODEL_TYPE:
-        kind = config.get('model_type') if isinstance(config, dict) else None
-        raise ExportError(f"{flag} {folder}: not an export of this model (its model_type is {kind!r}, "
-                          f"not {MODEL_TYPE!r})")
-    vocab = _read_json(folder / VOCAB, flag)
-    # The vocabulary: ids 0 and 1 are [PAD] and [MASK], then one character per id
-    by_id = sorted((i, t) for t, i in vocab.items()) if isinstance(vocab, dict) else []
-    if ([t for i, t in by_id[:2]] != [PAD, MASK] or [i for i, _ in by_id] != list(range(len(by_id)))
-            or any(len(t) != 1 for _, t in by_id[2:]) or len(by_id) != config.get('vocab_size')):
-        raise ExportError(f"{flag} {folder}: {VOCAB} is not the character vocabulary its {CONFIG} describes")
-    vocabulary = CharVocabulary(''.join(t for _, t in by_id[2:]))
-
-    # Configs added to the model since the export keep the values older models had; a config
-    # this version does not know would be silently ignored, so it is an error
-    model_configs = config.get('model_configs', {})
-    unknown = sorted(set(model_configs) - {f.name for f in dataclasses.fields(ModelConfigs)})
-    if unknown:
-        raise ExportError(f"{flag} {folder}: the model has options this version of labml_nn does not know "
-                          f"({', '.join(unknown)}); update labml_nn, or load it with transformers")
-    flat = {f'model.{k}': v for k, v in {**ROUND_1, **model_configs}.items()}
-    model = TransformerMLM.from_configs(cli.build(ModelConfigs, flat, 'model.'), len(vocabulary),
-                                        config['max_position_embeddings'])
-    weights_path = folder / WEIGHTS
-    if not weights_path.is_file():
-        raise ExportError(f"{flag} {folder}: the folder has no {WEIGHTS}; export the model again")
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-    try:
-        tensors = load_file(weights_path)
-    except (SafetensorError, OSError, ValueError):
-        raise ExportError(f"{flag} {folder}: {WEIGHTS} is not readable (truncated or corrupt); "
-                          f"export the model again") from None
-    try:
-        model.load_state_dict({k[len(PREFIX):]: v for k, v in tensors.items() if k.startswith(PREFIX)})
-    except RuntimeError:
-        raise ExportError(f"{flag} {folder}: the weights in {WEIGHTS} don't fit the model its {CONFIG} "
-                          f"describes; export the model again") from None
-    model.eval()
-    return model, vocabulary, config
-
-
-def from_pretrained(folder) -> TransformerMLM:
-    r"""
-    The model of an export folder, in eval mode, with the outputs it had when it was exported
-    (its vocabulary too: `load_export`). The model module itself knows nothing of folders: it
-    imports only torch and the encoder's modules.
-    """
-    return load_export(Path(folder), 'from_pretrained')[0]
-
-
-# ## ONNX: logits and every attention weight
-class LogitsAndAttention(torch.nn.Module):
-    r"""
-    What the ONNX graph computes: token ids `[batch_size, seq_len]` in; the logits,
-    `[batch_size, seq_len, n_tokens]`, and the attention weights of every layer and head,
-    `[batch_size, n_layers, heads, seq_len, seq_len]`, out. The weights come from the
-    [written-out formula](../mha.html), which a page can show at work.
-    """
-
-    def __init__(self, model: TransformerMLM):
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        with keeping_attention_weights(self.model) as kept:
-            logits = self.model(input_ids)  # [batch_size, seq_len, n_tokens]
-        return logits, torch.stack(kept, dim=1)  # [batch_size, n_layers, heads, seq_len, seq_len]
-
-
-def require(packages: Tuple[str, ...], what: str) -> None:
-    r"""A clear line, not an `ImportError`, when a package of the `export` extra is missing."""
-    for package in packages:
-        try:
-            __import__(package)
-        except ImportError:
-            raise ExportError(f"{what} needs the package {package}; pip install -e \".[export]\"") from None
-
-
-def check_onnx_installed() -> None:
-    r"""ONNX export needs `onnx` and `onnxscript`."""
-    require(('onnx', 'onnxscript'), '--onnx')
-
-
-def export_onnx(model: TransformerMLM, path: Path) -> None:
-    r"""
-    Writes `model` as an ONNX graph, for any batch size and any length up to the model's
-    `max_len`. Inputs: `input_ids` (int64); outputs: `logits` and `attentions`.
-    """
-    check_onnx_installed()
-    max_len = model.embeddings.max_len
-    batch, seq_len = torch.export.Dim('batch', max=1024), torch.export.Dim('seq_len', max=max_len)
-    example = torch.full((2, min(8, max_len)), 2, dtype=torch.long)
-    # `torch.onnx.export` with `dynamo=True` traces the model with `torch.export`. Its progress
-    # messages would go to stdout, which the caller may be using, and its warnings (about
-    # torchvision's operators, for one) concern nothing here
-    stdout, sys.stdout = sys.stdout, sys.stderr
-    level = logging.getLogger('torch.onnx').level
-    logging.getLogger('torch.onnx').setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            program = torch.onnx.export(LogitsAndAttention(model).eval(), (example,), dynamo=True,
-                                        input_names=['input_ids'], output_names=['logits', 'attentions'],
-                                        dynamic_shapes={'input_ids': {0: batch, 1: seq_len}}, verbose=False)
-    finally:
-        sys.stdout = stdout
-        logging.getLogger('torch.onnx').setLevel(level)
-    program.save(str(path))
+    extras.require(('safetensors', 'huggingface_hub'), 'exporting', 'export')
+    loaded = load_mlm(where)
+    if onnx:
+        check_onnx_installed()
+    check_out(out, force, loaded.path)
+    config = hf_config(MLM_CODE, loaded.vocabulary, loaded.max_len, dataclasses.asdict(loaded.model_configs),
+                       loaded.training)
+    weights = weights_of(loaded.model, fp16)
+    more = {}
+    if onnx:
+        # The graph gets the weights the folder stores
+        loaded.model.load_state_dict({k[len(PREFIX):]: v for k, v in weights.items()})
+        more[ONNX] = functools.partial(export_onnx, loaded.model)
+    card = model_card(config, widget_text(loaded.vocabulary, loaded.max_len), fp16, remote_code)
+    return write_export(out, MLM_CODE, config, loaded.vocabulary, weights, card, force=force,
+                        remote_code=remote_code, more=more)
 
 
 def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
@@ -586,7 +486,8 @@ def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
     """
     parser = cli.ArgumentParser(prog=prog or cli.program_name('labml_nn.transformers.mlm_tools.export'),
                                 description='Export a trained model as a Hugging Face-style folder.')
-    parser.add_argument('--checkpoint', required=True, help='checkpoint file, run folder or run uuid')
+    parser.add_argument('--checkpoint', help='run uuid, run folder, checkpoint file or export folder '
+                                             '(default: the model bundled with the package)')
     parser.add_argument('--out', required=True, help='the folder to write (new or empty)')
     parser.add_argument('--fp16', action='store_true', help='store the weights as float16 (half the size)')
     parser.add_argument('--onnx', action='store_true', help=f'also write {ONNX} (logits and attention weights)')
@@ -594,8 +495,7 @@ def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
 
     def body() -> None:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-        path = checkpoint.find(args.checkpoint, Path.cwd() / 'logs', '--checkpoint')
-        out = export(path, Path(args.out).expanduser(), fp16=args.fp16, force=args.force, onnx=args.onnx)
+        out = export(args.checkpoint, Path(args.out).expanduser(), fp16=args.fp16, force=args.force, onnx=args.onnx)
         size = sum(f.stat().st_size for f in out.iterdir())
         print(f"wrote {out} ({size / 1e6:.1f} MB): {', '.join(sorted(f.name for f in out.iterdir()))}")
     cli.run_command(body)

@@ -19,7 +19,8 @@ probability the softmax gives them. Without `--checkpoint` it asks the
 run (66.0% of the masked validation characters right; default runs end at 64.3–66.0%, mean 65.3%
 over 6 runs with other seeds and CPU kernels, [recorded](../../bench/results/default_run_spread.html),
 so a model you train may guess a little differently); `--checkpoint` takes a run's uuid, its
-folder, a `checkpoint.pt`, or an [export folder](export.html).
+folder, a `checkpoint.pt`, or an [export folder](export.html), all read by
+[`load_mlm`](load.html).
 
 The special tokens are never an answer: `[PAD]` and `[MASK]` are never labels in training,
 so only the characters compete in the softmax. `--targets e,a,o` narrows the answers to
@@ -77,22 +78,16 @@ import json
 import re
 import sys
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 
-from labml_nn.helpers import checkpoint, cli
+from labml_nn.helpers import cli
 from labml_nn.helpers.cli import UserError
-from labml_nn.transformers.mlm_tools import export
 from labml_nn.transformers.mlm.data import MASK, CharVocabulary
-from labml_nn.transformers.mlm.experiment import CHECKPOINTS
-from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
-
-# The model that ships with the package (package data, wherever pip put it): the default run,
-# exported by `bench/default_run.py`
-BUNDLED_MODEL = Path(str(resources.files('labml_nn.transformers.mlm_tools') / 'pretrained' / 'tiny-shakespeare-mlm'))
+from labml_nn.transformers.mlm.model import TransformerMLM
+from labml_nn.transformers.mlm_tools.load import load_mlm
 
 
 # ## Try it in your browser
@@ -147,31 +142,6 @@ def encode_with_masks(text: str, vocabulary: CharVocabulary) -> torch.Tensor:
         else:
             ids.extend(vocabulary.char_to_id[c] for c in piece)
     return torch.tensor(ids, dtype=torch.long)
-
-
-def load_model(where: Optional[str]) -> Tuple[TransformerMLM, CharVocabulary]:
-    r"""
-    The model and its vocabulary from an export folder or a checkpoint (a file, a run's
-    folder or its uuid); `None` means the bundled model.
-    """
-    if where is None:
-        if not export.is_export(BUNDLED_MODEL):
-            raise UserError(f"no --checkpoint given, and the bundled model ({BUNDLED_MODEL}) is missing; "
-                            f"give a run uuid, run folder, checkpoint file or export folder")
-        return export.load_export(BUNDLED_MODEL)[:2]
-    path = Path(where).expanduser()
-    if path.is_dir() and (export.is_export(path) or (path / export.WEIGHTS).exists()):
-        return export.load_export(path)[:2]
-    if path.is_dir() and not (path / checkpoint.NAME).is_file():
-        raise UserError(f"--checkpoint {where}: the folder has neither a {checkpoint.NAME} nor an export's "
-                        f"{export.CONFIG}; give a run folder or a folder written by the exporter")
-    state = checkpoint.load(checkpoint.find(where, Path.cwd() / 'logs', '--checkpoint'), CHECKPOINTS, '--checkpoint')
-    configs = checkpoint.configs_of(state, CHECKPOINTS)
-    vocabulary = CharVocabulary(state['vocabulary'])
-    model = TransformerMLM.from_configs(cli.build(ModelConfigs, configs, 'model.'), len(vocabulary), configs['seq_len'])
-    model.load_state_dict(state['model'])
-    model.eval()
-    return model, vocabulary
 
 
 def target_ids(targets: Sequence[str], vocabulary: CharVocabulary) -> List[int]:
@@ -335,7 +305,8 @@ def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
         if args.top_k < 1:
             raise UserError(f"--top-k {args.top_k}: must be at least 1")
         texts = read_texts(args)
-        model, vocabulary = load_model(args.checkpoint)
+        loaded = load_mlm(args.checkpoint)
+        model, vocabulary = loaded.model, loaded.vocabulary
         # A value of one character is that character (so `--targets ,` asks for the comma)
         targets = None
         if args.targets:

@@ -22,7 +22,7 @@ imports between the files of the folder work, so the [exporter](export.html) cop
 
 * `model.py`, `embeddings.py`, `mha.py`, `models.py`, `feed_forward.py`, `dropout.py`,
   `ranges.py`: the [model](../mlm/model.html) exactly as this site shows it; the architecture is
-  written once, here in the package, and an export freezes the version it was trained with;
+  written once, here in the package, and an export carries the version that wrote it;
 * `hugging_face.py`, this file: three thin wrappers that adapt it to `transformers`.
 
 ## Three classes
@@ -55,7 +55,7 @@ Tested: `AutoConfig`, `AutoModelForMaskedLM`, `AutoTokenizer` and `pipeline('fil
 `top_k`, `targets`, lists of texts and padded batches (`batch_size`), offline
 (`HF_HUB_OFFLINE=1`) and without this package installed; `output_attentions=True`; and
 `save_pretrained`, whose folder (it copies these source files too) our
-`export.from_pretrained` reads back. Not there: a *fast* tokenizer (`AutoTokenizer`
+[`load_mlm`](load.html) reads back. Not there: a *fast* tokenizer (`AutoTokenizer`
 gives this Python one), an `[UNK]` token (a character the model never saw is an error),
 `[CLS]`/`[SEP]` and `token_type_ids`, texts longer than `max_position_embeddings` (an error;
 `tokenizer_kwargs={'truncation': True}` cuts them), `output_hidden_states` (ignored),
