@@ -18,8 +18,8 @@ under `docs/`: `labml_nn/transformers/mlm/experiment.py` is published as
 
 For each `.py` file under `labml_nn/` at that commit, the script
 
-* renders the file with our generator's core ([sections](../../site_src/sections.html) and
-  [render](../../site_src/render.html), no mkdocs), every formula typeset by KaTeX in one node
+* renders the file with our generator's core ([sections](../site_src/sections.py) and
+  [render](../site_src/render.py), no mkdocs), every formula typeset by KaTeX in one node
   process for the whole run; an exception while parsing or rendering is a **crash**, and a
   formula KaTeX cannot typeset a **formula failure**;
 * reads upstream's page: each `div.section`, and in its code column the source line number
@@ -350,7 +350,7 @@ def write_markdown(records: list[dict]):
 Recorded by `python bench/upstream_structure.py UPSTREAM --label LABEL --record` on
 [{UPSTREAM}](https://github.com/{UPSTREAM}) at commit `{COMMIT[:12]}`: each of its Python
 sources under `labml_nn/` is rendered by our generator and compared with the page upstream
-publishes for it in `docs/`, as the [script](../upstream_structure.html) describes. A page has
+publishes for it in `docs/`, as the [script](../upstream_structure.py) describes. A page has
 the *same structure* when its sections start at the same source lines; the *same code* when
 every section also holds the same lines. None of upstream's code is in this repository.
 

@@ -682,3 +682,42 @@ def test_a_row_of_undocumented_definitions_started_by_a_decorated_one_is_one_sec
         # A decorated function at the top level starts a row too
         ('', [41, 42, 43, 44, 45, 46, 47]),
     ]
+
+
+def test_the_upstream_check_compares_section_starts_and_explains_differences(tmp_path, monkeypatch):
+    """bench/upstream_structure.py on a tiny repository laid out as upstream's: a source and
+    the page it publishes for it, in upstream's markup."""
+    import subprocess
+    import sys
+    sys.path.insert(0, str(Path(__file__).parents[1] / 'bench'))
+    try:
+        import upstream_structure
+    finally:
+        sys.path.pop(0)
+    repo = tmp_path / 'upstream'
+    (repo / 'labml_nn').mkdir(parents=True)
+    (repo / 'docs').mkdir()
+    (repo / 'labml_nn' / '__init__.py').write_text('"""\n# Tiny\n"""\nimport os\n\n\n# Explains f\n'
+                                                   'def f():\n    return 1\n')
+    (repo / 'labml_nn' / 'conf.py').write_text("conf = {\n    # Batch size\n    'batch': 1,\n"
+                                               "    # 'batch': 2,\n    'epochs': 3,\n}\n")
+
+    def page(*sections):
+        return ''.join(f"<div class='section' id='section-{i}'><div class='docs'></div><div class='code'>"
+                       + '\n'.join(f'<span class="lineno">{n}</span><span>{text}</span>' for n, text in code)
+                       + '</div></div>' for i, code in enumerate(sections))
+    (repo / 'docs' / 'index.html').write_text(page([(4, 'import os')], [(8, 'def f():'), (9, '    return 1')]))
+    # Upstream makes the commented-out entry prose, which starts a section at `'epochs'`
+    (repo / 'docs' / 'conf.html').write_text(page([(1, 'conf = {')], [(3, "    'batch': 1,")],
+                                                  [(5, "    'epochs': 3,"), (6, '}')]))
+    for args in (['init', '-q'], ['add', '.'], ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'x']):
+        subprocess.run(['git', '-C', str(repo), *args], check=True)
+    commit = subprocess.run(['git', '-C', str(repo), 'rev-parse', 'HEAD'], capture_output=True, text=True).stdout
+    monkeypatch.setattr(upstream_structure, 'COMMIT', commit.strip())
+    result = upstream_structure.measure(repo)
+    figures = result['figures']
+    assert (figures['pages'], figures['same_structure'], figures['crashes'], figures['unexplained']) == (2, 1, 0, 0)
+    [differs] = result['pages']
+    assert differs['source'] == 'labml_nn/conf.py'
+    assert differs['differences'] == [{'line': 5, 'starts_on': 'upstream', 'reason': 'commented_out'}]
+    assert upstream_structure.missed(figures) == ['1 of 2 pages with the same structure, under 95%']
