@@ -18,9 +18,19 @@ where one section ends and the next begins. It knows nothing about HTML.
 * Every `def` and `class` starts a section. Its docstring is the prose, beside the signature.
   The body after the docstring starts another section, so the docstring sits next to the
   signature it describes rather than next to fifty lines of body.
+* One exception, for rows of small undocumented definitions: once an undocumented *decorated*
+  definition has started a section (a `@property`, a function that fills in a configuration),
+  the undocumented definitions after it join that section, until the next comment or
+  docstring. A row of five one-line properties reads as one block, not five sections with no
+  prose.
 * A run of full-line `#` comments directly above code is prose for that code, and leaves the
   code column. Comments at the end of a line of code stay where they are: they are about that
   line.
+* That holds inside brackets too: a comment on its own line between the entries of a dict or
+  the arguments of a call annotates the entries below it, each beside its own note, as in an
+  experiment's configuration. *Commented-out code* is the exception: a disabled entry
+  (`# 'lr': 0.1,`) or the continuation of an expression (`# | charts[1]`) stays in the code,
+  where it was written.
 * A run of comments followed by a blank line is a note of its own (an introduction, a
   heading, a remark), not the explanation of whatever comes after the blank line: it is a
   section with an empty code column. One exception: a run that ends an indented block (the
@@ -37,6 +47,12 @@ docstrings that are not raw all the time, so the prose is cut from the source te
 quotes: the formula reaches KaTeX as it was typed, and every line keeps its line number.
 
 A `readme.md` is one section whose code column is empty.
+
+These rules follow the pages of the project this site re-creates wherever we have no reason to
+differ: on its 222 sources, our sections start where its published pages start theirs on
+214 of 222 (96.4%), and the pages that differ do so for the reasons listed with the
+[recording](../bench/results/upstream_structure.md): a docstring that we keep beside its
+signature, or commented-out code that we keep in the code.
 
 We find docstrings and definitions with `ast`, which knows exactly where each statement and
 each string starts and ends. A line whose first character after its indentation is `#` is a
@@ -317,6 +333,97 @@ def statement_end(node: ast.stmt, lines: list[str], comments: dict[int, str]) ->
     return end
 
 
+# ### Annotations and commented-out code
+#
+# A comment on its own line inside brackets (between the entries of a dict, the arguments of a
+# call or the parameters of a signature) is prose like any other comment: it explains the lines
+# below it. Experiments written this way annotate each entry of their configuration, and the
+# reader should see each note beside its entry. Commented-out code is the exception: an entry
+# or a line of an expression disabled with a `#` (`# 'lr': 0.1,` or `# | charts[1]`) belongs to
+# the code it was cut from, and stays there as written.
+#
+# We ask Python which is which. A comment is code when its text parses, as it stands or as the
+# inside of a call, a tuple or a dict, and has something only code has: a bracket, a string, a
+# number or an operator. (English parses more often than one would think: "Pad and crop" is a
+# boolean expression and "Dropout" a name, "(optional)" a name in brackets; none is code.) A
+# comment that starts with an operator is code when what follows the operator parses
+# (`| charts[1]`, `.to(device)`, `*args,`). A Markdown list mark (`- `, `* `) is no operator: the
+# item is code only if it is code on its own. A Markdown link (`[MLM](index.html)`, a list called
+# with an argument, to Python) is prose, and so is a comment that opens with Markdown emphasis
+# (`**Note**`, which Python reads as a power).
+LIST_MARK = re.compile(r'[-*+]\s+')
+OPERATOR = re.compile(r'[-+*/%@&|^<>=!~.]+\s*')
+LONE_WORD = re.compile(r'\(?\w+\)?[.:]?')
+MARKDOWN_LINK = re.compile(r'\[[^\]]*\]\([^)]*\)')
+EMPHASIS = re.compile(r'\*\*?\w[^*]*\w\*')
+CODE_FORMS = ('{}', 'f(\n{}\n)', '(\n{}\n)', '{{\n{}\n}}')
+
+
+def commented_out(text: str) -> bool:
+    """Whether the text of a comment (several lines joined, without `#`) is code."""
+    text = text.strip()
+    if EMPHASIS.match(text):
+        return False
+    if LIST_MARK.match(text):
+        return commented_out(text[LIST_MARK.match(text).end():])
+    operator = OPERATOR.match(text)
+    if operator:
+        text = text[operator.end():]
+    if not text or LONE_WORD.fullmatch(text) or MARKDOWN_LINK.search(text):
+        return False
+    # The lines after the first keep their indentation relative to each other
+    lines = text.split('\n')
+    cut = min((len(s) - len(s.lstrip()) for s in lines[1:] if s.strip()), default=0)
+    text = '\n'.join([lines[0]] + [s[cut:] for s in lines[1:]])
+    for form in CODE_FORMS:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                ast.parse(form.format(text))
+        except (SyntaxError, ValueError):
+            continue
+        return bool(operator) or only_code_has(text)
+    return False
+
+
+def only_code_has(text: str) -> bool:
+    """Whether Python `text` has a string, a number or an operator (other than a comma)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    return any(t.type in (tokenize.STRING, tokenize.NUMBER)
+               or (t.type == tokenize.OP and t.string != ',') for t in tokens)
+
+
+# The comments inside the brackets of a statement that spans lines that are commented-out code:
+# a run of them is tried whole (code cut over several lines, `# f(a,` then `#   b)`), and
+# otherwise line by line, so that a note above a disabled entry is still prose.
+def code_in_brackets(statements: list[ast.stmt], lines: list[str],
+                     comments: dict[int, str]) -> set[int]:
+    inside = sorted({n for node in statements
+                     for n in range(node.lineno + 1, statement_end(node, lines, comments))
+                     if n in comments})
+    code = set()
+    for run in consecutive(inside):
+        if commented_out('\n'.join(comments[n] for n in run)):
+            code.update(run)
+        else:
+            code.update(n for n in run if commented_out(comments[n]))
+    return code
+
+
+def consecutive(numbers: list[int]) -> list[list[int]]:
+    """Sorted line numbers cut into runs of consecutive ones."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and runs[-1][-1] == number - 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return runs
+
+
 # The front matter in comments: the first comments of the file (after a `#!` line or an
 # encoding), from a `---` line to the next, when they hold a YAML mapping. Anything else is
 # prose as usual: a row of dashes at the top of a file is not an error.
@@ -372,11 +479,10 @@ def parse_python(text: str, rel: str) -> SourceFile:
         if isinstance(node, ast.stmt) and node.end_lineno > node.lineno:
             statements.append(node)
     comments = full_line_comments(lines, in_strings)
-    # A comment inside a statement that spans lines (between the arguments of a call, or of a
-    # signature) is part of that statement's code, where it was written
-    for node in statements:
-        for number in range(node.lineno + 1, statement_end(node, lines, comments)):
-            comments.pop(number, None)
+    # A comment inside the brackets of a statement that spans lines is an annotation, unless it
+    # is commented-out code: that stays in the code, where it was written
+    for number in code_in_brackets(statements, lines, comments):
+        del comments[number]
 
     starts: dict[int, Section] = {}
     skipped: set[int] = set()
@@ -414,7 +520,9 @@ def parse_python(text: str, rel: str) -> SourceFile:
         meta = comment_meta
         start(1, Section())
 
-    # Every definition, nested or not, in methods and in functions
+    # Every definition, nested or not, in methods and in functions. Those without a docstring
+    # are `plain`: the line each starts on, and whether it is decorated
+    plain: dict[int, bool] = {}
     for node in definitions:
         first = min([d.lineno for d in node.decorator_list] + [node.lineno])
         # The header ends on the line before the body starts, unless it is a one-liner
@@ -428,15 +536,11 @@ def parse_python(text: str, rel: str) -> SourceFile:
             start(doc.end_lineno + 1, Section())
         else:
             start(first, Section())
+            plain[first] = bool(node.decorator_list)
 
     # Runs of comments: consecutive full-line comments. (A `#` line with nothing after it
     # keeps a run going, and is a paragraph break in its prose.)
-    runs: list[list[int]] = []
-    for number in sorted(comments):
-        if runs and runs[-1][-1] == number - 1:
-            runs[-1].append(number)
-        else:
-            runs.append([number])
+    runs = consecutive(sorted(comments))
 
     def indent(line: str) -> int:
         return len(line.expandtabs()) - len(line.expandtabs().lstrip())
@@ -456,6 +560,20 @@ def parse_python(text: str, rel: str) -> SourceFile:
         start(run[0], Section(docs=[comments[n] for n in run], docs_lines=list(run),
                               note=followed_by_blank))
         skipped.update(run)
+
+    # A row of undocumented definitions that a decorated one starts (`@property` after
+    # `@property`, or the small functions that fill in a configuration) is one section: each
+    # would be a section with no prose, and together they read as one block. The row ends at
+    # the next prose, a comment or a docstring.
+    row = False
+    for number in sorted(starts):
+        if number in plain and not starts[number].has_docs():
+            if row:
+                del starts[number]
+            else:
+                row = plain[number]
+        else:
+            row = False
 
     # The walk: every line that is not prose is code of the current section
     sections: list[Section] = []

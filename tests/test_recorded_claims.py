@@ -339,6 +339,21 @@ def test_faithfulness():
     assert_quoted('site_src/readme.md', 'it found nothing lost')
 
 
+def test_upstream_structure():
+    r"""Our sections against upstream's published pages (`bench/upstream_structure.py`): the
+    last recording meets its targets, and the pages quote it."""
+    last = recorded('upstream_structure')[-1]
+    figures = last['figures']
+    assert figures['same_structure_share'] >= 0.95, figures
+    assert figures['crashes'] == figures['formula_failures'] == figures['unexplained'] == 0, figures
+    same = f"{figures['same_structure']} of {figures['pages']} ({percent(figures['same_structure_share'])})"
+    assert_quoted('bench/results/upstream_structure.md', same)
+    assert_quoted('site_src/sections.py', same)
+    # Every page that differs is listed on the page, with its reason
+    listed = (RESULTS / 'upstream_structure.md').read_text(encoding='utf-8')
+    assert all(f"`{page['source']}`" in listed for page in last['pages']), last['pages']
+
+
 def test_site_speed():
     scale = recorded('site')['scale']
     ms = scale['ms_per_file']

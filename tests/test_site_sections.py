@@ -338,9 +338,9 @@ def test_blank_lines_end_comment_runs():
         ('A note at the top level, then a blank line', []),
         ('', [27]),
         ('Directly above: explains this constant', [29]),
-        # Undocumented decorated functions are sections of their own
-        ('', [32, 33, 34]),
-        ('', [37, 38, 39]),
+        # A row of undocumented functions that a decorated one starts is one section, as on
+        # upstream's pages; the comment above `third` ends the row
+        ('', [32, 33, 34, 35, 36, 37, 38, 39]),
         ('Directly above a decorated function: explains it', [43, 44, 45]),
         ('A last note at the end of the file', []),
     ]
@@ -574,9 +574,11 @@ def test_notebook_cells_comments_in_calls_and_adjacent_string_docstrings():
     integrate = next(s for s in quirks.sections if s.code_lines == [41])
     assert integrate.docs == ["Integrate $y' = f(y)$ from `y0` with Euler steps of size $h$.",
                               'Each step adds $h f(y_n)$.'] and integrate.docs_lines == [42, 43]
-    # The comment inside the call and the one inside the signature stay in the code
-    assert [44, 45, 46, 47, 48, 49, 50] in [s.code_lines for s in quirks.sections]
-    assert [53, 54, 55, 56, 57] in [s.code_lines for s in quirks.sections]
+    # The comment inside the call and the one inside the signature annotate the lines below them
+    assert [44, 45, 46] in [s.code_lines for s in quirks.sections]
+    assert ('the slope at the current point', [48, 49, 50]) in summary(quirks)
+    assert ('One step: $y + h$.', [53, 54]) in summary(quirks)
+    assert ('a comment inside a signature annotates the parameter below it', [56, 57]) in summary(quirks)
 
 
 def test_a_markdown_file_starting_with_a_blank_line_keeps_it():
@@ -621,3 +623,101 @@ def test_a_space_before_the_closing_dollar_and_blank_lines_in_an_environment():
                     list(range(1, 11)), 'f.py', batch)
     assert batch.formulas == [('f(x W_1) \\otimes (x V)', False),
                               ('\\begin{align}\n\na &= b \\\\\n\nc &= d\n\\end{align}', True)]
+
+
+# ## Comments inside brackets, and rows of definitions
+def test_a_comment_inside_brackets_annotates_the_lines_below_it():
+    source = parse('annotations.py')
+    assert summary(source) == [
+        ('# Comments inside brackets', []),
+        ('', [6, 7]),
+        # Each entry of the dict beside its own note, as upstream's experiments read
+        ('Batch size', [9]),
+        # A note over two lines; the entry commented out below the next one stays code
+        ('A sequence length of $32$, short to train fast;', [12, 13]),
+        # English that Python parses ("Pad and crop" is a boolean expression) is still prose;
+        # `# | charts[1]` starts with an operator and continues the expression: code
+        ('Pad and crop', [15, 16, 17, 18, 19, 20]),
+        # A call cut over two commented-out lines inside the brackets stays code, whole
+        ('Merged, with a call cut over two lines commented out', [22, 23, 24, 25]),
+        # Markdown list marks are not operators
+        ('- Dropout, one of the list', [28]),
+        # In a signature too
+        ('', [31, 32]),
+        ('the charts to merge into `a`', [34, 35, 36, 37]),
+    ]
+    assert source.sections[3].docs_lines == [10, 11]
+
+
+@pytest.mark.parametrize('text, code', [
+    ("'seq_len': 128,", True), ('| charts[1]', True), ('.to(device)', True), ('*args,', True),
+    ('merge(a,\n      b)', True), ('lr=1e-4,', True), ('+ x * 2', True),
+    ('Batch size', False), ('Pad and crop', False), ('Dropout', False), ('(optional)', False),
+    ('Use [Noam](../noam.html)', False), ('[MLM](index.html)', False), ('- Dropout', False),
+    ('**Note** this', False), ('Train for $32$ epochs', False), ('Pad, crop and flip', False),
+    ('', False),
+])
+def test_commented_out_code_is_told_from_prose(text, code):
+    from site_src.sections import commented_out
+    assert commented_out(text) is code
+
+
+def test_a_row_of_undocumented_definitions_started_by_a_decorated_one_is_one_section():
+    source = parse('rows.py')
+    assert summary(source) == [
+        ('# Rows of definitions', [4]),
+        # Undocumented definitions that no decorated one started: a section each
+        ('', [7]),
+        ('', [8, 9]),
+        ('', [11, 12]),
+        # `@property` starts a row: the next property and the method after it join it
+        ('', [14, 15, 16, 17, 18, 19, 20, 21, 22, 23]),
+        # A documented definition keeps its docstring beside its signature, and ends the row
+        ('The one documented property, beside its signature.', [25, 26]),
+        ('', [28]),
+        ('', [30, 31]),
+        # So does a comment
+        ('A comment ends a row', [34, 35]),
+        ('', [37, 38]),
+        # A decorated function at the top level starts a row too
+        ('', [41, 42, 43, 44, 45, 46, 47]),
+    ]
+
+
+def test_the_upstream_check_compares_section_starts_and_explains_differences(tmp_path, monkeypatch):
+    """bench/upstream_structure.py on a tiny repository laid out as upstream's: a source and
+    the page it publishes for it, in upstream's markup."""
+    import subprocess
+    import sys
+    sys.path.insert(0, str(Path(__file__).parents[1] / 'bench'))
+    try:
+        import upstream_structure
+    finally:
+        sys.path.pop(0)
+    repo = tmp_path / 'upstream'
+    (repo / 'labml_nn').mkdir(parents=True)
+    (repo / 'docs').mkdir()
+    (repo / 'labml_nn' / '__init__.py').write_text('"""\n# Tiny\n"""\nimport os\n\n\n# Explains f\n'
+                                                   'def f():\n    return 1\n')
+    (repo / 'labml_nn' / 'conf.py').write_text("conf = {\n    # Batch size\n    'batch': 1,\n"
+                                               "    # 'batch': 2,\n    'epochs': 3,\n}\n")
+
+    def page(*sections):
+        return ''.join(f"<div class='section' id='section-{i}'><div class='docs'></div><div class='code'>"
+                       + '\n'.join(f'<span class="lineno">{n}</span><span>{text}</span>' for n, text in code)
+                       + '</div></div>' for i, code in enumerate(sections))
+    (repo / 'docs' / 'index.html').write_text(page([(4, 'import os')], [(8, 'def f():'), (9, '    return 1')]))
+    # Upstream makes the commented-out entry prose, which starts a section at `'epochs'`
+    (repo / 'docs' / 'conf.html').write_text(page([(1, 'conf = {')], [(3, "    'batch': 1,")],
+                                                  [(5, "    'epochs': 3,"), (6, '}')]))
+    for args in (['init', '-q'], ['add', '.'], ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'x']):
+        subprocess.run(['git', '-C', str(repo), *args], check=True)
+    commit = subprocess.run(['git', '-C', str(repo), 'rev-parse', 'HEAD'], capture_output=True, text=True).stdout
+    monkeypatch.setattr(upstream_structure, 'COMMIT', commit.strip())
+    result = upstream_structure.measure(repo)
+    figures = result['figures']
+    assert (figures['pages'], figures['same_structure'], figures['crashes'], figures['unexplained']) == (2, 1, 0, 0)
+    [differs] = result['pages']
+    assert differs['source'] == 'labml_nn/conf.py'
+    assert differs['differences'] == [{'line': 5, 'starts_on': 'upstream', 'reason': 'commented_out'}]
+    assert upstream_structure.missed(figures) == ['1 of 2 pages with the same structure, under 95%']
