@@ -76,22 +76,22 @@ changes nothing, so `restore` and the pipeline's users may ignore it.
 """
 
 import dataclasses
-import time
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
-from labml import logger, monit, tracker
+from labml import logger
 from labml.logger import Text
 
-from labml_nn.helpers import checkpoint, cli, distributed, tracking
-from labml_nn.helpers.cli import Count, Fraction, PositiveFloat, PositiveInt, UserError
+from labml_nn.helpers import checkpoint, cli, run, tracking
+from labml_nn.helpers.cli import Count, PositiveFloat, PositiveInt, UserError
 from labml_nn.transformers.mlm.data import DATA_HELP, CharVocabulary, load_corpus
 from labml_nn.transformers.mlm.experiment import CHECKPOINTS as MLM_CHECKPOINTS
 from labml_nn.transformers.mlm.experiment import Configs as MLMConfigs
-from labml_nn.transformers.mlm.experiment import learning_rate
+from labml_nn.transformers.mlm.experiment import Recipe, adamw, learning_rate
 from labml_nn.transformers.mlm.model import ROUND_1, ModelConfigs, TransformerMLM
 from labml_nn.transformers.mlm_fine_tuning import (
     IGNORE,
@@ -108,12 +108,15 @@ from labml_nn.transformers.mlm_tools import export, fill
 
 
 @dataclass
-class Configs:
+class Configs(Recipe):
     r"""
     ## The configs
 
-    Set on the command line as `key=value`; the comments are the `--help` text. The model's
-    size is not among them: it is the pre-trained model's, also when training from scratch.
+    Set on the command line as `key=value`; the comments are the `--help` text. They are the
+    [lesson's recipe](../mlm/experiment.html) (sequence length, batch, schedule, AdamW,
+    validation and checkpoints) and the three switches below. The recipe's values that differ
+    from the lesson's (a shorter run, a gentler learning rate) come last. The model's size is not among them: it is the pre-trained model's, also
+    when training from scratch, and so is the split (its `valid_fraction`).
     """
     # The masked language model to start from: bundled (the one that ships with labml_nn), a run uuid, run folder, checkpoint file or export folder (also --checkpoint WHERE)
     pretrained: str = 'bundled'
@@ -121,30 +124,11 @@ class Configs:
     from_scratch: bool = False
     # Keep the encoder's weights fixed and train only the new head (a probe)
     freeze_encoder: bool = False
-    # Characters per sequence (at most the pre-trained model's longest)
-    seq_len: PositiveInt = 64
-    # Sequences per training step
-    batch_size: PositiveInt = 32
-    # Training steps in the run (also sets the length of the learning-rate schedule)
     steps: PositiveInt = 600
-    # Peak learning rate of AdamW
     learning_rate: PositiveFloat = 1e-3
-    # Steps of linear learning-rate warm-up
     warmup_steps: Count = 50
-    # Final learning rate of the cosine decay, as a fraction of the peak
-    min_lr_ratio: Fraction = 0.1
-    # AdamW weight decay
-    weight_decay: Fraction = 0.01
-    # Largest gradient norm; larger gradients are scaled down
-    grad_clip: PositiveFloat = 1.0
-    # Evaluation windows from the held-out text, the same ones every time
-    valid_sequences: PositiveInt = 512
-    # Validate every this many steps
     valid_every: PositiveInt = 100
-    # Save a checkpoint every this many steps (and always at the end)
     checkpoint_every: PositiveInt = 200
-    # Seed of every random number generator of the run
-    seed: int = 0
 
 
 @dataclass
@@ -186,15 +170,15 @@ def load_start(where: str) -> Start:
     if export.is_export(folder):
         model, vocabulary, config = export.load_export(folder, '--checkpoint')
         training = config.get('training', {})
-        run = training.get('configs', {})
+        recorded = training.get('configs', {})
         return Start(vocabulary, model_configs_from(config.get('model_configs', {})), config['max_position_embeddings'],
-                     run.get('valid_fraction', MLMConfigs.valid_fraction), model.state_dict(), training.get('data', ''),
+                     recorded.get('valid_fraction', MLMConfigs.valid_fraction), model.state_dict(), training.get('data', ''),
                      f"{where}: run {training.get('run_uuid', '?')} at step {training.get('step', '?')}")
     state = checkpoint.find_and_load(where, tracking.logs_folder(), MLM_CHECKPOINTS, '--checkpoint')
-    run = checkpoint.configs_of(state, MLM_CHECKPOINTS)
-    return Start(CharVocabulary(state['vocabulary']), model_configs_from({k[6:]: v for k, v in run.items()
+    recorded = checkpoint.configs_of(state, MLM_CHECKPOINTS)
+    return Start(CharVocabulary(state['vocabulary']), model_configs_from({k[6:]: v for k, v in recorded.items()
                                                                           if k.startswith('model.')}),
-                 run['seq_len'], run['valid_fraction'], state['model'], state['data'],
+                 recorded['seq_len'], recorded['valid_fraction'], state['model'], state['data'],
                  f"{where}: step {state['step']}")
 
 
@@ -226,17 +210,17 @@ CHECKPOINTS = checkpoint.Format(
                       'source': t.start.source})
 
 
-class Trainer:
+class Trainer(run.Experiment):
     r"""
     ## Building the run
 
-    `text` is the corpus and `data` its name; `start` the encoder's origin; `run_dir` where
-    checkpoints go (`None`: nowhere). The attributes are the ones
-    [`checkpoint.save`](../../helpers/checkpoint.html) expects.
+    `text` is the corpus and `data` its name; `start` the encoder's origin. The
+    [run's loop](../../helpers/run.html) calls the step and validation below; this experiment
+    shows no live samples.
     """
 
-    def __init__(self, c: Configs, text: str, on: torch.device, start: Start, run_dir=None, data: str = ''):
-        self.c, self.device, self.start, self.vocabulary = c, on, start, start.vocabulary
+    def __init__(self, c: Configs, text: str, on: torch.device, start: Start, data: str = ''):
+        self.c, self.device, self.start, self.vocabulary, self.data = c, on, start, start.vocabulary, data
         # The position table of the pre-trained model has `max_len` rows: a longer window has
         # positions the encoder never learned, so it is refused rather than extrapolated
         if c.seq_len > start.max_len:
@@ -262,30 +246,25 @@ class Trainer:
         if c.freeze_encoder:
             for p in self.model.encoder_parameters():
                 p.requires_grad_(False)
-        # AdamW as in the lesson: weight decay on the weight matrices only, of what trains
-        trains = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
-        decays = {n for n, p in trains if p.dim() == 2 and 'embeddings' not in n}
-        self.optimizer = torch.optim.AdamW(
-            [{'params': [p for n, p in trains if n in decays], 'weight_decay': c.weight_decay},
-             {'params': [p for n, p in trains if n not in decays], 'weight_decay': 0.0}],
-            lr=c.learning_rate, betas=(0.9, 0.98), eps=1e-9)
+        # [The lesson's AdamW](../mlm/experiment.html#the-optimizer), on what trains
+        self.optimizer = adamw(self.model, c)
         # One generator, the data's: there is no masking and no dropout to draw for. Its state
         # and PyTorch's global one are what a checkpoint must keep for an exact resume
         self.generators = {'data': torch.Generator().manual_seed(c.seed + 1)}
         # The evaluation windows, from the held-out text only ([why](index.html#the-split-and-why-nothing-leaks))
         self.valid_inputs, self.valid_labels, _ = evaluation_windows(self.task.valid_ids, self.task.valid_labels,
                                                                      c.valid_sequences, c.seq_len)
-        # One process: the helpers' checkpoint and summary read these like the lesson's
-        self.processes = distributed.Processes()
-        self.step, self.elapsed, self.metrics, self.run_dir, self.data = 0, 0.0, tracking.Metrics(), run_dir, data
+        self.step, self.elapsed, self.metrics = 0, 0.0, tracking.Metrics()
+        self.tokens_per_step = c.batch_size * c.seq_len
 
-    def train_step(self) -> Tuple[float, int, int]:
+    def train_step(self, stop: bool = False) -> Tuple[float, int, int, bool]:
         r"""
         ## One training step
 
         Random windows of the training text, lower-cased, and one AdamW step on the
         cross-entropy at the letters (the other positions carry `IGNORE`). Returns the loss,
-        the letters the model got right and how many letters there were.
+        the letters the model got right, how many letters there were, and `stop` (one process
+        has no other to ask).
         """
         for group in self.optimizer.param_groups:
             group['lr'] = learning_rate(self.c, self.step)
@@ -306,7 +285,7 @@ class Trainer:
         self.step += 1
         # The training accuracy counts letters only, like the validation's
         counts = confusion(logits.argmax(-1), y)  # [2, 2]
-        return loss.item(), int(counts.diagonal().sum()), int(counts.sum())
+        return loss.item(), int(counts.diagonal().sum()), int(counts.sum()), stop
 
     @torch.no_grad()
     def validate(self) -> Tuple[float, Dict[str, float]]:
@@ -328,41 +307,15 @@ class Trainer:
             counts += confusion(logits.argmax(-1), y).cpu()
         return loss_sum / max(int(counts.sum()), 1), scores(counts)
 
-    def run(self, stop_at: Optional[int] = None) -> Dict[str, Any]:
+    def validation(self) -> Dict[str, float]:
         r"""
-        ## The loop
-
-        Trains to `steps` (or `stop_at`, which tests use to stop part way), validating and
-        saving on their schedules and at the end; Ctrl-C or SIGTERM saves and stops, and
-        `--resume <run uuid>` continues exactly. Each validation point records the macro-F1
-        beside the lesson's loss and accuracy.
-
-        The curve's `valid_accuracy` and `valid_macro_f1` are what the labml app charts as
-        `accuracy.valid` and `macro_f1.valid`, and what `--summary` writes; the seconds in each
-        point are training and validation time together, since the run started.
+        A validation point records the macro-F1 and the capitals' F1 beside the lesson's loss
+        and accuracy: the labml app charts them as `macro_f1.valid` and `capital_f1.valid`,
+        and `--summary` writes them in the curve as `valid_macro_f1` and `valid_capital_f1`.
         """
-        c, first, last = self.c, self.step, min(stop_at or self.c.steps, self.c.steps)
-        tracker.set_global_step(first)
-        start = time.perf_counter()
-        with checkpoint.stop_on_signals() as signals:
-            for _ in monit.loop(range(first, last)):
-                loss, correct, total = self.train_step()
-                self.metrics.add_step(self.step, loss, correct, total)
-                if self.step % c.valid_every == 0 or self.step == c.steps:
-                    loss, valid = self.validate()
-                    tracker.add('macro_f1.valid', valid['macro_f1'])
-                    self.metrics.add_validation(self.step, self.elapsed + time.perf_counter() - start,
-                                                loss, valid['accuracy'])
-                    self.metrics.curve[-1].update(valid_macro_f1=valid['macro_f1'], valid_capital_f1=valid['capital_f1'])
-                if self.step % c.checkpoint_every == 0 and self.step != last:
-                    checkpoint.save(self, CHECKPOINTS)
-                if signals.received is not None:
-                    break
-        wall = time.perf_counter() - start
-        self.elapsed += wall
-        # A run that ended before `steps` was stopped (a signal, or a test's `stop_at`)
-        return tracking.summary(self, checkpoint.save(self, CHECKPOINTS), first, c.steps, wall, signals.received,
-                                c.batch_size * c.seq_len)
+        loss, valid = self.validate()
+        return {'loss': loss, 'accuracy': valid['accuracy'], 'macro_f1': valid['macro_f1'],
+                'capital_f1': valid['capital_f1']}
 
 
 def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]:
@@ -370,9 +323,11 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
     ## Putting it together
 
     The configs (the defaults, or the resumed run's, and the overrides), the encoder's origin,
-    the text, and training in a labml run.
+    the text, and training in [a labml run](../../helpers/run.html), which validates and saves
+    on its schedule and at the end; Ctrl-C or SIGTERM saves and stops, and
+    `--resume <run uuid>` continues exactly.
     """
-    s = tracking.prepare(command, Configs, CHECKPOINTS)
+    s = run.prepare(command, Configs, CHECKPOINTS)
     # A fine-tuning run is short; it does not split its batches over processes
     if s.processes.is_distributed:
         raise UserError("fine-tuning runs in one process; start it with python -m, not torchrun")
@@ -380,17 +335,16 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
     start = resumed_start(s.resumed) if s.resumed else load_start(s.configs.pretrained)
     # The text: `--data`, or the resumed run's, or Tiny Shakespeare
     text, data = load_corpus(command.data or (s.resumed and s.resumed['data']))
-    with tracking.start_run('mlm_fine_tuning', s, command, data) as run:
-        trainer = Trainer(s.configs, text, s.device, start, run_dir=run.folder, data=data)
-        checkpoint.restore(trainer, s.resumed)
-        run.describe_data(f"{len(trainer.task.train_ids):,} training and {len(trainer.task.valid_ids):,} held-out "
-                          f"characters; encoder from {start.source}")
+    with run.start('mlm_fine_tuning', s, command, data) as this_run:
+        trainer = Trainer(s.configs, text, s.device, start, data=data)
+        this_run.describe_data(f"{len(trainer.task.train_ids):,} training and {len(trainer.task.valid_ids):,} "
+                               f"held-out characters; encoder from {start.source}")
         # The split's promise holds only on the text the encoder was pre-trained on
         if start.data and export.data_name(start.data) != export.data_name(data):
             logger.log(f"The encoder was pre-trained on {start.data}, not on {data}: the held-out part of this text "
                        f"is not the part its pre-training never saw.", Text.warning)
-        summary = trainer.run(stop_at)
-    return tracking.finish(run, summary, command.summary)
+        summary = this_run.train(trainer, stop_at)
+    return run.finish(this_run, summary, command.summary)
 
 
 def checkpoint_option(argv: List[str]) -> List[str]:
@@ -417,7 +371,6 @@ def main(argv: Optional[List[str]] = None) -> None:
     The console entry point: `--help`, or a fine-tuning run (exit status 128 + signal when
     stopped by one, so that scripts can tell a stopped run from a finished one).
     """
-    import sys
     cli.main(Configs, train, checkpoint_option(sys.argv[1:] if argv is None else argv),
              prog='python -m labml_nn.transformers.mlm_fine_tuning.experiment', data_help=DATA_HELP,
              about="Fine-tune a pre-trained masked language model to restore the capitals of lower-cased text.")
