@@ -137,7 +137,8 @@ class Configs(Recipe):
 # and data's name. On resume only configs that leave what is learned alone may change; older
 # checkpoints get the model options they were trained with.
 CHECKPOINTS = checkpoint.Format(
-    'labml_nn.mlm.checkpoint/1', frozenset({'steps', 'valid_every', 'sample_every', 'checkpoint_every'}),
+    'labml_nn.mlm.checkpoint/1',
+    frozenset({'steps', 'valid_every', 'sample_every', 'checkpoint_every'}),
     {f'model.{k}': v for k, v in ROUND_1.items()},
     lambda t: {'vocabulary': t.vocabulary.chars, 'data': t.data})
 
@@ -223,11 +224,12 @@ class Trainer(run.Experiment):
         # ones in proportionally larger batches
         seq_len = curriculum_length(c, self.step)
         rows = c.batch_size * (c.seq_len // seq_len)
-        x = random_windows(self.train_ids, rows, seq_len, self.generators['data'])  # [rows, seq_len]
+        x = random_windows(self.train_ids, rows, seq_len, self.generators['data'])  # [rows, len]
         # Mask them: `labels` holds the hidden character where one was chosen, padding elsewhere
         masked, labels = self.masking(x, generator=self.generators['mask'])  # [rows, seq_len] each
         masked_count = int((labels != padding).sum())
-        masked, labels = (distributed.shard(self.processes, t).to(self.device) for t in (masked, labels))
+        masked = distributed.shard(self.processes, masked).to(self.device)  # this rank's rows
+        labels = distributed.shard(self.processes, labels).to(self.device)
 
         # Score the masked positions only: the model [skips the others' output](model.html)
         target = labels != padding  # [rows, seq_len]
@@ -262,15 +264,16 @@ class Trainer(run.Experiment):
         """
         self.model.eval()
         loss_sum, correct, total = 0.0, 0, 0
-        size, rank, ranks = self.c.batch_size, self.processes.rank, self.processes.world_size
-        for i in range(rank * size, len(self.valid_inputs), size * ranks):
+        size, processes = self.c.batch_size, self.processes
+        for i in range(processes.rank * size, len(self.valid_inputs), size * processes.world_size):
             inputs = self.valid_inputs[i:i + size].to(self.device)
             labels = self.valid_labels[i:i + size].to(self.device)
             with device.autocast(self.device, self.c.bf16):
                 logits = self.model(inputs).float()
             loss, c, t = masked_loss_and_accuracy(logits, labels, self.vocabulary.padding_token)
-            loss_sum, correct, total = loss_sum + loss.item() * int(t), correct + int(c), total + int(t)
-        loss_sum, correct, total = distributed.sum_across(self.processes, [loss_sum, correct, total])
+            loss_sum += loss.item() * int(t)
+            correct, total = correct + int(c), total + int(t)
+        loss_sum, correct, total = distributed.sum_across(processes, [loss_sum, correct, total])
         return loss_sum / max(total, 1), correct / max(total, 1)
 
     def validation(self) -> Dict[str, float]:
@@ -312,7 +315,8 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
     """
     s = run.prepare(command, Configs, CHECKPOINTS)  # processes, device, configs, resumed, app
     text, data = load_corpus(command.data or (s.resumed and s.resumed['data']))
-    check_fits(text, s.configs.seq_len, s.configs.valid_fraction, s.resumed and s.resumed['vocabulary'])
+    c, vocabulary = s.configs, s.resumed and s.resumed['vocabulary']
+    check_fits(text, c.seq_len, c.valid_fraction, vocabulary)
     with run.start('mlm', s, command, data) as this_run:
         trainer = Trainer(s.configs, text, s.device, s.processes, data=data)
         this_run.describe_data(f"{len(text):,} characters, {len(trainer.vocabulary)} distinct")
@@ -322,9 +326,9 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
 
 def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
     r"""The console entry point: `--help`, or a training run (exit status 128 + signal when stopped)."""
-    cli.main(Configs, train, argv, prog=prog or cli.program_name('labml_nn.transformers.mlm.experiment'),
-             data_help=DATA_HELP,
-             about="Train a character-level masked language model (BERT's MLM) and report it with labml.")
+    prog = prog or cli.program_name('labml_nn.transformers.mlm.experiment')
+    about = "Train a character-level masked language model (BERT's MLM) and report it with labml."
+    cli.main(Configs, train, argv, prog=prog, data_help=DATA_HELP, about=about)
 
 
 if __name__ == '__main__':
