@@ -126,6 +126,19 @@ def refuse_abbreviations(args: List[str], options: List[str]) -> None:
             raise UserError(f"{flag}: options are written in full; did you mean {' or '.join(matches)}?")
 
 
+def option_as_config(argv: List[str], option: str, key: str) -> List[str]:
+    r"""`argv` with `option VALUE` (or `option=VALUE`) written as the config `key=VALUE`."""
+    out, i = [], 0
+    while i < len(argv):
+        # The option as the last word, without a value, stays as it is: the parser refuses it
+        taken = argv[i] == option and i + 1 < len(argv)
+        joined = argv[i].startswith(option + '=')
+        value = argv[i + 1] if taken else argv[i][len(option) + 1:] if joined else None
+        out.append(argv[i] if value is None else f'{key}={value}')
+        i += 2 if taken else 1
+    return out
+
+
 def refuse_dashed_configs(args: List[str], table: Dict[str, 'Config'], options: List[str]) -> None:
     r"""A `UserError` for a config written as an option (`--seq_len=128`), with the form that works."""
     for i, arg in enumerate(args):

@@ -154,7 +154,8 @@ class Run:
                 if step % c.valid_every == 0 or step == c.steps:
                     seconds = trainer.elapsed + time.perf_counter() - start
                     trainer.metrics.add_validation(step, seconds, trainer.validation())
-                if trainer.sample_every and step % trainer.sample_every == 0 and self.processes.is_main:
+                every = trainer.sample_every
+                if every and step % every == 0 and self.processes.is_main:
                     trainer.show_samples()
                 if step % c.checkpoint_every == 0 and step != last:
                     self.save(trainer)
@@ -215,7 +216,8 @@ def summary(trainer: Experiment, saved: Optional[Path], first: int, wall: float,
     if processes.is_distributed:
         # A fingerprint of each rank's weights: DDP keeps them identical, and this shows it
         result['world_size'] = processes.world_size
-        result['rank_weight_hashes'] = distributed.gather(processes, tracking.weight_hash(trainer.model))
+        weights = tracking.weight_hash(trainer.model)
+        result['rank_weight_hashes'] = distributed.gather(processes, weights)
     return result
 
 

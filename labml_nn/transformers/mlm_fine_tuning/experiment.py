@@ -151,8 +151,9 @@ class Start:
 
 
 def model_configs_from(flat: Dict[str, Any]) -> ModelConfigs:
-    r"""The model configs from `{name: value}`; options added since an older model get round 1's values."""
-    return cli.build(ModelConfigs, {f'model.{k}': v for k, v in {**ROUND_1, **flat}.items()}, 'model.')
+    r"""The model configs from `{name: value}`; options added since an older model get their first values."""
+    values = {**ROUND_1, **flat}
+    return cli.build(ModelConfigs, {f'model.{k}': v for k, v in values.items()}, 'model.')
 
 
 def load_start(where: str) -> Start:
@@ -171,14 +172,16 @@ def load_start(where: str) -> Start:
         model, vocabulary, config = export.load_export(folder, '--checkpoint')
         training = config.get('training', {})
         recorded = training.get('configs', {})
-        return Start(vocabulary, model_configs_from(config.get('model_configs', {})), config['max_position_embeddings'],
-                     recorded.get('valid_fraction', MLMConfigs.valid_fraction), model.state_dict(), training.get('data', ''),
-                     f"{where}: run {training.get('run_uuid', '?')} at step {training.get('step', '?')}")
+        valid_fraction = recorded.get('valid_fraction', MLMConfigs.valid_fraction)
+        source = f"{where}: run {training.get('run_uuid', '?')} at step {training.get('step', '?')}"
+        return Start(vocabulary, model_configs_from(config.get('model_configs', {})),
+                     config['max_position_embeddings'], valid_fraction, model.state_dict(),
+                     training.get('data', ''), source)
     state = checkpoint.find_and_load(where, tracking.logs_folder(), MLM_CHECKPOINTS, '--checkpoint')
     recorded = checkpoint.configs_of(state, MLM_CHECKPOINTS)
-    return Start(CharVocabulary(state['vocabulary']), model_configs_from({k[6:]: v for k, v in recorded.items()
-                                                                          if k.startswith('model.')}),
-                 recorded['seq_len'], recorded['valid_fraction'], state['model'], state['data'],
+    model = model_configs_from({k[6:]: v for k, v in recorded.items() if k.startswith('model.')})
+    return Start(CharVocabulary(state['vocabulary']), model, recorded['seq_len'],
+                 recorded['valid_fraction'], state['model'], state['data'],
                  f"{where}: step {state['step']}")
 
 
@@ -188,8 +191,9 @@ def resumed_start(state: Dict[str, Any]) -> Start:
     model is built at that shape with fresh weights, and `checkpoint.restore` then loads the
     fine-tuned ones over them, head and encoder alike.
     """
-    return Start(CharVocabulary(state['vocabulary']), model_configs_from(state['model_configs']), state['max_len'],
-                 state['valid_fraction'], None, state['pretrained_data'], state['source'])
+    return Start(CharVocabulary(state['vocabulary']), model_configs_from(state['model_configs']),
+                 state['max_len'], state['valid_fraction'], None, state['pretrained_data'],
+                 state['source'])
 
 
 # ## Checkpoints
@@ -203,7 +207,8 @@ def resumed_start(state: Dict[str, Any]) -> Start:
 # error that says so), and `pretrained`, `from_scratch` and the learning rate may not change
 # on resume; only the length of the run and how often it validates and saves may.
 CHECKPOINTS = checkpoint.Format(
-    'labml_nn.mlm_fine_tuning.checkpoint/1', frozenset({'steps', 'valid_every', 'checkpoint_every'}),
+    'labml_nn.mlm_fine_tuning.checkpoint/1',
+    frozenset({'steps', 'valid_every', 'checkpoint_every'}),
     extras=lambda t: {'vocabulary': t.vocabulary.chars, 'data': t.data, 'max_len': t.start.max_len,
                       'model_configs': dataclasses.asdict(t.start.model_configs),
                       'valid_fraction': t.start.valid_fraction, 'pretrained_data': t.start.data,
@@ -220,20 +225,23 @@ class Trainer(run.Experiment):
     """
 
     def __init__(self, c: Configs, text: str, on: torch.device, start: Start, data: str = ''):
-        self.c, self.device, self.start, self.vocabulary, self.data = c, on, start, start.vocabulary, data
+        self.c, self.device, self.start, self.data = c, on, start, data
+        self.vocabulary = start.vocabulary
         # The position table of the pre-trained model has `max_len` rows: a longer window has
         # positions the encoder never learned, so it is refused rather than extrapolated
         if c.seq_len > start.max_len:
-            raise UserError(f"seq_len={c.seq_len}: the pre-trained model reads at most {start.max_len} "
-                            f"characters; give seq_len={start.max_len} or less")
+            raise UserError(f"seq_len={c.seq_len}: the pre-trained model reads at most "
+                            f"{start.max_len} characters; give seq_len={start.max_len} or less")
         unknown = self.vocabulary.unknown_chars(lower_case(text))
         if unknown:
-            raise UserError(f"the text has characters the pre-trained model never saw ({unknown[:20]!r}); "
-                            f"fine-tune on the text it was trained on, or pre-train on this one")
+            raise UserError(f"the text has characters the pre-trained model never saw "
+                            f"({unknown[:20]!r}); fine-tune on the text it was trained on, "
+                            f"or pre-train on this one")
         # The lower-cased ids and the labels, cut where the pre-trained run cut its text
         self.task = split_task(text, self.vocabulary, start.valid_fraction)
         if len(self.task.train_ids) < c.seq_len or len(self.task.valid_ids) < c.seq_len:
-            raise UserError(f"the text is too short for seq_len={c.seq_len}: give a longer text or a smaller seq_len")
+            raise UserError(f"the text is too short for seq_len={c.seq_len}: give a longer text "
+                            f"or a smaller seq_len")
         # The masked language model, built at its own shape: its initial weights are drawn
         # whatever comes next, so the head below starts the same in all three settings
         torch.manual_seed(c.seed)
@@ -251,9 +259,10 @@ class Trainer(run.Experiment):
         # One generator, the data's: there is no masking and no dropout to draw for. Its state
         # and PyTorch's global one are what a checkpoint must keep for an exact resume
         self.generators = {'data': torch.Generator().manual_seed(c.seed + 1)}
-        # The evaluation windows, from the held-out text only ([why](index.html#the-split-and-why-nothing-leaks))
-        self.valid_inputs, self.valid_labels, _ = evaluation_windows(self.task.valid_ids, self.task.valid_labels,
-                                                                     c.valid_sequences, c.seq_len)
+        # The evaluation windows, from the held-out text only
+        # ([why](index.html#the-split-and-why-nothing-leaks))
+        self.valid_inputs, self.valid_labels, _ = evaluation_windows(
+            self.task.valid_ids, self.task.valid_labels, c.valid_sequences, c.seq_len)
         self.step, self.elapsed, self.metrics = 0, 0.0, tracking.Metrics()
         self.tokens_per_step = c.batch_size * c.seq_len
 
@@ -266,21 +275,23 @@ class Trainer(run.Experiment):
         the letters the model got right, how many letters there were, and `stop` (one process
         has no other to ask).
         """
+        c, task = self.c, self.task
         for group in self.optimizer.param_groups:
-            group['lr'] = learning_rate(self.c, self.step)
-        x, y = random_windows(self.task.train_ids, self.task.train_labels, self.c.batch_size, self.c.seq_len,
+            group['lr'] = learning_rate(c, self.step)
+        x, y = random_windows(task.train_ids, task.train_labels, c.batch_size, c.seq_len,
                               self.generators['data'])  # [batch_size, seq_len] each
         x, y = x.to(self.device), y.to(self.device)
         # `x` holds lower-case ids; `y` holds `LOWER`, `CAPITAL` or `IGNORE` for each of them
         # A probe's encoder stays in eval mode: it is a fixed feature extractor
         self.model.train()
-        if self.c.freeze_encoder:
+        if c.freeze_encoder:
             self.model.embeddings.eval(), self.model.encoder.eval()
         logits = self.model(x)  # [batch_size, seq_len, n_labels]
         loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=IGNORE)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], self.c.grad_clip)
+        trains = [p for p in self.model.parameters() if p.requires_grad]
+        torch.nn.utils.clip_grad_norm_(trains, c.grad_clip)
         self.optimizer.step()
         self.step += 1
         # The training accuracy counts letters only, like the validation's
@@ -300,10 +311,14 @@ class Trainer(run.Experiment):
         """
         self.model.eval()
         loss_sum, counts = 0.0, torch.zeros(2, 2, dtype=torch.long)
-        for i in range(0, len(self.valid_inputs), self.c.batch_size):
-            x, y = (t[i:i + self.c.batch_size].to(self.device) for t in (self.valid_inputs, self.valid_labels))
+        size = self.c.batch_size
+        for i in range(0, len(self.valid_inputs), size):
+            x = self.valid_inputs[i:i + size].to(self.device)  # [batch, seq_len]
+            y = self.valid_labels[i:i + size].to(self.device)
             logits = self.model(x)  # [batch, seq_len, n_labels]
-            loss_sum += F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=IGNORE, reduction='sum').item()
+            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=IGNORE,
+                                   reduction='sum')
+            loss_sum += loss.item()
             counts += confusion(logits.argmax(-1), y).cpu()
         return loss_sum / max(int(counts.sum()), 1), scores(counts)
 
@@ -337,33 +352,24 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
     text, data = load_corpus(command.data or (s.resumed and s.resumed['data']))
     with run.start('mlm_fine_tuning', s, command, data) as this_run:
         trainer = Trainer(s.configs, text, s.device, start, data=data)
-        this_run.describe_data(f"{len(trainer.task.train_ids):,} training and {len(trainer.task.valid_ids):,} "
+        task = trainer.task
+        this_run.describe_data(f"{len(task.train_ids):,} training and {len(task.valid_ids):,} "
                                f"held-out characters; encoder from {start.source}")
         # The split's promise holds only on the text the encoder was pre-trained on
         if start.data and export.data_name(start.data) != export.data_name(data):
-            logger.log(f"The encoder was pre-trained on {start.data}, not on {data}: the held-out part of this text "
-                       f"is not the part its pre-training never saw.", Text.warning)
+            logger.log(f"The encoder was pre-trained on {start.data}, not on {data}: the "
+                       f"held-out part of this text is not the part its pre-training never saw.",
+                       Text.warning)
         summary = this_run.train(trainer, stop_at)
     return run.finish(this_run, summary, command.summary)
 
 
-def checkpoint_option(argv: List[str]) -> List[str]:
-    r"""`--checkpoint WHERE` (or `--checkpoint=WHERE`) is `pretrained=WHERE`, as in the [tools](../mlm_tools/fill.html)."""
-    out, i = [], 0
-    while i < len(argv):
-        # `--checkpoint` as the last word, without a value, stays as it is: the parser then refuses it
-        taken = argv[i] == '--checkpoint' and i + 1 < len(argv)
-        value = argv[i + 1] if taken else argv[i][len('--checkpoint='):] if argv[i].startswith('--checkpoint=') else None
-        out.append(argv[i] if value is None else f'pretrained={value}')
-        i += 2 if taken else 1
-    return out
-
-
 def parse(argv: List[str]) -> cli.Command:
     r"""
-    The command line, `--checkpoint` included: the tests call this, the console calls `main`.
+    The command line, where `--checkpoint WHERE` is `pretrained=WHERE` as in the
+    [tools](../mlm_tools/fill.html): the tests call this, the console calls `main`.
     """
-    return cli.parse(Configs, checkpoint_option(argv))
+    return cli.parse(Configs, cli.option_as_config(argv, '--checkpoint', 'pretrained'))
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -371,9 +377,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     The console entry point: `--help`, or a fine-tuning run (exit status 128 + signal when
     stopped by one, so that scripts can tell a stopped run from a finished one).
     """
-    cli.main(Configs, train, checkpoint_option(sys.argv[1:] if argv is None else argv),
-             prog='python -m labml_nn.transformers.mlm_fine_tuning.experiment', data_help=DATA_HELP,
-             about="Fine-tune a pre-trained masked language model to restore the capitals of lower-cased text.")
+    argv = sys.argv[1:] if argv is None else argv
+    argv = cli.option_as_config(argv, '--checkpoint', 'pretrained')
+    prog = 'python -m labml_nn.transformers.mlm_fine_tuning.experiment'
+    about = ("Fine-tune a pre-trained masked language model to restore the capitals of "
+             "lower-cased text.")
+    cli.main(Configs, train, argv, prog=prog, data_help=DATA_HELP, about=about)
 
 
 if __name__ == '__main__':
