@@ -23,11 +23,11 @@ for any experiment that has it (`tests/test_helpers_generic.py` fits a line with
 
 ## The order within a step, and why it is fixed
 
-A resumed run repeats an uninterrupted one bit for bit only if both draw their random numbers
-in the same order. Validation and samples draw none from the training generators, but a
-checkpoint is taken after them, and a stop comes last, after a save of its own: so a run
-stopped at step $n$ and resumed has done exactly what the uninterrupted run had done at
-step $n$.
+A resumed run repeats an uninterrupted one bit for bit only if both do the same things, in the
+same order, from the same state. So every step does them in one fixed order: the training step,
+its metrics, validation, samples, a checkpoint, and only then a stop. A checkpoint comes after
+everything its step did: a run stopped after step $n$ and resumed continues from exactly the
+state the uninterrupted run had after step $n$, whatever validation or samples drew.
 
 ## Interrupted
 
@@ -85,7 +85,10 @@ class Experiment(checkpoint.Resumable, Protocol):
 # ## Before the data: where, with what, and reporting to whom
 @dataclasses.dataclass
 class Setup:
-    r"""What `prepare` found: the processes, the device, the configs, the resumed checkpoint (or `None`), the app."""
+    r"""
+    What `prepare` found: the processes, the device, the configs, the resumed checkpoint (or
+    `None`), the app, and the experiment's checkpoint format.
+    """
     processes: distributed.Processes
     device: torch.device
     configs: Any

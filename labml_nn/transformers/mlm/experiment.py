@@ -153,8 +153,8 @@ def learning_rate(c: Recipe, step: int) -> float:
     if step < c.warmup_steps:
         return c.learning_rate * (step + 1) / c.warmup_steps
     progress = min(1.0, (step - c.warmup_steps) / max(1, c.steps - c.warmup_steps))
-    cosine = 0.5 * (1 + math.cos(math.pi * progress))
-    return c.learning_rate * (c.min_lr_ratio + (1 - c.min_lr_ratio) * cosine)
+    decay = (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+    return c.learning_rate * (c.min_lr_ratio + decay)
 
 
 def adamw(model: torch.nn.Module, c: Recipe, fused: Optional[bool] = None) -> torch.optim.AdamW:
