@@ -26,7 +26,8 @@ Everything a user sees of them is derived from that declaration:
   reader of the experiment sees above the config (read from the source with `ast`, because
   comments exist nowhere else);
 * **range checks**: the types `PositiveInt`, `Count`, `Fraction`, … carry their allowed range
-  ([their module](ranges.html)), so `seq_len=0` is refused before anything runs;
+  ([their module](ranges.html)), so `seq_len=0` is refused before anything runs, and a config
+  written as an option (`--seq_len=128`) is refused with the form that works (`seq_len=128`);
 * the **flat view** `{'seq_len': 64, 'model.d_model': 128, …}` that checkpoints, the run
   summary and the labml app use. The training code itself only reads typed attributes,
   `c.model.d_model`.
