@@ -29,7 +29,7 @@ from conftest import SMALL
 
 pytest.importorskip('labml_app', reason='labml-app is not installed (pip install -e .[app])')
 
-from labml_nn.helpers import tracking  # noqa: E402
+from labml_nn.helpers import app_client  # noqa: E402
 
 ARTIFACTS = REPO / 'test-artifacts'
 STEPS = 30
@@ -248,7 +248,7 @@ def test_app_fails_mid_run_process_exits_in_bounded_time(tmp_path, corpus, fault
     """
     The app dies (SIGKILL) or hangs (SIGSTOP: connections open, nothing answers) while the
     experiment reports. Without our hooks the client would retry for ever and the process
-    never exit; with them it waits at most `tracking.FINISH_TIMEOUT` after training.
+    never exit; with them it waits at most `app_client.FINISH_TIMEOUT` after training.
     """
     s = AppServer(tmp_path / 'data', shared_vendor()).start()
     try:
@@ -266,7 +266,7 @@ def test_app_fails_mid_run_process_exits_in_bounded_time(tmp_path, corpus, fault
         out, err = proc.communicate(timeout=120)
         elapsed = time.monotonic() - t
         assert proc.returncode == 0, err[-2000:]
-        assert elapsed < 30 + tracking.FINISH_TIMEOUT, f'took {elapsed:.1f} s after the {fault} app'
+        assert elapsed < 30 + app_client.FINISH_TIMEOUT, f'took {elapsed:.1f} s after the {fault} app'
         assert 'did not take the last updates in time' in err
     finally:
         if s.proc.poll() is None:
@@ -287,30 +287,30 @@ def test_bad_app_url_is_one_line(tmp_path, corpus):
 def test_resolve_app_url(tmp_path, monkeypatch):
     monkeypatch.delenv('labml_app_url', raising=False)
     (tmp_path / 'sub').mkdir()
-    assert tracking.resolve_app_url(None, tmp_path / 'sub') is None  # no .labml.yaml
+    assert app_client.resolve_app_url(None, tmp_path / 'sub') is None  # no .labml.yaml
     (tmp_path / '.labml.yaml').write_text('app_url: http://127.0.0.1:9/api/v1/mine\n')
-    assert tracking.resolve_app_url(None, tmp_path / 'sub') == 'http://127.0.0.1:9/api/v1/mine'
+    assert app_client.resolve_app_url(None, tmp_path / 'sub') == 'http://127.0.0.1:9/api/v1/mine'
     # `--app` wins over the file; a bare `--app` means the local server.
-    assert tracking.resolve_app_url('http://127.0.0.1:7/api/v1/x/', tmp_path) == \
+    assert app_client.resolve_app_url('http://127.0.0.1:7/api/v1/x/', tmp_path) == \
         'http://127.0.0.1:7/api/v1/x'
-    assert tracking.resolve_app_url(tracking.DEFAULT_APP_URL, tmp_path) == tracking.DEFAULT_APP_URL
+    assert app_client.resolve_app_url(app_client.DEFAULT_APP_URL, tmp_path) == app_client.DEFAULT_APP_URL
     for bad in ('127.0.0.1:5005/api/v1/default', 'http://127.0.0.1:5005/api/v1/a?b=c',
                 'http://127.0.0.1:5005/runs'):
-        with pytest.raises(tracking.UserError):
-            tracking.validate_url(bad)
+        with pytest.raises(app_client.UserError):
+            app_client.validate_url(bad)
     # The address the app prints is its default token
-    assert tracking.validate_url('http://127.0.0.1:5005/') == 'http://127.0.0.1:5005/api/v1/default'
+    assert app_client.validate_url('http://127.0.0.1:5005/') == 'http://127.0.0.1:5005/api/v1/default'
 
 
 def test_check_app_is_quick_when_nothing_listens():
     t = time.monotonic()
-    reason = tracking.check_app(f'http://127.0.0.1:{closed_port()}/api/v1/default', timeout=2)
+    reason = app_client.check_app(f'http://127.0.0.1:{closed_port()}/api/v1/default', timeout=2)
     assert reason and 'refused' in reason.lower()
     assert time.monotonic() - t < 3
 
 
 def test_check_app_accepts_a_running_app(app):
-    assert tracking.check_app(app.app_url) is None
+    assert app_client.check_app(app.app_url) is None
     # A server that is not a labml app (here: the app's own static page) is refused.
-    assert tracking.check_app(f'{app.base}/not-an-api/api/v1/x') is not None
+    assert app_client.check_app(f'{app.base}/not-an-api/api/v1/x') is not None
 

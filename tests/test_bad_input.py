@@ -70,6 +70,15 @@ def test_unknown_config(capsys):
     fails_cleanly(capsys, exp.main, ['model.d_modle=64'], "unknown config 'model.d_modle'", '--help')
 
 
+@pytest.mark.parametrize('argv, hint', [
+    (['--seq_len=128'], 'did you mean seq_len=128?'),
+    (['--seq_len', '128'], 'did you mean seq_len=128?'),
+    (['--model.dropout=0.1'], 'did you mean model.dropout=0.1?'),
+])
+def test_config_written_as_an_option(capsys, argv, hint):
+    fails_cleanly(capsys, exp.main, argv, argv[0].split('=')[0], 'without dashes', hint)
+
+
 def test_stray_argument(capsys):
     fails_cleanly(capsys, exp.main, ['shakespeare.txt'], "unexpected argument")
 

@@ -44,7 +44,8 @@ def test_resume_equals_uninterrupted(corpus, in_tmp):
             'checkpoint_every=1000']
     full = run_in_process(argv)
     first = run_in_process(argv, stop_at=10)
-    assert first['steps'] == 10
+    # Stopped before its planned last step: interrupted, as in fine-tuning
+    assert first['steps'] == 10 and first['interrupted'] and not full['interrupted']
     resumed = run_in_process(['--resume', first['run_uuid'], '--device', 'cpu'])
     assert resumed['steps'] == 24
     # Same losses, to the last bit, at every validation point (wall times differ, of course)
@@ -93,6 +94,39 @@ def test_sigterm_saves_a_checkpoint_that_resumes(corpus, tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads((tmp_path / 'resumed.json').read_text())['steps'] == summary['steps'] + 2
+
+
+def test_first_run_output_is_the_run_then_its_result(corpus, tmp_path):
+    r"""
+    A first run (an empty home folder) in a real process: the output starts with the run's
+    name, has no labml notice about creating its own settings, and ends with the final
+    validation accuracy and the checkpoint's path.
+    """
+    home = tmp_path / 'home'
+    home.mkdir()
+    env = {**os.environ, 'HOME': str(home), 'PYTHONPATH': str(Path(exp.__file__).parents[3])}
+    result = subprocess.run(
+        [sys.executable, '-m', 'labml_nn.transformers.mlm.experiment', *SMALL, f'--data={corpus}',
+         '--steps', '2', 'valid_every=1', '--summary', 'summary.json'],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads((tmp_path / 'summary.json').read_text())
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"mlm: {summary['run_uuid']}", lines[:3]
+    assert 'configs.yaml' not in result.stdout + result.stderr
+    # labml still keeps its settings where it always does
+    assert (home / '.labml' / 'configs.yaml').is_file()
+    accuracy = summary['final']['valid_accuracy']
+    assert lines[-1] == f"Finished: validation accuracy {accuracy:.1%} at step 2; checkpoint {summary['checkpoint']}"
+
+
+def test_a_stopped_run_ends_with_how_to_continue(corpus, in_tmp, capsys):
+    summary = run_in_process([*SMALL, f'--data={corpus}', '--steps', '6', 'valid_every=2'], stop_at=4)
+    assert summary['interrupted'] and summary['steps'] == 4
+    last = capsys.readouterr().out.splitlines()[-1]
+    accuracy = summary['final']['valid_accuracy']
+    assert last == (f"Stopped at step 4: validation accuracy {accuracy:.1%} at step 4; "
+                    f"continue with --resume {summary['run_uuid']}")
 
 
 def test_help_lists_every_config_with_its_default(capsys):

@@ -128,7 +128,8 @@ def test_resume_equals_an_uninterrupted_run(shakespeare, in_tmp):
     argv = [*TINY, f'--data={shakespeare}', '--steps', '6', '--device', 'cpu']
     whole = experiment.train(experiment.parse(argv))
     half = experiment.train(experiment.parse(argv), stop_at=3)
-    assert half['interrupted'] and half['steps'] == 3
+    # Stopped before its planned last step: interrupted, as in the lesson's experiment
+    assert half['interrupted'] and half['steps'] == 3 and not whole['interrupted']
     resumed = experiment.train(experiment.parse(['--resume', half['run_uuid'], '--steps', '6', '--device', 'cpu']))
     assert resumed['steps'] == 6
     # Bit for bit: the validation curve (with its macro-F1) and the weights; the seconds differ

@@ -12,9 +12,11 @@ import re
 import time
 
 import pytest
-from conftest import SMALL, run_in_process
+from conftest import SMALL
 
-from labml_nn.transformers.mlm import experiment as exp
+from labml_nn.helpers import cli
+from labml_nn.transformers.mlm import experiment as mlm
+from labml_nn.transformers.mlm_fine_tuning import experiment as fine_tuning
 
 STEPS = 5400
 # The first steps of the run are slow, the rest fast (the speeds of the report)
@@ -41,8 +43,22 @@ class FakeClock:
         return self.now
 
 
+# Each experiment's command line, small, with no checkpoint before the end
+EXPERIMENTS = {
+    'mlm': (mlm, [*SMALL, 'checkpoint_every=5400']),
+    'fine_tuning': (fine_tuning, ['seq_len=16', 'batch_size=4', 'valid_sequences=8', 'checkpoint_every=5400']),
+}
+
+
+@pytest.fixture(params=list(EXPERIMENTS))
+def experiment(request, corpus):
+    if request.param == 'fine_tuning' and 'shakespeare' not in corpus.name:
+        pytest.skip('fine-tuning needs Tiny Shakespeare (the bundled model was pre-trained on it)')
+    return EXPERIMENTS[request.param]
+
+
 @pytest.fixture
-def slow_start(monkeypatch):
+def slow_start(monkeypatch, experiment):
     clock = FakeClock()
     for name in ('time', 'monotonic', 'perf_counter'):
         monkeypatch.setattr(time, name, clock)
@@ -53,7 +69,7 @@ def slow_start(monkeypatch):
         clock.now += step_seconds(self.step)
         return 1.0, 0, 1, False
 
-    monkeypatch.setattr(exp.Trainer, 'train_step', train_step)
+    monkeypatch.setattr(experiment[0].Trainer, 'train_step', train_step)
     return clock
 
 
@@ -71,8 +87,9 @@ def progress(text: str) -> list[tuple[int, float, float]]:
     return found
 
 
-def test_remaining_time_follows_the_speed_after_a_slow_start(corpus, in_tmp, slow_start, capsys):
-    run_in_process([f'--data={corpus}', *SMALL, f'steps={STEPS}', 'valid_every=250'])
+def test_remaining_time_follows_the_speed_after_a_slow_start(corpus, in_tmp, experiment, slow_start, capsys):
+    module, argv = experiment
+    module.train(cli.parse(module.Configs, [f'--data={corpus}', *argv, f'steps={STEPS}', 'valid_every=250']))
     lines = progress(capsys.readouterr().out)
     # A line at each validation, and at the last step
     assert [step for step, _, _ in lines] == [*range(250, STEPS, 250), STEPS], lines

@@ -22,5 +22,5 @@ the server, started with `python -m labml_nn.app`:
   read runs and metrics through its HTTP API (the tests and the app benchmark use it).
 
 An experiment reports to it through the labml client; how it does so without ever hanging is in
-[`labml_nn/helpers/tracking.py`](../helpers/tracking.html).
+[`labml_nn/helpers/app_client.py`](../helpers/app_client.html).
 """

@@ -44,24 +44,39 @@ run is a new labml run; the old folder is left as it was.
 
 ## The trainer's side
 
-`save` and `restore` work on a trainer with these attributes: `c` (its configs, a dataclass),
-`model`, `optimizer`, `generators` (a dict of named `torch.Generator`s), `step`, `elapsed`,
-`metrics` (with `curve` and `window`), `processes` and `run_dir` (`None`: don't save).
+`save` and `restore` work on any trainer that has what `Resumable` lists; the run's folder
+and the processes come from [the run](run.html).
 """
 
 import io
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, Mapping, Optional
+from typing import Any, Callable, Dict, FrozenSet, Mapping, Optional, Protocol
 
 import torch
 
 from labml_nn.helpers import distributed
+from labml_nn.helpers.tracking import Metrics
 from labml_nn.helpers.cli import UserError, flatten
 from labml_nn.helpers.files import atomic_write
 
 NAME = 'checkpoint.pt'
+
+
+class Resumable(Protocol):
+    r"""What a checkpoint holds of a trainer: everything a resumed run needs to continue exactly."""
+    # Its configs, a dataclass
+    c: Any
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    # Every random number generator it draws from besides PyTorch's global one, by name
+    generators: Dict[str, torch.Generator]
+    # The steps done and the seconds they took
+    step: int
+    elapsed: float
+    # The validation curve and the training metrics since the last validation
+    metrics: Metrics
 
 
 @dataclass(frozen=True)
@@ -158,14 +173,15 @@ def resolve_configs(cls: type, overrides: Dict[str, Any], resumed: Optional[Dict
     return values
 
 
-def save(trainer, form: Format) -> Optional[Path]:
+def save(trainer: Resumable, form: Format, folder: Optional[Path],
+         processes: distributed.Processes = distributed.Processes()) -> Optional[Path]:
     r"""
-    Saves everything needed to continue the run, and the experiment's `form.extras`. Every rank takes part (each sends rank 0 its
-    dropout generator's state); rank 0 writes. Returns the file's path (`None` on other ranks
-    and for trainers without a `run_dir`).
+    Saves everything needed to continue the run, and the experiment's `form.extras`, in
+    `folder`. Every rank takes part (each sends rank 0 its dropout generator's state); rank 0
+    writes. Returns the file's path (`None` on other ranks, and when `folder` is `None`).
     """
-    torch_states = distributed.gather(trainer.processes, torch.get_rng_state())
-    if trainer.run_dir is None or not trainer.processes.is_main:
+    torch_states = distributed.gather(processes, torch.get_rng_state())
+    if folder is None or not processes.is_main:
         return None
     state = {
         'format': form.name, 'configs': flatten(trainer.c), **form.extras(trainer),
@@ -174,15 +190,16 @@ def save(trainer, form: Format) -> Optional[Path]:
         'model': trainer.model.state_dict(), 'optimizer': trainer.optimizer.state_dict(),
         'rng': {'torch': torch_states, **{name: g.get_state() for name, g in trainer.generators.items()}},
     }
-    path = trainer.run_dir / NAME
-    trainer.run_dir.mkdir(parents=True, exist_ok=True)
+    path = folder / NAME
+    folder.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     torch.save(state, buffer)
     atomic_write(path, buffer.getvalue())
     return path
 
 
-def restore(trainer, state: Optional[Dict[str, Any]]) -> None:
+def restore(trainer: Resumable, state: Optional[Dict[str, Any]],
+            processes: distributed.Processes = distributed.Processes()) -> None:
     r"""Puts a trainer where the checkpointed run was (nothing when `state` is `None`)."""
     if state is None:
         return
@@ -192,8 +209,8 @@ def restore(trainer, state: Optional[Dict[str, Any]]) -> None:
     trainer.metrics.curve, trainer.metrics.window = state['curve'], state['window']
     # Each rank continues its own dropout sequence when the run had as many ranks
     torch_states = state['rng']['torch']
-    if len(torch_states) == trainer.processes.world_size:
-        torch.set_rng_state(torch_states[trainer.processes.rank])
+    if len(torch_states) == processes.world_size:
+        torch.set_rng_state(torch_states[processes.rank])
     for name, generator in trainer.generators.items():
         generator.set_state(state['rng'][name])
 

@@ -26,7 +26,8 @@ Everything a user sees of them is derived from that declaration:
   reader of the experiment sees above the config (read from the source with `ast`, because
   comments exist nowhere else);
 * **range checks**: the types `PositiveInt`, `Count`, `Fraction`, … carry their allowed range
-  ([their module](ranges.html)), so `seq_len=0` is refused before anything runs;
+  ([their module](ranges.html)), so `seq_len=0` is refused before anything runs, and a config
+  written as an option (`--seq_len=128`) is refused with the form that works (`seq_len=128`);
 * the **flat view** `{'seq_len': 64, 'model.d_model': 128, …}` that checkpoints, the run
   summary and the labml app use. The training code itself only reads typed attributes,
   `c.model.d_model`.
@@ -126,6 +127,32 @@ def refuse_abbreviations(args: List[str], options: List[str]) -> None:
             raise UserError(f"{flag}: options are written in full; did you mean {' or '.join(matches)}?")
 
 
+def option_as_config(argv: List[str], option: str, key: str) -> List[str]:
+    r"""`argv` with `option VALUE` (or `option=VALUE`) written as the config `key=VALUE`."""
+    out, i = [], 0
+    while i < len(argv):
+        # The option as the last word, without a value, stays as it is: the parser refuses it
+        taken = argv[i] == option and i + 1 < len(argv)
+        joined = argv[i].startswith(option + '=')
+        value = argv[i + 1] if taken else argv[i][len(option) + 1:] if joined else None
+        out.append(argv[i] if value is None else f'{key}={value}')
+        i += 2 if taken else 1
+    return out
+
+
+def refuse_dashed_configs(args: List[str], table: Dict[str, 'Config'], options: List[str]) -> None:
+    r"""A `UserError` for a config written as an option (`--seq_len=128`), with the form that works."""
+    for i, arg in enumerate(args):
+        if arg == '--':
+            return
+        key, equals, value = arg[2:].partition('=')
+        if not arg.startswith('--') or arg.split('=', 1)[0] in options or key not in table:
+            continue
+        if not equals and i + 1 < len(args) and not args[i + 1].startswith('-'):
+            value = args[i + 1]
+        raise UserError(f"{arg}: configs are set without dashes; did you mean {key}={value or '…'}?")
+
+
 class ArgumentParser(argparse.ArgumentParser):
     r"""
     argparse, but a bad argument is a `UserError` (one line) instead of usage and a line, and
@@ -154,16 +181,21 @@ class Config:
 
 
 def _comments_above_fields(cls: type) -> Dict[str, str]:
-    r"""The block of `#` comments right above each field of a class, read from its source."""
-    lines = textwrap.dedent(inspect.getsource(cls)).splitlines()
-    found = {}
-    for node in ast.parse('\n'.join(lines)).body[0].body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            comment, i = [], node.lineno - 2
-            while i >= 0 and lines[i].strip().startswith('#'):
-                comment.insert(0, lines[i].strip().lstrip('#').strip())
-                i -= 1
-            found[node.target.id] = ' '.join(comment)
+    r"""
+    The block of `#` comments right above each field of a class, read from its source; a
+    field that a subclass declares again without a comment keeps its base class's.
+    """
+    found: Dict[str, str] = {}
+    for klass in reversed([k for k in cls.__mro__ if dataclasses.is_dataclass(k)]):
+        lines = textwrap.dedent(inspect.getsource(klass)).splitlines()
+        for node in ast.parse('\n'.join(lines)).body[0].body:
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                comment, i = [], node.lineno - 2
+                while i >= 0 and lines[i].strip().startswith('#'):
+                    comment.insert(0, lines[i].strip().lstrip('#').strip())
+                    i -= 1
+                if comment or node.target.id not in found:
+                    found[node.target.id] = ' '.join(comment)
     return found
 
 
@@ -317,6 +349,8 @@ def parse(cls: type, argv: List[str]) -> Command:
     parser.add_argument('--summary')
     parser.add_argument('--app', nargs='?', const='', default=None)
     parser.add_argument('overrides', nargs='*')
+    table = config_table(cls)
+    refuse_dashed_configs(argv, table, list(parser._option_string_actions))
     args = parser.parse_intermixed_args(argv)
     if args.help:
         return Command({}, help=True)
@@ -325,7 +359,6 @@ def parse(cls: type, argv: List[str]) -> Command:
         args.overrides.append(args.app)
         args.app = ''
 
-    table = config_table(cls)
     overrides: Dict[str, Any] = {}
     for item in args.overrides:
         if '=' not in item:

@@ -108,6 +108,14 @@ def shard(processes: Processes, batch: torch.Tensor) -> torch.Tensor:
     return batch[processes.rank * rows:(processes.rank + 1) * rows]
 
 
+def global_mean(processes: Processes, loss: torch.Tensor, count, global_count: int) -> torch.Tensor:
+    r"""
+    This rank's mean `loss` over its `count` positions, scaled to back-propagate as the mean
+    over the global batch's `global_count` (point 2 above); with one process the factor is 1.
+    """
+    return loss * int(count) * processes.world_size / max(global_count, 1)
+
+
 def check_batch(processes: Processes, batch_size: int) -> None:
     r"""A global batch must split evenly over the ranks, or some rows would be trained twice or never."""
     if batch_size % processes.world_size != 0:

@@ -55,35 +55,34 @@ tests allow](../../bench/results/kernels.html)). Four choices make the model lea
 """
 
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
-from labml import logger, tracker
+from labml import logger
 from labml.logger import Text
 
-from labml_nn.helpers import checkpoint, cli, device, distributed, tracking
+from labml_nn.helpers import checkpoint, cli, device, distributed, run, tracking
 from labml_nn.helpers.cli import Count, Fraction, OpenFraction, PositiveFloat, PositiveInt
 from labml_nn.transformers.mlm import MLM, MaskingConfigs
-from labml_nn.transformers.mlm.data import (DATA_HELP, CharVocabulary, check_curriculum, check_fits, curriculum_length,
-                                            load_corpus, random_windows, sample_lines, split)
-from labml_nn.transformers.mlm.model import ROUND_1, ModelConfigs, TransformerMLM, masked_loss_and_accuracy
+from labml_nn.transformers.mlm.data import (DATA_HELP, CharVocabulary, check_curriculum, check_fits,
+                                            curriculum_length, load_corpus, random_windows,
+                                            sample_lines, split)
+from labml_nn.transformers.mlm.model import (ROUND_1, ModelConfigs, TransformerMLM,
+                                             masked_loss_and_accuracy)
 
 
 @dataclass
-class Configs:
+class Recipe:
     r"""
     ## The configs
 
     Every config is set on the command line as `key=value`, nested groups' with dotted keys
-    (`model.dropout=0.1`, `masking.masking_prob=0.2`); the comment above each is its `--help` text, its
-    type says which values are allowed ([the command line](../../helpers/cli.html)), and labml records all.
+    (`model.dropout=0.1`, `masking.masking_prob=0.2`); the comment above each is its `--help`
+    text, its type says which values are allowed ([the command line](../../helpers/cli.html)),
+    and labml records all. The recipe, what any run of training needs, comes first;
+    [fine-tuning](../mlm_fine_tuning/experiment.html) shares it.
     """
-    # The [model's size](model.html)
-    model: ModelConfigs = field(default_factory=ModelConfigs)
-    # The [masking](index.html) probabilities
-    masking: MaskingConfigs = field(default_factory=MaskingConfigs)
     # Characters per training sequence
     seq_len: PositiveInt = 64
     # Sequences per training step
@@ -100,18 +99,27 @@ class Configs:
     weight_decay: Fraction = 0.01
     # Largest gradient norm; larger gradients are scaled down
     grad_clip: PositiveFloat = 1.0
-    # Fraction of the text (at its end) held out for validation
-    valid_fraction: OpenFraction = 0.1
-    # Validation windows, the same ones every time
+    # Validation windows from the held-out text, the same ones every time
     valid_sequences: PositiveInt = 512
     # Validate every this many steps
     valid_every: PositiveInt = 250
-    # Show guesses for the sample lines every this many steps (0: never)
-    sample_every: Count = 1000
     # Save a checkpoint every this many steps (and always at the end)
     checkpoint_every: PositiveInt = 500
     # Seed of every random number generator of the run
     seed: int = 0
+
+
+@dataclass
+class Configs(Recipe):
+    r"""The masked language model's own configs, after the recipe's."""
+    # The [model's size](model.html)
+    model: ModelConfigs = field(default_factory=ModelConfigs)
+    # The [masking](index.html) probabilities
+    masking: MaskingConfigs = field(default_factory=MaskingConfigs)
+    # Fraction of the text (at its end) held out for validation
+    valid_fraction: OpenFraction = 0.1
+    # Show guesses for the sample lines every this many steps (0: never)
+    sample_every: Count = 1000
     # Steps over which sequences grow from curriculum_start_len to seq_len (0: no curriculum)
     curriculum_steps: Count = 0
     # Sequence length the curriculum starts from; seq_len / curriculum_start_len must be a power of 2
@@ -125,14 +133,17 @@ class Configs:
         check_curriculum(self.seq_len, self.curriculum_start_len, self.curriculum_steps)
 
 
-# This experiment's [checkpoints](../../helpers/checkpoint.html): the training state, vocabulary and data's name.
-# On resume only configs that leave what is learned alone may change; older ones get [round 1's options](model.html).
+# This experiment's [checkpoints](../../helpers/checkpoint.html): the training state, vocabulary
+# and data's name. On resume only configs that leave what is learned alone may change; older
+# checkpoints get the model options they were trained with.
 CHECKPOINTS = checkpoint.Format(
-    'labml_nn.mlm.checkpoint/1', frozenset({'steps', 'valid_every', 'sample_every', 'checkpoint_every'}),
-    {f'model.{k}': v for k, v in ROUND_1.items()}, lambda t: {'vocabulary': t.vocabulary.chars, 'data': t.data})
+    'labml_nn.mlm.checkpoint/1',
+    frozenset({'steps', 'valid_every', 'sample_every', 'checkpoint_every'}),
+    {f'model.{k}': v for k, v in ROUND_1.items()},
+    lambda t: {'vocabulary': t.vocabulary.chars, 'data': t.data})
 
 
-def learning_rate(c: Configs, step: int) -> float:
+def learning_rate(c: Recipe, step: int) -> float:
     r"""
     ## The learning-rate schedule
 
@@ -142,21 +153,40 @@ def learning_rate(c: Configs, step: int) -> float:
     if step < c.warmup_steps:
         return c.learning_rate * (step + 1) / c.warmup_steps
     progress = min(1.0, (step - c.warmup_steps) / max(1, c.steps - c.warmup_steps))
-    return c.learning_rate * (c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+    decay = (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+    return c.learning_rate * (c.min_lr_ratio + decay)
 
 
-class Trainer:
+def adamw(model: torch.nn.Module, c: Recipe, fused: Optional[bool] = None) -> torch.optim.AdamW:
+    r"""
+    ## The optimizer
+
+    AdamW on the weights that train, with weight decay on the weight matrices only: pulling
+    biases, layer norm gains and embeddings towards zero does not regularize, it only fights
+    the model. The fused kernel updates all parameters in one pass (same arithmetic, less
+    overhead).
+    """
+    trains = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    decays = {n for n, p in trains if p.dim() == 2 and 'embeddings' not in n}
+    groups = [{'params': [p for n, p in trains if n in decays], 'weight_decay': c.weight_decay},
+              {'params': [p for n, p in trains if n not in decays], 'weight_decay': 0.0}]
+    return torch.optim.AdamW(groups, lr=c.learning_rate, betas=(0.9, 0.98), eps=1e-9, fused=fused)
+
+
+class Trainer(run.Experiment):
     r"""
     ## Building the run from the configs
 
-    `text` is the corpus, `data` its name, `run_dir` where checkpoints go. `processes` says which
-    rank this is under `torchrun` ([distributed training](../../helpers/distributed.html)).
-    `make_model(model configs, vocabulary size, seq_len)` builds the model (the benchmarks train others).
+    `text` is the corpus and `data` its name. `processes` says which rank this is under
+    `torchrun` ([distributed training](../../helpers/distributed.html)). `make_model(model
+    configs, vocabulary size, seq_len)` builds the model (the benchmarks train others). The
+    [run's loop](../../helpers/run.html) calls the steps, validation and samples below.
     """
 
-    def __init__(self, c: Configs, text: str, on: torch.device, processes=distributed.Processes(),
-                 make_model=TransformerMLM.from_configs, run_dir=None, data: str = ''):
-        self.c, self.device, self.processes = c, on, processes
+    def __init__(self, c: Configs, text: str, on: torch.device,
+                 processes=distributed.Processes(), make_model=TransformerMLM.from_configs,
+                 data: str = ''):
+        self.c, self.device, self.processes, self.data = c, on, processes, data
         self.vocabulary = CharVocabulary.from_text(text)
         self.train_ids, self.valid_ids = split(self.vocabulary.encode(text), c.valid_fraction)
         self.masking = MLM.from_configs(c.masking, self.vocabulary)
@@ -168,14 +198,7 @@ class Trainer:
                            'mask': torch.Generator().manual_seed(c.seed + 2)}
         self.model = make_model(c.model, len(self.vocabulary), c.seq_len).to(on)
         distributed.seed_dropout(processes, c.seed)
-        # AdamW, with weight decay on the weight matrices only: pulling biases, layer norm
-        # gains and embeddings towards zero does not regularize, it only fights the model.
-        # The fused kernel updates all parameters in one pass (same arithmetic, less overhead).
-        matrices = {n for n, p in self.model.named_parameters() if p.dim() == 2 and 'embeddings' not in n}
-        self.optimizer = torch.optim.AdamW(
-            [{'params': [p for n, p in self.model.named_parameters() if n in matrices], 'weight_decay': c.weight_decay},
-             {'params': [p for n, p in self.model.named_parameters() if n not in matrices], 'weight_decay': 0.0}],
-            lr=c.learning_rate, betas=(0.9, 0.98), eps=1e-9, fused=True)
+        self.optimizer = adamw(self.model, c, fused=True)
         # What the step calls: the model, wrapped for several processes or compiled when asked
         self.forward_model = device.wrap(self.model, on, processes.is_distributed, c.compile)
         # The validation set: fixed windows at the full length, masked once with a fixed generator
@@ -183,8 +206,9 @@ class Trainer:
         windows = random_windows(self.valid_ids, c.valid_sequences, c.seq_len, valid_generator)
         self.valid_inputs, self.valid_labels = self.masking(windows, generator=valid_generator)
         self.samples = sample_lines(text, self.vocabulary, len(self.valid_ids), c.seq_len)
-        # Where the run is (`checkpoint.restore` sets it on resume), where it saves (`None`: nowhere)
-        self.step, self.elapsed, self.metrics, self.run_dir, self.data = 0, 0.0, tracking.Metrics(), run_dir, data
+        # Where the run is (`checkpoint.restore` sets it on resume) and what a step is worth
+        self.step, self.elapsed, self.metrics = 0, 0.0, tracking.Metrics()
+        self.sample_every, self.tokens_per_step = c.sample_every, c.batch_size * c.seq_len
 
     def train_step(self, stop: bool = False) -> Tuple[float, int, int, bool]:
         r"""
@@ -195,32 +219,38 @@ class Trainer:
         global batch), how many of them the model got right, their count, and whether any
         rank was asked to `stop`.
         """
-        for group in self.optimizer.param_groups:
-            group['lr'] = learning_rate(self.c, self.step)
-        # Shorter sequences in proportionally larger batches while the [curriculum](data.html) runs
-        seq_len = curriculum_length(self.c, self.step)
-        x = random_windows(self.train_ids, self.c.batch_size * (self.c.seq_len // seq_len), seq_len,
-                           self.generators['data'])  # [batch_size, seq_len]
-        masked, labels = self.masking(x, generator=self.generators['mask'])
-        masked_count = int((labels != self.vocabulary.padding_token).sum())
-        # This rank's rows of the global batch
-        masked, labels = (distributed.shard(self.processes, t).to(self.device) for t in (masked, labels))
+        c, padding = self.c, self.vocabulary.padding_token
+        # Random windows of the training text; while the [curriculum](data.html) runs, shorter
+        # ones in proportionally larger batches
+        seq_len = curriculum_length(c, self.step)
+        rows = c.batch_size * (c.seq_len // seq_len)
+        x = random_windows(self.train_ids, rows, seq_len, self.generators['data'])  # [rows, len]
+        # Mask them: `labels` holds the hidden character where one was chosen, padding elsewhere
+        masked, labels = self.masking(x, generator=self.generators['mask'])  # [rows, seq_len] each
+        masked_count = int((labels != padding).sum())
+        masked = distributed.shard(self.processes, masked).to(self.device)  # this rank's rows
+        labels = distributed.shard(self.processes, labels).to(self.device)
 
-        # The loss counts the masked positions only, so the model [scores only those](model.html)
-        target = labels != self.vocabulary.padding_token  # [rows, seq_len]
+        # Score the masked positions only: the model [skips the others' output](model.html)
+        target = labels != padding  # [rows, seq_len]
         self.forward_model.train()
-        with device.autocast(self.device, self.c.bf16):
+        with device.autocast(self.device, c.bf16):
             logits = self.forward_model(masked, positions=target)  # [masked positions, n_tokens]
-        loss, correct, total = masked_loss_and_accuracy(logits.float(), labels[target], self.vocabulary.padding_token)
+        # The cross-entropy at those positions, and how many the model got right
+        loss, correct, total = masked_loss_and_accuracy(logits.float(), labels[target], padding)
+
+        # Backward (for several processes the loss is [scaled](../../helpers/distributed.html)
+        # so that their gradients average to the global batch's), clip, and one AdamW step
         self.optimizer.zero_grad(set_to_none=True)
-        # Scaled so that the ranks' gradients average to the gradient of the global mean
-        # ([why](../../helpers/distributed.html)); with one process the factor is 1
-        (loss * int(total) * self.processes.world_size / max(masked_count, 1)).backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.c.grad_clip)
+        distributed.global_mean(self.processes, loss, total, masked_count).backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+        for group in self.optimizer.param_groups:
+            group['lr'] = learning_rate(c, self.step)
         self.optimizer.step()
         self.step += 1
         # One message carries every rank's loss sum, right guesses and stop request
-        loss_sum, correct, stops = distributed.sum_across(self.processes, [loss.item() * int(total), int(correct), stop])
+        loss_sum, correct, stops = distributed.sum_across(
+            self.processes, [loss.item() * int(total), int(correct), stop])
         return loss_sum / max(masked_count, 1), int(correct), masked_count, stops > 0
 
     @torch.no_grad()
@@ -234,14 +264,22 @@ class Trainer:
         """
         self.model.eval()
         loss_sum, correct, total = 0.0, 0, 0
-        size, rank, ranks = self.c.batch_size, self.processes.rank, self.processes.world_size
-        for i in range(rank * size, len(self.valid_inputs), size * ranks):
-            inputs, labels = (t[i:i + size].to(self.device) for t in (self.valid_inputs, self.valid_labels))
+        size, processes = self.c.batch_size, self.processes
+        for i in range(processes.rank * size, len(self.valid_inputs), size * processes.world_size):
+            inputs = self.valid_inputs[i:i + size].to(self.device)
+            labels = self.valid_labels[i:i + size].to(self.device)
             with device.autocast(self.device, self.c.bf16):
-                loss, c, t = masked_loss_and_accuracy(self.model(inputs).float(), labels, self.vocabulary.padding_token)
-            loss_sum, correct, total = loss_sum + loss.item() * int(t), correct + int(c), total + int(t)
-        loss_sum, correct, total = distributed.sum_across(self.processes, [loss_sum, correct, total])
+                logits = self.model(inputs).float()
+            loss, c, t = masked_loss_and_accuracy(logits, labels, self.vocabulary.padding_token)
+            loss_sum += loss.item() * int(t)
+            correct, total = correct + int(c), total + int(t)
+        loss_sum, correct, total = distributed.sum_across(processes, [loss_sum, correct, total])
         return loss_sum / max(total, 1), correct / max(total, 1)
+
+    def validation(self) -> Dict[str, float]:
+        r"""A validation point of the run's curve."""
+        loss, accuracy = self.validate()
+        return {'loss': loss, 'accuracy': accuracy}
 
     @torch.no_grad()
     def show_samples(self) -> None:
@@ -250,46 +288,19 @@ class Trainer:
 
         A few lines of validation text with fixed characters hidden, and the model's top guess
         at each: green where it is the hidden character, red where it is not
-        ([where the trained model looks](../mlm_tools/attention_maps.html) in them).
+        ([where the trained model looks](../mlm_tools/attention_maps.html) in them). Line breaks
+        show as ↵; the characters that were not hidden are grey.
         """
         self.model.eval()
+        hidden = self.vocabulary.mask_token
         for masked, original in self.samples:
             guesses = self.model(masked[None].to(self.device))[0].argmax(-1).cpu()  # [seq_len]
-            # Line breaks show as ↵; the characters that were not hidden in grey
-            logger.log([(self.vocabulary.decode_token(g if m == self.vocabulary.mask_token else o).replace('\n', '↵'),
-                         Text.subtle if m != self.vocabulary.mask_token else Text.success if g == o else Text.danger)
-                        for m, o, g in zip(masked.tolist(), original.tolist(), guesses.tolist())])
-
-    def run(self, stop_at: Optional[int] = None) -> Dict[str, Any]:
-        r"""
-        ## The loop
-
-        Trains to `steps` (or `stop_at`, which tests use to stop part way), validating, showing
-        samples and saving a checkpoint on their schedules and at the end. Ctrl-C or SIGTERM finishes
-        the step, saves a [checkpoint](../../helpers/checkpoint.html) and stops; `--resume <run uuid>`
-        then continues exactly (the losses equal an uninterrupted run's).
-        """
-        c, first, last = self.c, self.step, min(stop_at or self.c.steps, self.c.steps)
-        tracker.set_global_step(first)
-        start = time.perf_counter()
-        with checkpoint.stop_on_signals() as signals:
-            for _ in tracking.loop(range(first, last)):  # labml's loop, whose time left follows the recent speed
-                loss, correct, total, stop = self.train_step(signals.received is not None)
-                self.metrics.add_step(self.step, loss, correct, total)
-                if self.step % c.valid_every == 0 or self.step == c.steps:
-                    self.metrics.add_validation(self.step, self.elapsed + time.perf_counter() - start,
-                                                *self.validate())
-                if c.sample_every and self.step % c.sample_every == 0 and self.processes.is_main:
-                    self.show_samples()
-                if self.step % c.checkpoint_every == 0 and self.step != last:
-                    checkpoint.save(self, CHECKPOINTS)
-                if stop:
-                    break
-        wall = time.perf_counter() - start
-        self.elapsed += wall
-        # A run that ended before `last` was stopped, by a signal here or on another rank
-        return tracking.summary(self, checkpoint.save(self, CHECKPOINTS), first, last, wall, signals.received,
-                                c.batch_size * c.seq_len)
+            parts = []
+            for m, o, g in zip(masked.tolist(), original.tolist(), guesses.tolist()):
+                shown = self.vocabulary.decode_token(g if m == hidden else o).replace('\n', '↵')
+                style = Text.subtle if m != hidden else Text.success if g == o else Text.danger
+                parts.append((shown, style))
+            logger.log(parts)
 
 
 def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]:
@@ -297,23 +308,27 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
     ## Putting it together
 
     Settles the processes, the device, the configs (the defaults, or the resumed run's, and the
-    overrides) and the labml app, loads the text, and trains in a labml run.
+    overrides) and the labml app, loads the text, and trains in [a labml run](../../helpers/run.html):
+    each step, then the metrics, validation, samples and checkpoint when due; Ctrl-C or SIGTERM
+    finishes the step, saves a [checkpoint](../../helpers/checkpoint.html) and stops, and
+    `--resume <run uuid>` then continues exactly (the losses equal an uninterrupted run's).
     """
-    s = tracking.prepare(command, Configs, CHECKPOINTS)  # processes, device, configs, resumed checkpoint, app
+    s = run.prepare(command, Configs, CHECKPOINTS)  # processes, device, configs, resumed, app
     text, data = load_corpus(command.data or (s.resumed and s.resumed['data']))
-    check_fits(text, s.configs.seq_len, s.configs.valid_fraction, s.resumed and s.resumed['vocabulary'])
-    with distributed.group(s.processes, s.device), tracking.start_run('mlm', s, command, data) as run:
-        trainer = Trainer(s.configs, text, s.device, s.processes, run_dir=run.folder, data=data)
-        checkpoint.restore(trainer, s.resumed)
-        run.describe_data(f"{len(text):,} characters, {len(trainer.vocabulary)} distinct")
-        summary = trainer.run(stop_at)
-    return tracking.finish(run, summary, command.summary)
+    c, vocabulary = s.configs, s.resumed and s.resumed['vocabulary']
+    check_fits(text, c.seq_len, c.valid_fraction, vocabulary)
+    with run.start('mlm', s, command, data) as this_run:
+        trainer = Trainer(s.configs, text, s.device, s.processes, data=data)
+        this_run.describe_data(f"{len(text):,} characters, {len(trainer.vocabulary)} distinct")
+        summary = this_run.train(trainer, stop_at)
+    return run.finish(this_run, summary, command.summary)
 
 
 def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
     r"""The console entry point: `--help`, or a training run (exit status 128 + signal when stopped)."""
-    cli.main(Configs, train, argv, prog=prog or cli.program_name('labml_nn.transformers.mlm.experiment'),
-             data_help=DATA_HELP, about="Train a character-level masked language model (BERT's MLM) and report it with labml.")
+    prog = prog or cli.program_name('labml_nn.transformers.mlm.experiment')
+    about = "Train a character-level masked language model (BERT's MLM) and report it with labml."
+    cli.main(Configs, train, argv, prog=prog, data_help=DATA_HELP, about=about)
 
 
 if __name__ == '__main__':

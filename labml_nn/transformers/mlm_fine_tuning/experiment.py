@@ -76,21 +76,21 @@ changes nothing, so `restore` and the pipeline's users may ignore it.
 """
 
 import dataclasses
-import time
+import sys
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
-from labml import logger, monit, tracker
+from labml import logger
 from labml.logger import Text
 
-from labml_nn.helpers import checkpoint, cli, distributed, tracking
-from labml_nn.helpers.cli import Count, Fraction, PositiveFloat, PositiveInt, UserError
-from labml_nn.transformers.mlm.data import (DATA_HELP, STDLIB_DOCSTRINGS, TINY_SHAKESPEARE, CharVocabulary,
-                                            load_corpus)
+from labml_nn.helpers import checkpoint, cli, run, tracking
+from labml_nn.helpers.cli import Count, PositiveFloat, PositiveInt, UserError
+from labml_nn.transformers.mlm.data import (DATA_HELP, STDLIB_DOCSTRINGS, TINY_SHAKESPEARE,
+                                            CharVocabulary, load_corpus)
 from labml_nn.transformers.mlm.experiment import Configs as MLMConfigs
-from labml_nn.transformers.mlm.experiment import learning_rate
+from labml_nn.transformers.mlm.experiment import Recipe, adamw, learning_rate
 from labml_nn.transformers.mlm.model import ROUND_1, ModelConfigs, TransformerMLM
 from labml_nn.transformers.mlm_fine_tuning import (
     IGNORE,
@@ -107,12 +107,15 @@ from labml_nn.transformers.mlm_tools import load
 
 
 @dataclass
-class Configs:
+class Configs(Recipe):
     r"""
     ## The configs
 
-    Set on the command line as `key=value`; the comments are the `--help` text. The model's
-    size is not among them: it is the pre-trained model's, also when training from scratch.
+    Set on the command line as `key=value`; the comments are the `--help` text. They are the
+    [lesson's recipe](../mlm/experiment.html) (sequence length, batch, schedule, AdamW,
+    validation and checkpoints) and the three switches below. The recipe's values that differ
+    from the lesson's (a shorter run, a gentler learning rate) come last. The model's size is not among them: it is the pre-trained model's, also
+    when training from scratch, and so is the split (its `valid_fraction`).
     """
     # The masked language model to start from: bundled (the one that ships with labml_nn), a run uuid, run folder, checkpoint file or export folder (also --checkpoint WHERE)
     pretrained: str = 'bundled'
@@ -120,30 +123,11 @@ class Configs:
     from_scratch: bool = False
     # Keep the encoder's weights fixed and train only the new head (a probe)
     freeze_encoder: bool = False
-    # Characters per sequence (at most the pre-trained model's longest)
-    seq_len: PositiveInt = 64
-    # Sequences per training step
-    batch_size: PositiveInt = 32
-    # Training steps in the run (also sets the length of the learning-rate schedule)
     steps: PositiveInt = 600
-    # Peak learning rate of AdamW
     learning_rate: PositiveFloat = 1e-3
-    # Steps of linear learning-rate warm-up
     warmup_steps: Count = 50
-    # Final learning rate of the cosine decay, as a fraction of the peak
-    min_lr_ratio: Fraction = 0.1
-    # AdamW weight decay
-    weight_decay: Fraction = 0.01
-    # Largest gradient norm; larger gradients are scaled down
-    grad_clip: PositiveFloat = 1.0
-    # Evaluation windows from the held-out text, the same ones every time
-    valid_sequences: PositiveInt = 512
-    # Validate every this many steps
     valid_every: PositiveInt = 100
-    # Save a checkpoint every this many steps (and always at the end)
     checkpoint_every: PositiveInt = 200
-    # Seed of every random number generator of the run
-    seed: int = 0
 
 
 @dataclass
@@ -166,8 +150,9 @@ class Start:
 
 
 def model_configs_from(flat: Dict[str, Any]) -> ModelConfigs:
-    r"""The model configs from `{name: value}`; options added since an older model get round 1's values."""
-    return cli.build(ModelConfigs, {f'model.{k}': v for k, v in {**ROUND_1, **flat}.items()}, 'model.')
+    r"""The model configs from `{name: value}`; options added since an older model get their first values."""
+    values = {**ROUND_1, **flat}
+    return cli.build(ModelConfigs, {f'model.{k}': v for k, v in values.items()}, 'model.')
 
 
 def load_start(where: str) -> Start:
@@ -183,11 +168,12 @@ def load_start(where: str) -> Start:
     with neither a checkpoint nor an export, a damaged file) is the tools' one-line error.
     """
     loaded = load.load_mlm(None if where == 'bundled' else where)
-    run = loaded.training
-    valid_fraction = run['configs'].get('valid_fraction', MLMConfigs.valid_fraction)
-    step = run['step'] if run['step'] is not None else '?'
-    return Start(loaded.vocabulary, loaded.model_configs, loaded.max_len, valid_fraction, loaded.model.state_dict(),
-                 run['data'], f"{where}: run {run['run_uuid'] or '?'} at step {step}")
+    record = loaded.training
+    valid_fraction = record['configs'].get('valid_fraction', MLMConfigs.valid_fraction)
+    step = record['step'] if record['step'] is not None else '?'
+    return Start(loaded.vocabulary, loaded.model_configs, loaded.max_len, valid_fraction,
+                 loaded.model.state_dict(), record['data'],
+                 f"{where}: run {record['run_uuid'] or '?'} at step {step}")
 
 
 def resumed_start(state: Dict[str, Any]) -> Start:
@@ -196,8 +182,9 @@ def resumed_start(state: Dict[str, Any]) -> Start:
     model is built at that shape with fresh weights, and `checkpoint.restore` then loads the
     fine-tuned ones over them, head and encoder alike.
     """
-    return Start(CharVocabulary(state['vocabulary']), model_configs_from(state['model_configs']), state['max_len'],
-                 state['valid_fraction'], None, state['pretrained_data'], state['source'])
+    return Start(CharVocabulary(state['vocabulary']), model_configs_from(state['model_configs']),
+                 state['max_len'], state['valid_fraction'], None, state['pretrained_data'],
+                 state['source'])
 
 
 def load_text(data: Optional[str], start: Start) -> Tuple[str, str]:
@@ -210,15 +197,17 @@ def load_text(data: Optional[str], start: Start) -> Tuple[str, str]:
     text with characters the model never saw is refused here, before the run's folder exists.
     """
     # A built-in corpus is found by name; a model pre-trained on a file of its own needs `--data`
-    pretrained = start.data if start.data in (TINY_SHAKESPEARE, STDLIB_DOCSTRINGS) else TINY_SHAKESPEARE
-    needed_by = None if data else f"fine-tuning needs the text the model was pre-trained on ({pretrained})"
-    text, name = load_corpus(data or pretrained, needed_by)
+    built_in = (TINY_SHAKESPEARE, STDLIB_DOCSTRINGS)
+    pretrained = start.data if start.data in built_in else TINY_SHAKESPEARE
+    needed_by = f"fine-tuning needs the text the model was pre-trained on ({pretrained})"
+    text, name = load_corpus(data or pretrained, None if data else needed_by)
     # The classifier reads the text lower-cased: those are the characters the model must know
     unknown = start.vocabulary.unknown_chars(lower_case(text))
     if unknown:
-        raise UserError(f"--data {name}: the text has characters the pre-trained model never saw ({unknown[:20]!r}); "
-                        f"fine-tune on the text it was pre-trained on ({start.data or TINY_SHAKESPEARE}), or "
-                        f"pre-train a model on this one and give it with --checkpoint")
+        raise UserError(f"--data {name}: the text has characters the pre-trained model never saw "
+                        f"({unknown[:20]!r}); fine-tune on the text it was pre-trained on "
+                        f"({start.data or TINY_SHAKESPEARE}), or pre-train a model on this one and "
+                        f"give it with --checkpoint")
     return text, name
 
 
@@ -233,37 +222,41 @@ def load_text(data: Optional[str], start: Start) -> Tuple[str, str]:
 # error that says so), and `pretrained`, `from_scratch` and the learning rate may not change
 # on resume; only the length of the run and how often it validates and saves may.
 CHECKPOINTS = checkpoint.Format(
-    'labml_nn.mlm_fine_tuning.checkpoint/1', frozenset({'steps', 'valid_every', 'checkpoint_every'}),
+    'labml_nn.mlm_fine_tuning.checkpoint/1',
+    frozenset({'steps', 'valid_every', 'checkpoint_every'}),
     extras=lambda t: {'vocabulary': t.vocabulary.chars, 'data': t.data, 'max_len': t.start.max_len,
                       'model_configs': dataclasses.asdict(t.start.model_configs),
                       'valid_fraction': t.start.valid_fraction, 'pretrained_data': t.start.data,
                       'source': t.start.source})
 
 
-class Trainer:
+class Trainer(run.Experiment):
     r"""
     ## Building the run
 
-    `text` is the corpus and `data` its name; `start` the encoder's origin; `run_dir` where
-    checkpoints go (`None`: nowhere). The attributes are the ones
-    [`checkpoint.save`](../../helpers/checkpoint.html) expects.
+    `text` is the corpus and `data` its name; `start` the encoder's origin. The
+    [run's loop](../../helpers/run.html) calls the step and validation below; this experiment
+    shows no live samples.
     """
 
-    def __init__(self, c: Configs, text: str, on: torch.device, start: Start, run_dir=None, data: str = ''):
-        self.c, self.device, self.start, self.vocabulary = c, on, start, start.vocabulary
+    def __init__(self, c: Configs, text: str, on: torch.device, start: Start, data: str = ''):
+        self.c, self.device, self.start, self.data = c, on, start, data
+        self.vocabulary = start.vocabulary
         # The position table of the pre-trained model has `max_len` rows: a longer window has
         # positions the encoder never learned, so it is refused rather than extrapolated
         if c.seq_len > start.max_len:
-            raise UserError(f"seq_len={c.seq_len}: the pre-trained model reads at most {start.max_len} "
-                            f"characters; give seq_len={start.max_len} or less")
+            raise UserError(f"seq_len={c.seq_len}: the pre-trained model reads at most "
+                            f"{start.max_len} characters; give seq_len={start.max_len} or less")
         unknown = self.vocabulary.unknown_chars(lower_case(text))
         if unknown:
-            raise UserError(f"the text has characters the pre-trained model never saw ({unknown[:20]!r}); "
-                            f"fine-tune on the text it was trained on, or pre-train on this one")
+            raise UserError(f"the text has characters the pre-trained model never saw "
+                            f"({unknown[:20]!r}); fine-tune on the text it was trained on, "
+                            f"or pre-train on this one")
         # The lower-cased ids and the labels, cut where the pre-trained run cut its text
         self.task = split_task(text, self.vocabulary, start.valid_fraction)
         if len(self.task.train_ids) < c.seq_len or len(self.task.valid_ids) < c.seq_len:
-            raise UserError(f"the text is too short for seq_len={c.seq_len}: give a longer text or a smaller seq_len")
+            raise UserError(f"the text is too short for seq_len={c.seq_len}: give a longer text "
+                            f"or a smaller seq_len")
         # The masked language model, built at its own shape: its initial weights are drawn
         # whatever comes next, so the head below starts the same in all three settings
         torch.manual_seed(c.seed)
@@ -276,51 +269,49 @@ class Trainer:
         if c.freeze_encoder:
             for p in self.model.encoder_parameters():
                 p.requires_grad_(False)
-        # AdamW as in the lesson: weight decay on the weight matrices only, of what trains
-        trains = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
-        decays = {n for n, p in trains if p.dim() == 2 and 'embeddings' not in n}
-        self.optimizer = torch.optim.AdamW(
-            [{'params': [p for n, p in trains if n in decays], 'weight_decay': c.weight_decay},
-             {'params': [p for n, p in trains if n not in decays], 'weight_decay': 0.0}],
-            lr=c.learning_rate, betas=(0.9, 0.98), eps=1e-9)
+        # [The lesson's AdamW](../mlm/experiment.html#the-optimizer), on what trains
+        self.optimizer = adamw(self.model, c)
         # One generator, the data's: there is no masking and no dropout to draw for. Its state
         # and PyTorch's global one are what a checkpoint must keep for an exact resume
         self.generators = {'data': torch.Generator().manual_seed(c.seed + 1)}
-        # The evaluation windows, from the held-out text only ([why](index.html#the-split-and-why-nothing-leaks))
-        self.valid_inputs, self.valid_labels, _ = evaluation_windows(self.task.valid_ids, self.task.valid_labels,
-                                                                     c.valid_sequences, c.seq_len)
-        # One process: the helpers' checkpoint and summary read these like the lesson's
-        self.processes = distributed.Processes()
-        self.step, self.elapsed, self.metrics, self.run_dir, self.data = 0, 0.0, tracking.Metrics(), run_dir, data
+        # The evaluation windows, from the held-out text only
+        # ([why](index.html#the-split-and-why-nothing-leaks))
+        self.valid_inputs, self.valid_labels, _ = evaluation_windows(
+            self.task.valid_ids, self.task.valid_labels, c.valid_sequences, c.seq_len)
+        self.step, self.elapsed, self.metrics = 0, 0.0, tracking.Metrics()
+        self.tokens_per_step = c.batch_size * c.seq_len
 
-    def train_step(self) -> Tuple[float, int, int]:
+    def train_step(self, stop: bool = False) -> Tuple[float, int, int, bool]:
         r"""
         ## One training step
 
         Random windows of the training text, lower-cased, and one AdamW step on the
         cross-entropy at the letters (the other positions carry `IGNORE`). Returns the loss,
-        the letters the model got right and how many letters there were.
+        the letters the model got right, how many letters there were, and `stop` (one process
+        has no other to ask).
         """
+        c, task = self.c, self.task
         for group in self.optimizer.param_groups:
-            group['lr'] = learning_rate(self.c, self.step)
-        x, y = random_windows(self.task.train_ids, self.task.train_labels, self.c.batch_size, self.c.seq_len,
+            group['lr'] = learning_rate(c, self.step)
+        x, y = random_windows(task.train_ids, task.train_labels, c.batch_size, c.seq_len,
                               self.generators['data'])  # [batch_size, seq_len] each
         x, y = x.to(self.device), y.to(self.device)
         # `x` holds lower-case ids; `y` holds `LOWER`, `CAPITAL` or `IGNORE` for each of them
         # A probe's encoder stays in eval mode: it is a fixed feature extractor
         self.model.train()
-        if self.c.freeze_encoder:
+        if c.freeze_encoder:
             self.model.embeddings.eval(), self.model.encoder.eval()
         logits = self.model(x)  # [batch_size, seq_len, n_labels]
         loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=IGNORE)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], self.c.grad_clip)
+        trains = [p for p in self.model.parameters() if p.requires_grad]
+        torch.nn.utils.clip_grad_norm_(trains, c.grad_clip)
         self.optimizer.step()
         self.step += 1
         # The training accuracy counts letters only, like the validation's
         counts = confusion(logits.argmax(-1), y)  # [2, 2]
-        return loss.item(), int(counts.diagonal().sum()), int(counts.sum())
+        return loss.item(), int(counts.diagonal().sum()), int(counts.sum()), stop
 
     @torch.no_grad()
     def validate(self) -> Tuple[float, Dict[str, float]]:
@@ -335,48 +326,26 @@ class Trainer:
         """
         self.model.eval()
         loss_sum, counts = 0.0, torch.zeros(2, 2, dtype=torch.long)
-        for i in range(0, len(self.valid_inputs), self.c.batch_size):
-            x, y = (t[i:i + self.c.batch_size].to(self.device) for t in (self.valid_inputs, self.valid_labels))
+        size = self.c.batch_size
+        for i in range(0, len(self.valid_inputs), size):
+            x = self.valid_inputs[i:i + size].to(self.device)  # [batch, seq_len]
+            y = self.valid_labels[i:i + size].to(self.device)
             logits = self.model(x)  # [batch, seq_len, n_labels]
-            loss_sum += F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=IGNORE, reduction='sum').item()
+            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten(), ignore_index=IGNORE,
+                                   reduction='sum')
+            loss_sum += loss.item()
             counts += confusion(logits.argmax(-1), y).cpu()
         return loss_sum / max(int(counts.sum()), 1), scores(counts)
 
-    def run(self, stop_at: Optional[int] = None) -> Dict[str, Any]:
+    def validation(self) -> Dict[str, float]:
         r"""
-        ## The loop
-
-        Trains to `steps` (or `stop_at`, which tests use to stop part way), validating and
-        saving on their schedules and at the end; Ctrl-C or SIGTERM saves and stops, and
-        `--resume <run uuid>` continues exactly. Each validation point records the macro-F1
-        beside the lesson's loss and accuracy.
-
-        The curve's `valid_accuracy` and `valid_macro_f1` are what the labml app charts as
-        `accuracy.valid` and `macro_f1.valid`, and what `--summary` writes; the seconds in each
-        point are training and validation time together, since the run started.
+        A validation point records the macro-F1 and the capitals' F1 beside the lesson's loss
+        and accuracy: the labml app charts them as `macro_f1.valid` and `capital_f1.valid`,
+        and `--summary` writes them in the curve as `valid_macro_f1` and `valid_capital_f1`.
         """
-        c, first, last = self.c, self.step, min(stop_at or self.c.steps, self.c.steps)
-        tracker.set_global_step(first)
-        start = time.perf_counter()
-        with checkpoint.stop_on_signals() as signals:
-            for _ in monit.loop(range(first, last)):
-                loss, correct, total = self.train_step()
-                self.metrics.add_step(self.step, loss, correct, total)
-                if self.step % c.valid_every == 0 or self.step == c.steps:
-                    loss, valid = self.validate()
-                    tracker.add('macro_f1.valid', valid['macro_f1'])
-                    self.metrics.add_validation(self.step, self.elapsed + time.perf_counter() - start,
-                                                loss, valid['accuracy'])
-                    self.metrics.curve[-1].update(valid_macro_f1=valid['macro_f1'], valid_capital_f1=valid['capital_f1'])
-                if self.step % c.checkpoint_every == 0 and self.step != last:
-                    checkpoint.save(self, CHECKPOINTS)
-                if signals.received is not None:
-                    break
-        wall = time.perf_counter() - start
-        self.elapsed += wall
-        # A run that ended before `steps` was stopped (a signal, or a test's `stop_at`)
-        return tracking.summary(self, checkpoint.save(self, CHECKPOINTS), first, c.steps, wall, signals.received,
-                                c.batch_size * c.seq_len)
+        loss, valid = self.validate()
+        return {'loss': loss, 'accuracy': valid['accuracy'], 'macro_f1': valid['macro_f1'],
+                'capital_f1': valid['capital_f1']}
 
 
 def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]:
@@ -384,46 +353,38 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
     ## Putting it together
 
     The configs (the defaults, or the resumed run's, and the overrides), the encoder's origin,
-    the text, and training in a labml run.
+    the text, and training in [a labml run](../../helpers/run.html), which validates and saves
+    on its schedule and at the end; Ctrl-C or SIGTERM saves and stops, and
+    `--resume <run uuid>` continues exactly.
     """
-    s = tracking.prepare(command, Configs, CHECKPOINTS)
+    s = run.prepare(command, Configs, CHECKPOINTS)
     # A fine-tuning run is short; it does not split its batches over processes
     if s.processes.is_distributed:
         raise UserError("fine-tuning runs in one process; start it with python -m, not torchrun")
     # A resumed run rebuilds the encoder's shape from its own checkpoint; a new one loads it
     start = resumed_start(s.resumed) if s.resumed else load_start(s.configs.pretrained)
-    # The text: `--data`, or the resumed run's, or the pre-trained model's; checked before the run exists
+    # The text: `--data`, the resumed run's or the pre-trained model's; checked before the run
     text, data = load_text(command.data or (s.resumed and s.resumed['data']), start)
-    with tracking.start_run('mlm_fine_tuning', s, command, data) as run:
-        trainer = Trainer(s.configs, text, s.device, start, run_dir=run.folder, data=data)
-        checkpoint.restore(trainer, s.resumed)
-        run.describe_data(f"{len(trainer.task.train_ids):,} training and {len(trainer.task.valid_ids):,} held-out "
-                          f"characters; encoder from {start.source}")
+    with run.start('mlm_fine_tuning', s, command, data) as this_run:
+        trainer = Trainer(s.configs, text, s.device, start, data=data)
+        task = trainer.task
+        this_run.describe_data(f"{len(task.train_ids):,} training and {len(task.valid_ids):,} "
+                               f"held-out characters; encoder from {start.source}")
         # The split's promise holds only on the text the encoder was pre-trained on
         if start.data and load.data_name(start.data) != load.data_name(data):
-            logger.log(f"The encoder was pre-trained on {start.data}, not on {data}: the held-out part of this text "
-                       f"is not the part its pre-training never saw.", Text.warning)
-        summary = trainer.run(stop_at)
-    return tracking.finish(run, summary, command.summary)
-
-
-def checkpoint_option(argv: List[str]) -> List[str]:
-    r"""`--checkpoint WHERE` (or `--checkpoint=WHERE`) is `pretrained=WHERE`, as in the [tools](../mlm_tools/fill.html)."""
-    out, i = [], 0
-    while i < len(argv):
-        # `--checkpoint` as the last word, without a value, stays as it is: the parser then refuses it
-        taken = argv[i] == '--checkpoint' and i + 1 < len(argv)
-        value = argv[i + 1] if taken else argv[i][len('--checkpoint='):] if argv[i].startswith('--checkpoint=') else None
-        out.append(argv[i] if value is None else f'pretrained={value}')
-        i += 2 if taken else 1
-    return out
+            logger.log(f"The encoder was pre-trained on {start.data}, not on {data}: the "
+                       f"held-out part of this text is not the part its pre-training never saw.",
+                       Text.warning)
+        summary = this_run.train(trainer, stop_at)
+    return run.finish(this_run, summary, command.summary)
 
 
 def parse(argv: List[str]) -> cli.Command:
     r"""
-    The command line, `--checkpoint` included: the tests call this, the console calls `main`.
+    The command line, where `--checkpoint WHERE` is `pretrained=WHERE` as in the
+    [tools](../mlm_tools/fill.html): the tests call this, the console calls `main`.
     """
-    return cli.parse(Configs, checkpoint_option(argv))
+    return cli.parse(Configs, cli.option_as_config(argv, '--checkpoint', 'pretrained'))
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -431,10 +392,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     The console entry point: `--help`, or a fine-tuning run (exit status 128 + signal when
     stopped by one, so that scripts can tell a stopped run from a finished one).
     """
-    import sys
-    cli.main(Configs, train, checkpoint_option(sys.argv[1:] if argv is None else argv),
-             prog='python -m labml_nn.transformers.mlm_fine_tuning.experiment', data_help=DATA_HELP,
-             about="Fine-tune a pre-trained masked language model to restore the capitals of lower-cased text.")
+    argv = sys.argv[1:] if argv is None else argv
+    argv = cli.option_as_config(argv, '--checkpoint', 'pretrained')
+    prog = 'python -m labml_nn.transformers.mlm_fine_tuning.experiment'
+    about = ("Fine-tune a pre-trained masked language model to restore the capitals of "
+             "lower-cased text.")
+    cli.main(Configs, train, argv, prog=prog, data_help=DATA_HELP, about=about)
 
 
 if __name__ == '__main__':
