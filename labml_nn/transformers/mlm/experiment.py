@@ -21,12 +21,6 @@ for step in 1 … steps:
     every sample_every steps:  live samples
     every checkpoint_every:    save a checkpoint
 ```
-
-```bash
-python -m labml_nn.transformers.mlm.experiment
-python -m labml_nn.transformers.mlm.experiment --help
-python -m labml_nn.transformers.mlm.experiment seq_len=128 model.n_layers=4 --steps 2000
-```
 """
 
 import dataclasses
@@ -39,8 +33,7 @@ from labml import logger
 from labml.logger import Text
 
 from labml_nn.helpers import checkpoint, cli, device, distributed, run, tracking
-from labml_nn.helpers.cli import Count, Fraction, OpenFraction, PositiveFloat, PositiveInt
-from labml_nn.helpers.ranges import Range
+from labml_nn.helpers.cli import Count, Fraction, OpenFraction, PositiveFloat, PositiveInt, Range
 from labml_nn.transformers.mlm import MLM, MaskingConfigs
 from labml_nn.transformers.mlm.data import (DATA_HELP, CharVocabulary, check_curriculum,
                                             check_fits, curriculum_length, load_corpus,
@@ -90,14 +83,14 @@ class Trainer(run.Experiment):
         c, padding = self.c, self.vocabulary.padding_token
         # Draw random windows of the training text (during a [curriculum](data.html), shorter
         # ones in larger batches)
-        seq_len = curriculum_length(c, self.curriculum_step())
+        seq_len = curriculum_length(c, max(self.step, int((self.budget_spent or 0) * c.steps)))
         rows = c.batch_size * (c.seq_len // seq_len)
         x = random_windows(self.train_ids, rows, seq_len, self.generators['data'])  # [rows, len]
         # Mask them: `labels` holds the hidden character where one was chosen, padding elsewhere
         masked, labels = self.masking(x, generator=self.generators['mask'])  # [rows, len] each
         masked_count = int((labels != padding).sum())
-        masked = distributed.shard(self.processes, masked).to(self.device)  # this rank's rows
-        labels = distributed.shard(self.processes, labels).to(self.device)
+        masked, labels = (distributed.shard(self.processes, t).to(self.device)  # this rank's rows
+                          for t in (masked, labels))
 
         # Score the masked positions only: the model [skips the others](model.html)
         target = labels != padding  # [rows, len]
@@ -107,27 +100,20 @@ class Trainer(run.Experiment):
         # The cross-entropy there, and how many guesses were right
         loss, correct, total = masked_loss_and_accuracy(logits.float(), labels[target], padding)
 
+        # Backward (several processes scale the loss so that their gradients average to the
+        # [global batch's](../../helpers/distributed.html))
         self.optimizer.zero_grad(set_to_none=True)
         distributed.global_mean(self.processes, loss, total, masked_count).backward()
-        # Gradients pulled back to a norm of `grad_clip` at most, then one AdamW step at this
-        # step's learning rate. (Several processes scale the loss so that their gradients
-        # average to the [global batch's](../../helpers/distributed.html).)
+        # Clip the gradient's norm to `grad_clip`, then one AdamW step at this step's learning rate
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
-        lr = learning_rate(c, self.step, self.budget_spent, self.since)
         for group in self.optimizer.param_groups:
-            group['lr'] = lr
+            group['lr'] = learning_rate(c, self.step, self.budget_spent, self.since)
         self.optimizer.step()
         self.step += 1
         # One message carries every rank's loss sum, right guesses and stop request
         loss_sum, correct, stops = distributed.sum_across(
             self.processes, [loss.item() * int(total), int(correct), stop])
         return loss_sum / max(masked_count, 1), int(correct), masked_count, stops > 0
-
-    def curriculum_step(self) -> int:
-        r"""The step the curriculum reads: with a time budget, the budget's share of `steps`."""
-        if self.budget_spent is None:
-            return self.step
-        return max(self.step, int(self.budget_spent * self.c.steps))
 
     @torch.no_grad()
     def validate(self) -> Tuple[float, float]:
@@ -154,8 +140,7 @@ class Trainer(run.Experiment):
 
     def validation(self) -> Dict[str, float]:
         r"""A validation point of the run's curve."""
-        loss, accuracy = self.validate()
-        return {'loss': loss, 'accuracy': accuracy}
+        return dict(zip(('loss', 'accuracy'), self.validate()))
 
     @torch.no_grad()
     def show_samples(self) -> None:
@@ -214,22 +199,19 @@ def learning_rate(c: 'Recipe', step: int, spent: Optional[float] = None,
     r"""$\eta_t$; `spent` is the fraction of a time budget spent (1 at its last step)."""
     if step < c.warmup_steps:
         return c.learning_rate * (step + 1) / c.warmup_steps
-    progress = decay_progress(c, step, since)
-    if spent is not None:
-        progress = max(progress, min(1.0, spent))
+    # With a time budget the decay is as far along as the clock says, if that is further
+    progress = max(decay_progress(c, step, since), min(1.0, spent or 0.0))
     decay = (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
     return c.learning_rate * (c.min_lr_ratio + decay)
 
 
 def replan(c: 'Recipe', resumed: Optional[Dict[str, Any]]) -> Optional[Tuple[int, float]]:
     r"""A resumed run's `since`: its own, or where it stopped when `steps` changed."""
-    if resumed is None:
-        return None
-    since = tuple(resumed['since']) if resumed.get('since') else None
-    planned, step = dataclasses.replace(c, steps=resumed['configs']['steps']), resumed['step']
-    if planned.steps == c.steps or step <= c.warmup_steps:
+    since = tuple(resumed['since']) if resumed and resumed.get('since') else None
+    if not resumed or resumed['configs']['steps'] == c.steps or resumed['step'] <= c.warmup_steps:
         return since
-    return step, decay_progress(planned, step, since)
+    planned = dataclasses.replace(c, steps=resumed['configs']['steps'])
+    return resumed['step'], decay_progress(planned, resumed['step'], since)
 
 
 def adamw(model: torch.nn.Module, c: 'Recipe', fused: Optional[bool] = None):
@@ -244,12 +226,7 @@ def adamw(model: torch.nn.Module, c: 'Recipe', fused: Optional[bool] = None):
     decays = {n for n, p in trains if p.dim() == 2 and 'embeddings' not in n}
     groups = [{'params': [p for n, p in trains if n in decays], 'weight_decay': c.weight_decay},
               {'params': [p for n, p in trains if n not in decays], 'weight_decay': 0.0}]
-    return torch.optim.AdamW(groups, lr=c.learning_rate, betas=(0.9, 0.98), eps=1e-9,
-                             fused=fused)
-
-
-# Minutes of a time budget: 0 or more
-Minutes = Annotated[float, Range(0, words='0 or more')]
+    return torch.optim.AdamW(groups, lr=c.learning_rate, betas=(0.9, 0.98), eps=1e-9, fused=fused)
 
 
 @dataclass
@@ -266,8 +243,7 @@ class Recipe:
     seq_len: PositiveInt = 64
     # Sequences per training step
     batch_size: PositiveInt = 32
-    # Training steps (they set the schedule; --resume with more re-plans the decay from there,
-    # which differs from a run planned that long)
+    # Training steps in the run (also sets the length of the learning-rate schedule)
     steps: PositiveInt = 5400
     # Peak learning rate of AdamW
     learning_rate: PositiveFloat = 2e-3
@@ -296,6 +272,9 @@ class Configs(Recipe):
     model: ModelConfigs = field(default_factory=ModelConfigs)
     # The [masking](index.html) probabilities
     masking: MaskingConfigs = field(default_factory=MaskingConfigs)
+    # Training steps, the schedule's length; --resume with more re-plans the decay from where
+    # the run stopped, which differs from a run planned that long from the start
+    steps: PositiveInt = 5400
     # Fraction of the text (at its end) held out for validation
     valid_fraction: OpenFraction = 0.1
     # Show guesses for the sample lines every this many steps (0: never)
@@ -310,7 +289,7 @@ class Configs(Recipe):
     compile: bool = False
     # A time budget (0: none): the schedule follows the clock and the run ends on time, or at
     # `steps`; it does not repeat bit for bit. A resumed run continues the budget
-    minutes: Minutes = 0.0
+    minutes: Annotated[float, Range(0, words='0 or more')] = 0.0
 
     def __post_init__(self):
         check_curriculum(self.seq_len, self.curriculum_start_len, self.curriculum_steps)
