@@ -45,7 +45,7 @@ import platform
 import signal
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional, Protocol, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Protocol, Tuple
 
 import torch
 from labml import experiment, logger, tracker
@@ -263,6 +263,33 @@ def start(name: str, setup: Setup, command: cli.Command, data: str) -> Iterator[
             print(f"{app_client.PREFIX}: watch the run at {app.run_url(uuid)}", flush=True)
         with experiment.start():
             yield Run(uuid, folder, data, setup)
+
+
+# ## Resuming with more steps
+def replan(c: Any, resumed: Optional[Dict[str, Any]],
+           progress: Callable[[Any, int, Optional[Tuple[int, float]]], float]
+           ) -> Optional[Tuple[int, float]]:
+    r"""
+    Where a resumed run's schedule was re-planned, `(step, progress)`, or `None`: the
+    checkpoint's own `since`, or, when `steps` changed, the step where the run stopped with
+    how far its decay had come by its old plan (`progress(configs, step, since)`). Before the
+    end of the warm-up there is nothing to re-plan: the decay has not started.
+    """
+    since = tuple(resumed['since']) if resumed and resumed.get('since') else None
+    if not resumed or resumed['configs']['steps'] == c.steps or resumed['step'] <= c.warmup_steps:
+        return since
+    planned = dataclasses.replace(c, steps=resumed['configs']['steps'])
+    return resumed['step'], progress(planned, resumed['step'], since)
+
+
+# ## Showing guesses
+def show_guesses(line: List[Tuple[str, bool, bool]]) -> None:
+    r"""
+    A line of `(character, hidden, guessed right)`: grey where nothing was hidden, green where
+    the model's guess is the hidden character, red where it is not; line breaks show as ↵.
+    """
+    logger.log([(shown.replace('\n', '↵'), Text.subtle if not hidden else
+                 Text.success if right else Text.danger) for shown, hidden, right in line])
 
 
 # ## The summary and the finish

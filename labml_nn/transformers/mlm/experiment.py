@@ -3,9 +3,7 @@ r"""
 title: Training a Masked Language Model on Tiny Shakespeare
 summary: One training step, the learning-rate schedule, validation, live samples and the configs.
 ---
-
 # Training the masked language model
-
 This page trains the [model](model.html) to recover the characters that
 [masking](index.html) hides in Tiny Shakespeare ([the data](data.html)). Training is one step,
 repeated: draw random windows of the text, mask them, score the model where characters were
@@ -23,14 +21,11 @@ for step in 1 … steps:
 ```
 """
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Dict, List, Optional, Tuple
 
 import torch
-from labml import logger
-from labml.logger import Text
 
 from labml_nn.helpers import checkpoint, cli, device, distributed, run, tracking
 from labml_nn.helpers.cli import Count, Fraction, OpenFraction, PositiveFloat, PositiveInt, Range
@@ -45,7 +40,6 @@ from labml_nn.transformers.mlm.model import (ROUND_1, ModelConfigs, TransformerM
 class Trainer(run.Experiment):
     r"""
     ## Building the run
-
     The vocabulary and the held-out split come from the text, the model from its configs.
     Each random number generator has one job, so that none disturbs another's sequence.
     """
@@ -76,7 +70,6 @@ class Trainer(run.Experiment):
     def train_step(self, stop: bool = False) -> Tuple[float, int, int, bool]:
         r"""
         ## One training step
-
         Returns the loss over the global batch's masked positions, the right guesses, their
         count, and whether any process was asked to `stop`.
         """
@@ -91,7 +84,6 @@ class Trainer(run.Experiment):
         masked_count = int((labels != padding).sum())
         masked, labels = (distributed.shard(self.processes, t).to(self.device)  # this rank's rows
                           for t in (masked, labels))
-
         # Score the masked positions only: the model [skips the others](model.html)
         target = labels != padding  # [rows, len]
         self.forward_model.train()
@@ -99,7 +91,6 @@ class Trainer(run.Experiment):
             logits = self.forward_model(masked, positions=target)  # [masked, n_tokens]
         # The cross-entropy there, and how many guesses were right
         loss, correct, total = masked_loss_and_accuracy(logits.float(), labels[target], padding)
-
         # Backward (several processes scale the loss so that their gradients average to the
         # [global batch's](../../helpers/distributed.html))
         self.optimizer.zero_grad(set_to_none=True)
@@ -119,10 +110,11 @@ class Trainer(run.Experiment):
     def validate(self) -> Tuple[float, float]:
         r"""
         ## Validation
-
         Loss and accuracy over every masked position of the fixed validation windows, in
-        **eval mode** (dropout off), so that the numbers are comparable along the run. Each of
-        several ranks takes every $N$-th batch.
+        **eval mode** (dropout off), so that the numbers are comparable along the run: the
+        same windows, the same characters hidden, every time. The model predicts at every
+        position here, as it would for a user, and only the masked ones count. Each of several
+        ranks takes every $N$-th batch.
         """
         self.model.eval()
         loss_sum, correct, total = 0.0, 0, 0
@@ -146,7 +138,6 @@ class Trainer(run.Experiment):
     def show_samples(self) -> None:
         r"""
         ## Live samples
-
         A few lines of validation text with fixed characters hidden, and the model's top guess
         at each: green where it is the hidden character, red where it is not
         ([where the trained model looks](../mlm_tools/attention_maps.html) in them). Line
@@ -156,18 +147,14 @@ class Trainer(run.Experiment):
         hidden = self.vocabulary.mask_token
         for masked, original in self.samples:
             guesses = self.model(masked[None].to(self.device))[0].argmax(-1).cpu()  # [seq_len]
-            parts = []
-            for m, o, g in zip(masked.tolist(), original.tolist(), guesses.tolist()):
-                shown = self.vocabulary.decode_token(g if m == hidden else o).replace('\n', '↵')
-                style = Text.subtle if m != hidden else Text.success if g == o else Text.danger
-                parts.append((shown, style))
-            logger.log(parts)
+            line = zip(masked.tolist(), original.tolist(), guesses.tolist())
+            run.show_guesses([(self.vocabulary.decode_token(g if m == hidden else o),
+                               m == hidden, g == o) for m, o, g in line])
 
 
 def decay_progress(c: 'Recipe', step: int, since: Optional[Tuple[int, float]] = None) -> float:
     r"""
     ## The learning-rate schedule
-
     A linear warm-up over the first $w$ = `warmup_steps` steps, then a cosine from the peak
     $\eta$ = `learning_rate` down to a floor $r\eta$ ($r$ = `min_lr_ratio`) at the last step
     $T$ = `steps`. With $p_t$ how far the decay has come at step $t$,
@@ -194,8 +181,7 @@ def decay_progress(c: 'Recipe', step: int, since: Optional[Tuple[int, float]] = 
     return min(1.0, p + (1 - p) * (step - s) / max(1, c.steps - s))
 
 
-def learning_rate(c: 'Recipe', step: int, spent: Optional[float] = None,
-                  since: Optional[Tuple[int, float]] = None) -> float:
+def learning_rate(c: 'Recipe', step: int, spent: Optional[float] = None, since=None) -> float:
     r"""$\eta_t$; `spent` is the fraction of a time budget spent (1 at its last step)."""
     if step < c.warmup_steps:
         return c.learning_rate * (step + 1) / c.warmup_steps
@@ -205,19 +191,9 @@ def learning_rate(c: 'Recipe', step: int, spent: Optional[float] = None,
     return c.learning_rate * (c.min_lr_ratio + decay)
 
 
-def replan(c: 'Recipe', resumed: Optional[Dict[str, Any]]) -> Optional[Tuple[int, float]]:
-    r"""A resumed run's `since`: its own, or where it stopped when `steps` changed."""
-    since = tuple(resumed['since']) if resumed and resumed.get('since') else None
-    if not resumed or resumed['configs']['steps'] == c.steps or resumed['step'] <= c.warmup_steps:
-        return since
-    planned = dataclasses.replace(c, steps=resumed['configs']['steps'])
-    return resumed['step'], decay_progress(planned, resumed['step'], since)
-
-
 def adamw(model: torch.nn.Module, c: 'Recipe', fused: Optional[bool] = None):
     r"""
     ## The optimizer
-
     AdamW on the weights that train, with weight decay on the weight matrices only: pulling
     biases, layer norm gains and embeddings towards zero does not regularize, it only fights
     the model. The fused kernel updates all parameters in one pass.
@@ -233,7 +209,6 @@ def adamw(model: torch.nn.Module, c: 'Recipe', fused: Optional[bool] = None):
 class Recipe:
     r"""
     ## The configs
-
     Each is set on the command line as `key=value`, nested groups' with dotted keys
     (`model.dropout=0.1`); the comment above each is its `--help` text, and its type says which
     values are allowed ([the command line](../../helpers/cli.html)). The recipe comes first:
@@ -308,7 +283,6 @@ CHECKPOINTS = checkpoint.Format(
 def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]:
     r"""
     ## Putting it together
-
     The processes, the device, the configs (the defaults, or the resumed run's, and the
     overrides) and the text, then the [run](../../helpers/run.html): Ctrl-C saves a
     [checkpoint](../../helpers/checkpoint.html) and stops, and `--resume <run uuid>` continues
@@ -320,7 +294,7 @@ def train(command: cli.Command, stop_at: Optional[int] = None) -> Dict[str, Any]
     check_fits(text, c.seq_len, c.valid_fraction, vocabulary)
     with run.start('mlm', s, command, data) as this_run:
         trainer = Trainer(c, text, s.device, s.processes, data=data)
-        trainer.since = replan(c, s.resumed)
+        trainer.since = run.replan(c, s.resumed, decay_progress)
         this_run.describe_data(f"{len(text):,} characters, {len(trainer.vocabulary)} distinct")
         summary = this_run.train(trainer, stop_at, minutes=c.minutes)
     return run.finish(this_run, summary, command.summary)
