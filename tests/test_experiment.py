@@ -182,11 +182,16 @@ def test_bad_curriculum(items, words):
 
 
 # ## Resuming with more steps: the decay is re-planned from where the run stopped
+def replan(c, resumed):
+    from labml_nn.helpers import run
+    return run.replan(c, resumed, exp.decay_progress)
+
+
 def test_more_steps_on_resume_replan_the_decay():
     planned = exp.Configs(learning_rate=1.0, warmup_steps=10, steps=110, min_lr_ratio=0.1)
     longer = exp.Configs(learning_rate=1.0, warmup_steps=10, steps=210, min_lr_ratio=0.1)
     checkpoint = {'configs': {'steps': 110}, 'step': 60, 'since': None}
-    since = exp.replan(longer, checkpoint)
+    since = replan(longer, checkpoint)
     assert since is not None and since[0] == 60
     # The learning rate goes on from its value where the run stopped ...
     assert exp.learning_rate(longer, 60, since=since) == exp.learning_rate(planned, 60)
@@ -200,15 +205,15 @@ def test_more_steps_on_resume_replan_the_decay():
     assert exp.learning_rate(longer, 110, since=since) > exp.learning_rate(planned, 110) + 0.2
     # A later resume with the same steps keeps the plan; another length re-plans from there
     again = {'configs': {'steps': 210}, 'step': 150, 'since': list(since)}
-    assert exp.replan(longer, again) == since
+    assert replan(longer, again) == since
     even_longer = dataclasses_replace(longer, steps=300)
-    replanned = exp.replan(even_longer, again)
+    replanned = replan(even_longer, again)
     assert exp.learning_rate(even_longer, 150, since=replanned) == pytest.approx(
         exp.learning_rate(longer, 150, since=since), rel=1e-12)
     # Stopped during the warm-up, the decay simply spans the new steps: nothing to re-plan
-    assert exp.replan(longer, {'configs': {'steps': 110}, 'step': 5, 'since': None}) is None
+    assert replan(longer, {'configs': {'steps': 110}, 'step': 5, 'since': None}) is None
     # The same steps: the schedule of a run that never stopped
-    assert exp.replan(planned, checkpoint) is None
+    assert replan(planned, checkpoint) is None
 
 
 def dataclasses_replace(c, **changes):
