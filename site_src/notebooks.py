@@ -238,8 +238,9 @@ def notebook_url(page_url: str) -> str:
 # line per line of a cell, with a `# %%` line before each cell (jupytext's *percent* format),
 # so that the line links and the source view have lines to point at. Outputs are shown after
 # their code, in the prose column.
-def parse_notebook(text: str, rel: str):
-    """`(parsed page, {section index: HTML of its outputs})` of the notebook `text`."""
+def parse_notebook(text: str, rel: str, warn=None):
+    """`(parsed page, {section index: HTML of its outputs})` of the notebook `text`; what can't
+    be shown as its author meant (an image with no description) is said to `warn`."""
     if nbformat is None:
         raise SiteError(f'{rel}: the package nbformat is needed to show notebooks; `pip install nbformat`')
     try:
@@ -250,6 +251,7 @@ def parse_notebook(text: str, rel: str):
         raise SiteError(f'{rel}: not a valid notebook (nbformat 4): {first}') from None
     script, sections, outputs = [], [], {}
     meta = {}
+    figures = Figures(rel, warn or (lambda message: None))
     for number, cell in enumerate(nb.cells):
         cell_lines = cell.source.split('\n') if cell.source else []
         if cell.cell_type == 'markdown':
@@ -268,7 +270,7 @@ def parse_notebook(text: str, rel: str):
             if not sections or sections[-1].code_lines:
                 sections.append(Section())
             sections[-1].code_lines = list(range(start, start + len(cell_lines)))
-            shown = outputs_html(cell, rel, number)
+            shown = outputs_html(cell, number, figures)
             if shown:
                 outputs[len(sections) - 1] = shown
     sections = [s for s in sections if s.has_docs() or s.code_lines]
@@ -279,11 +281,46 @@ def parse_notebook(text: str, rel: str):
         PurePosixPath(rel).stem)
     source = SourceFile(path=rel, text='\n'.join(script) + '\n', lines=script, kind='python',
                         title=title, summary=str(meta.get('summary', '') or '').strip(), sections=sections)
+    # (A fallback description names the page, whose title is known only now)
+    outputs = {i: shown.replace(PAGE_TITLE, html.escape(title)) for i, shown in outputs.items()}
     return source, outputs
 
 
-def outputs_html(cell, rel: str, number: int) -> str:
-    """The saved outputs of a code cell: text as text, PNG images with their alternative text."""
+# ### Images and their descriptions
+#
+# An image needs a description for readers who can't see it: the cell's `alt` metadata. A
+# notebook written without one still becomes a page, with the best description the cell
+# itself gives (the title its code puts on the plot, or its first comment) or else "figure 3
+# of *the page*", and a warning naming the cell, which `strict: true` makes an error.
+PLOT_TITLE = re.compile(r"""\b(?:title|set_title|suptitle)\(\s*[rfu]?(['"])(.+?)\1""")
+COMMENT = re.compile(r'^\s*#\s*(\S.*?)\s*$', re.M)
+# Stands for the page's title in a fallback description, until the title is known
+PAGE_TITLE = '\ue010page\ue011'
+
+
+class Figures:
+    """The images of one notebook, numbered in order, and where warnings go."""
+
+    def __init__(self, rel: str, warn):
+        self.rel, self.warn, self.count = rel, warn, 0
+
+    def alt(self, cell, number: int) -> str:
+        """The description of the next image, drawn by `cell` (the `number`-th, from 0), as HTML."""
+        self.count += 1
+        alt = str(cell.metadata.get('alt') or '').strip()
+        if alt:
+            return html.escape(alt)
+        m = PLOT_TITLE.search(cell.source)
+        found = m.group(2) if m else next((c for c in COMMENT.findall(cell.source) if not c.startswith('%')), '')
+        said = found or f'figure {self.count} of the page'
+        self.warn(f'{self.rel}: cell {number + 1} draws an image without a description, so it is '
+                  f'described as "{said}"; give the cell an `alt` in its metadata')
+        return html.escape(found) if found else f'figure {self.count} of {PAGE_TITLE}'
+
+
+def outputs_html(cell, number: int, figures: Figures) -> str:
+    """The saved outputs of a code cell: text as text, PNG and JPEG images with their
+    descriptions, and a saved error as its traceback."""
     parts = []
     for output in cell.get('outputs', []):
         kind = output.get('output_type')
@@ -291,20 +328,20 @@ def outputs_html(cell, rel: str, number: int) -> str:
             parts.append(pre(output.get('text', ''), 'Output' if output.get('name') != 'stderr' else 'Messages'))
         elif kind in ('execute_result', 'display_data'):
             data = output.get('data', {})
-            if 'image/png' in data:
-                alt = cell.metadata.get('alt')
-                if not alt:
-                    raise SiteError(f'{rel}: cell {number + 1} draws an image without a description; '
-                                    f'give the cell an `alt` in its metadata')
-                png = data['image/png'].replace('\n', '')
-                base64.b64decode(png, validate=True)
-                parts.append(f'<img class="cell-image" src="data:image/png;base64,{png}" '
-                             f'alt="{html.escape(alt)}">')
+            image = next((t for t in ('image/png', 'image/jpeg') if t in data), None)
+            if image:
+                encoded = ''.join(data[image]).replace('\n', '')
+                base64.b64decode(encoded, validate=True)
+                parts.append(f'<img class="cell-image" src="data:{image};base64,{encoded}" '
+                             f'alt="{figures.alt(cell, number)}">')
             elif 'text/plain' in data:
                 parts.append(pre(data['text/plain'], 'Result'))
         elif kind == 'error':
-            raise SiteError(f'{rel}: cell {number + 1} saved an error ({output.get("ename")}); '
-                            f'run the notebook again before building')
+            # Saved after a cell failed: the reader sees what it said, the writer a warning
+            figures.warn(f'{figures.rel}: cell {number + 1} saved an error ({output.get("ename")}); '
+                         f'run the notebook again before building')
+            trace = output.get('traceback') or [f'{output.get("ename")}: {output.get("evalue")}']
+            parts.append(pre('\n'.join(trace), 'Error'))
     if not parts:
         return ''
     return '<div class="cell-output">\n<p class="cell-output-label">Output</p>\n' + '\n'.join(parts) + '\n</div>\n'

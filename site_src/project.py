@@ -214,6 +214,9 @@ class Project:
         self.pages: dict[str, AnnotatedPage] = {}
         self.source_pages: dict[str, AnnotatedPage] = {}
         self.api_pages: dict[str, str] = {}
+        # What a build could not show as the sources mean it, each a line naming the file: the
+        # build tool reports them as warnings (mkdocs' `strict` makes them errors)
+        self.warnings: list[str] = []
 
     def files(self) -> list[tuple[PurePosixPath, Package]]:
         return [(rel, package) for package in self.packages for rel in discover(self.root, package, self.exclude)]
@@ -232,6 +235,7 @@ class Project:
         build (under `mkdocs serve`) is written there when it is ready.
         """
         self.site_dir = site_dir
+        self.warnings = []
         batch = MathBatch()
         try:
             self.render_all(batch)
@@ -271,7 +275,8 @@ class Project:
             else:
                 inserts = {}
                 if rel.suffix == '.ipynb':
-                    source, inserts = parse_notebook((self.root / rel).read_text(encoding='utf-8'), str(rel))
+                    source, inserts = parse_notebook((self.root / rel).read_text(encoding='utf-8'), str(rel),
+                                                      self.warnings.append)
                 else:
                     source = parse_file(self.root / rel, str(rel))
                 if not source.sections:
@@ -286,7 +291,7 @@ class Project:
                         appendix.read_text(encoding='utf-8'), str(rel.parent / appendix.name), batch,
                         source.names, url.removesuffix('.html').replace('/', '-'))
                 search = []
-                html = page_body(source, batch, links, inserts, search)
+                html = page_body(source, batch, links, inserts, search, self.warnings.append)
                 # This page's formulas go to KaTeX now, typeset while the next page is made
                 batch.send(self.caches.katex)
                 fresh.append((key, url))
