@@ -31,6 +31,13 @@ sources, file by file:
   TeX) is counted too.
 * **Line links.** Every section's link to its lines must open the file's source view, whose
   line `L<n>` is line `n` of the file, and span the section's code.
+* **Crashes and warnings.** A build that stops is a crash, counted per repository with the
+  lines it printed; nothing else can be checked then. What the build could not show as
+  written (an image without a description, a mistyped or unknown directive) is a warning,
+  and its page a fallback: warnings are counted and listed, not failed.
+
+A notebook (`.ipynb`) is read as its page numbers it: a `# %%` line before each cell (not
+shown), then the cell's lines, a Markdown cell's as prose and a code cell's as code.
 
 `--record` adds the figures to bench/results/faithfulness.json and rewrites
 bench/results/faithfulness.md from it. The project folder itself is not written to: it is
@@ -73,9 +80,9 @@ def plugin_name() -> str:
     return 'annotated' if 'annotated' in names else 'labml_nn_site'
 
 
-def build(project: Path, work: Path) -> tuple[Path, int, list[str], float]:
+def build(project: Path, work: Path) -> tuple[Path, int, list[str], list[str], float]:
     """Copy `project` into `work` and build its site; `(site, number of sources, build errors,
-    seconds)`."""
+    warnings, seconds)`."""
     copy = work / 'project'
     shutil.copytree(project, copy, ignore=shutil.ignore_patterns('.git'), symlinks=True)
     name = plugin_name()
@@ -89,11 +96,13 @@ def build(project: Path, work: Path) -> tuple[Path, int, list[str], float]:
     site = work / 'site'
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')])}
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-f', str(config), '-d', str(site)],
+    result = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-f', str(config), '-d', str(site)],
                             cwd=copy, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
-    errors = [] if result.returncode == 0 else [s for s in result.stderr.splitlines() if s.strip()]
-    return site, len(discover(copy, Package('.', ''))), errors, seconds
+    said = [s for s in result.stderr.splitlines() if s.strip()]
+    errors = [] if result.returncode == 0 else [s for s in said if not s.startswith('INFO')]
+    warnings = [s.split('-', 1)[1].strip() for s in said if s.startswith('WARNING')]
+    return site, len(discover(copy, Package('.', ''))), errors, warnings, seconds
 
 
 # ## Reading a page back
@@ -216,6 +225,27 @@ def prose_lines_of(text: str, lines: list[str]) -> set[int]:
     return prose
 
 
+# A notebook's lines as its page numbers them (see the module's docstring), which of them are
+# prose, and the words of the cells that are neither Markdown nor code (raw cells)
+def notebook_lines(text: str) -> tuple[list[str], set[int], list[str]]:
+    lines, prose, other = [], set(), []
+    for cell in json.loads(text).get('cells', []):
+        source = cell.get('source', '')
+        source = ''.join(source) if isinstance(source, list) else source
+        cell_lines = source.split('\n') if source else []
+        if cell.get('cell_type') == 'markdown':
+            lines.append('# %% [markdown]')
+            prose.update(range(len(lines), len(lines) + len(cell_lines) + 1))
+            lines += [('# ' + line).rstrip() for line in cell_lines]
+        elif cell.get('cell_type') == 'code':
+            lines.append('# %%')
+            prose.add(len(lines))
+            lines += cell_lines
+        else:
+            other += prose_words(source)
+    return lines, prose, other
+
+
 # The markup that rendering consumes, taken out of a prose line before its words are counted
 MARKUP = [
     re.compile(r'^\s*#+!?'),                                     # comment signs
@@ -280,7 +310,10 @@ def shown(line: str, python: bool = True) -> str:
 def check_file(root: Path, site: Path, rel: PurePosixPath, figures: dict, problems: list):
     url = page_url(rel, Package('.', ''))
     text = read_source(root / rel, str(rel))
-    lines = split_lines(text)
+    lines, notebook_prose, other_words = split_lines(text), None, []
+    if rel.suffix == '.ipynb':
+        lines, notebook_prose, other_words = notebook_lines(text)
+        text = '\n'.join(lines) + '\n'
     page_path = site / url
     figures['files'] += 1
     if not page_path.is_file():
@@ -292,8 +325,9 @@ def check_file(root: Path, site: Path, rel: PurePosixPath, figures: dict, proble
             figures['pages_missing'] += 1
         return
     page = read_page(page_path)
-    is_python = rel.suffix == '.py'
-    prose = prose_lines_of(text, lines) if is_python else set(range(1, len(lines) + 1))
+    is_python = rel.suffix in ('.py', '.ipynb')
+    prose = (notebook_prose if notebook_prose is not None else prose_lines_of(text, lines) if is_python
+             else set(range(1, len(lines) + 1)))
     # Code: once each, in order, as written
     numbers = [n for n, _ in page.code]
     counts = collections.Counter(numbers)
@@ -319,6 +353,7 @@ def check_file(root: Path, site: Path, rel: PurePosixPath, figures: dict, proble
         figures['prose_lines'] += 1
         if n not in metadata:
             expected.update(prose_words(line))
+    expected.update(other_words)
     available = collections.Counter(words(' '.join([*page.prose, *page.extra, page.title, page.description])))
     lost = {w: c - available[w] for w, c in expected.items() if c > available[w]}
     figures['prose_words'] += sum(expected.values())
@@ -366,7 +401,7 @@ def read_page_view(path: Path):
 
 
 # ## The figures
-FIGURES = ['files', 'pages_missing', 'code_lines', 'code_lines_lost', 'code_lines_duplicated',
+FIGURES = ['build_crashes', 'build_warnings', 'files', 'pages_missing', 'code_lines', 'code_lines_lost', 'code_lines_duplicated',
            'code_lines_out_of_order', 'code_lines_altered', 'prose_lines', 'prose_words',
            'prose_words_lost', 'formulas', 'formula_failures', 'raw_tex_left', 'line_links',
            'line_links_broken']
@@ -376,9 +411,12 @@ def check(project: Path) -> tuple[dict, list[str]]:
     figures = dict.fromkeys(FIGURES, 0)
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix='faithfulness-') as tmp:
-        site, sources, errors, seconds = build(project, Path(tmp))
-        figures['build_seconds'] = round(seconds, 2)
+        # (How long the build took is not recorded: on a shared machine it says little)
+        site, sources, errors, warnings, _ = build(project, Path(tmp))
+        figures['build_warnings'] = len(warnings)
+        figures['warnings'] = warnings
         if errors:
+            figures['build_crashes'] = 1
             figures['formula_failures'] = sum('KaTeX cannot render' in e for e in errors)
             figures['build_errors'] = errors
             return figures, errors
@@ -396,34 +434,41 @@ def write_markdown(records: list[dict]):
     rows = []
     for r in records:
         f = r['figures']
-        rows.append(f"| [{r['name']}](https://github.com/{r['name']}) `{r['commit'][:12]}` | {f['files']} | "
+        rows.append(f"| [{r['name']}](https://github.com/{r['name']}) `{r['commit'][:12]}` | "
+                    f"{f.get('build_crashes', 0)} | {f.get('build_warnings', 0)} | {f['files']} | "
                     f"{f['code_lines']:,} | {f['code_lines_lost']} | {f['code_lines_duplicated']} | "
                     f"{f['code_lines_out_of_order']} | {f['code_lines_altered']} | {f['prose_words']:,} | "
                     f"{f['prose_words_lost']} ({percent(f['prose_words_lost'], f['prose_words'])}) | "
                     f"{f['formulas']} | {f['formula_failures']} | {f['raw_tex_left']} | "
                     f"{f['line_links']} | {f['line_links_broken']} |")
-    notes = []
+    notes, warned = [], []
     for r in records:
         if r.get('problems'):
             notes.append(f"\n### {r['name']}\n")
             notes += [f'* `{p}`' for p in r['problems'][:30]]
+        if r['figures'].get('warnings'):
+            warned.append(f"\n### {r['name']}\n")
+            warned += [f'* `{w}`' for w in r['figures']['warnings'][:30]]
     text = f"""# Faithfulness of the annotated pages
 
 Recorded by `python bench/faithfulness.py PROJECT --name OWNER/REPO --commit SHA --record`:
 each public repository below, at the commit named, was built with a generated `mkdocs.yml`
-that annotates the whole repository (every `.py` and `.md` file), and every page was read back
+that annotates the whole repository (every `.py`, `.md` and `.ipynb` file), and every page was read back
 and compared with its source, as the script's docstring describes. None of their code is in
 this repository.
 
-| repository and commit | files | code lines | lost | duplicated | out of order | altered | prose words | lost | formulas | failed | raw TeX left | line links | broken |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| repository and commit | crashes | warnings | files | code lines | lost | duplicated | out of order | altered | prose words | lost | formulas | failed | raw TeX left | line links | broken |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 {chr(10).join(rows)}
 
-Targets: no code line lost, duplicated, out of order or altered; under 0.1% of prose words
-lost; no formula failing; no TeX left as text; no broken line link.
+Targets: no build crash; no code line lost, duplicated, out of order or altered; under 0.1% of
+prose words lost; no formula failing; no TeX left as text; no broken line link. A warning is
+something the build could not show as written and replaced by a fallback (listed below); it
+is not a failure unless mkdocs' `strict` is set.
 
 Machine: {records[-1]['machine'] if records else ''}.
-{"## What is still counted as lost" + chr(10) + chr(10).join(notes) if notes else ""}
+{"## What is still counted as lost" + chr(10) + chr(10).join(notes) + chr(10) if notes else ""}
+{"## Warnings: what has a fallback" + chr(10) + chr(10).join(warned) if warned else ""}
 """
     (RESULTS / 'faithfulness.md').write_text(text, encoding='utf-8')
 
@@ -457,7 +502,7 @@ def main(argv=None) -> int:
         write_markdown(records)
     failed = (figures['code_lines_lost'] or figures['code_lines_duplicated'] or figures['code_lines_out_of_order']
               or figures['code_lines_altered'] or figures['formula_failures'] or figures['raw_tex_left']
-              or figures['line_links_broken'] or figures.get('build_errors')
+              or figures['line_links_broken'] or figures['build_crashes']
               or figures['prose_words_lost'] > 0.001 * max(1, figures['prose_words']))
     return 1 if failed else 0
 

@@ -289,11 +289,16 @@ def parse_notebook(text: str, rel: str, warn=None):
 # ### Images and their descriptions
 #
 # An image needs a description for readers who can't see it: the cell's `alt` metadata. A
-# notebook written without one still becomes a page, with the best description the cell
-# itself gives (the title its code puts on the plot, or its first comment) or else "figure 3
-# of *the page*", and a warning naming the cell, which `strict: true` makes an error.
-PLOT_TITLE = re.compile(r"""\b(?:title|set_title|suptitle)\(\s*[rfu]?(['"])(.+?)\1""")
-COMMENT = re.compile(r'^\s*#\s*(\S.*?)\s*$', re.M)
+# notebook written without one still becomes a page, with the best description the cell's
+# code gives (the titles it puts on its plots, or what their axes show) or else "figure 3 of
+# *the page*", and a warning naming the cell, which `strict: true` makes an error.
+def plot_text(call: str) -> str:
+    """The pattern of the string given to a plotting call (`title`, `ax.set_title`…)."""
+    return rf"""\b(?:set_)?{call}\(\s*[rfu]?(['"])(.+?)\1"""
+
+
+PLOT_TITLES = re.compile(plot_text('(?:sup)?title'))
+X_LABEL, Y_LABEL = re.compile(plot_text('xlabel')), re.compile(plot_text('ylabel'))
 # Stands for the page's title in a fallback description, until the title is known
 PAGE_TITLE = '\ue010page\ue011'
 
@@ -310,8 +315,10 @@ class Figures:
         alt = str(cell.metadata.get('alt') or '').strip()
         if alt:
             return html.escape(alt)
-        m = PLOT_TITLE.search(cell.source)
-        found = m.group(2) if m else next((c for c in COMMENT.findall(cell.source) if not c.startswith('%')), '')
+        titles = [m.group(2) for m in PLOT_TITLES.finditer(cell.source)]
+        x, y = X_LABEL.search(cell.source), Y_LABEL.search(cell.source)
+        found = (f'plot: {", ".join(dict.fromkeys(titles))}' if titles else
+                 f'plot of {y.group(2)} against {x.group(2)}' if x and y else '')
         said = found or f'figure {self.count} of the page'
         self.warn(f'{self.rel}: cell {number + 1} draws an image without a description, so it is '
                   f'described as "{said}"; give the cell an `alt` in its metadata')
