@@ -62,7 +62,7 @@ from html.parser import HTMLParser
 from importlib.metadata import entry_points
 from pathlib import Path, PurePosixPath
 
-from site_src.project import Package, discover, page_url, source_page_url
+from site_src.project import Package, discover, page_urls, source_page_url
 
 ROOT = Path(__file__).resolve().parents[1]
 from site_src.sections import read_source, split_lines  # noqa: E402
@@ -259,7 +259,7 @@ MARKUP = [
     re.compile(r'(?::\w+)?:\w+:(?=`)'),                          # reST roles
     re.compile(r'^\s*:(param|parameter|arg|argument|key|keyword|kwarg|kwparam|type|returns?|rtype|'
                r'raises?|except|exception|var|ivar|cvar|vartype|yields?|ytype)\b'),  # reST fields
-    re.compile(r'^\s*\.\.\s+[\w-]+\s?::'),                       # reST directives
+    re.compile(r'^\s*\.\.\s*[A-Za-z][\w-]*\s*:+'),                  # reST directives (and mistyped ones)
     re.compile(r'^\s*:[\w-]+:.*$'),                              # reST directive options
     re.compile(r'^\s*(!!!|\?\?\?\+?)\s+[\w-]+(?=\s+")'),          # a titled note's kind
     re.compile(r'</?[a-z][a-z0-9]*(\s[^<>]*)?/?>'),               # HTML tags
@@ -307,8 +307,7 @@ def shown(line: str, python: bool = True) -> str:
 
 
 # ## One file
-def check_file(root: Path, site: Path, rel: PurePosixPath, figures: dict, problems: list):
-    url = page_url(rel, Package('.', ''))
+def check_file(root: Path, site: Path, rel: PurePosixPath, url: str, figures: dict, problems: list):
     text = read_source(root / rel, str(rel))
     lines, notebook_prose, other_words = split_lines(text), None, []
     if rel.suffix == '.ipynb':
@@ -421,8 +420,10 @@ def check(project: Path) -> tuple[dict, list[str]]:
             figures['build_errors'] = errors
             return figures, errors
         root = Path(tmp) / 'project'
-        for rel in discover(root, Package('.', '')):
-            check_file(root, site, rel, figures, problems)
+        files = discover(root, Package('.', ''))
+        urls = page_urls([(rel, Package('.', '')) for rel in files])
+        for rel in files:
+            check_file(root, site, rel, urls[rel], figures, problems)
     return figures, problems
 
 

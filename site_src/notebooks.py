@@ -243,15 +243,23 @@ def parse_notebook(text: str, rel: str, warn=None):
     be shown as its author meant (an image with no description) is said to `warn`."""
     if nbformat is None:
         raise SiteError(f'{rel}: the package nbformat is needed to show notebooks; `pip install nbformat`')
+    warn = warn or (lambda message: None)
     try:
-        nb = nbformat.reads(text, as_version=4)
-        nbformat.validate(nb)
-    except (ValueError, KeyError, TypeError, nbformat.ValidationError) as e:  # (JSON, structure, schema)
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SiteError(f'{rel}: not a valid notebook (nbformat 4): {first}') from None
+        # (The schema is checked below; nbformat would log its complaint instead)
+        nb = nbformat.reads(text, as_version=4, capture_validation_error={})
+    except (ValueError, KeyError, TypeError, nbformat.ValidationError) as e:  # (JSON, structure)
+        raise SiteError(f'{rel}: not a valid notebook (nbformat 4): {first_line(e)}') from None
+    # A notebook that breaks the schema in a way Jupyter shrugs off is still a page, with a
+    # warning. The commonest: cells with ids in a notebook that says it is older than ids (4.5)
+    problem = schema_problem(nb)
+    if problem and nb.nbformat_minor < 5 and any('id' in cell for cell in nb.cells):
+        nb.nbformat_minor = 5
+        problem = schema_problem(nb)
+    if problem:
+        warn(f'{rel}: not a valid notebook (nbformat 4): {problem}; it is shown as far as it can be read')
     script, sections, outputs = [], [], {}
     meta = {}
-    figures = Figures(rel, warn or (lambda message: None))
+    figures = Figures(rel, warn)
     for number, cell in enumerate(nb.cells):
         cell_lines = cell.source.split('\n') if cell.source else []
         if cell.cell_type == 'markdown':
@@ -284,6 +292,19 @@ def parse_notebook(text: str, rel: str, warn=None):
     # (A fallback description names the page, whose title is known only now)
     outputs = {i: shown.replace(PAGE_TITLE, html.escape(title)) for i, shown in outputs.items()}
     return source, outputs
+
+
+def first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def schema_problem(nb) -> str | None:
+    """What breaks nbformat's schema in the notebook `nb`, on one line, or `None`."""
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as e:
+        return first_line(e)
+    return None
 
 
 # ### Images and their descriptions

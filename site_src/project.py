@@ -119,6 +119,20 @@ def page_url(rel: PurePosixPath, package: Package) -> str:
     return '/'.join(parts) + '.html'
 
 
+# A notebook beside a module of the same name (`experiment.ipynb` next to `experiment.py`, as
+# many projects keep a notebook that runs the module) would take the module's page, and its
+# own file would take the module's notebook: it is `experiment-notebook.html` instead.
+def page_urls(files: list[tuple[PurePosixPath, Package]]) -> dict[PurePosixPath, str]:
+    """The page of each source of `files` (`(path, package)` pairs)."""
+    urls = {rel: page_url(rel, package) for rel, package in files if rel.suffix != '.ipynb'}
+    taken = set(urls.values())
+    for rel, package in files:
+        if rel.suffix == '.ipynb':
+            url = page_url(rel, package)
+            urls[rel] = url.removesuffix('.html') + '-notebook.html' if url in taken else url
+    return urls
+
+
 # pdoc names its pages after the module: `mypkg/optics.html` for the package `mypkg.optics`
 def api_url(rel: PurePosixPath, package: Package) -> str:
     parts = [package.module, *rel.relative_to(package.folder).with_suffix('').parts]
@@ -261,8 +275,9 @@ class Project:
                                      footer=self.site_name)
                if self.api else None)
         fresh = []
+        urls = page_urls(files)
         for rel, package in files:
-            url = page_url(rel, package)
+            url = urls[rel]
             links = self.links(rel, url)
             run = self.run_of(rel)
             appendix = self.root / rel.parent / (rel.stem + EXERCISES)

@@ -401,6 +401,10 @@ def highlight_block(code: str, lang: str, attrs) -> str:
         body = ''.join(span(ttype, value) for ttype, value in LEXER.get_tokens(code))
     else:
         body = html.escape(visible(code), quote=False)
+    # A drawing or aligned columns ([docstyles](docstyles.html) fences them as `text`) must
+    # never wrap: the stylesheet keeps its lines whole
+    if lang == 'text':
+        return f'<pre class="highlight preformatted" {focusable("Preformatted text")}><code>{body}</code></pre>'
     return f'<pre class="highlight" {focusable("Code")}><code>{body}</code></pre>'
 
 
