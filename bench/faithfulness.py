@@ -62,9 +62,10 @@ from html.parser import HTMLParser
 from importlib.metadata import entry_points
 from pathlib import Path, PurePosixPath
 
-from site_src.project import Package, discover, page_urls, source_page_url
-
+# The generator of this checkout, which the build below runs too (not an installed one)
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from site_src.project import Package, discover, page_urls, source_page_url  # noqa: E402
 from site_src.sections import read_source, split_lines  # noqa: E402
 
 RESULTS = ROOT / 'bench' / 'results'
@@ -468,6 +469,7 @@ something the build could not show as written and replaced by a fallback (listed
 is not a failure unless mkdocs' `strict` is set.
 
 Machine: {records[-1]['machine'] if records else ''}.
+{chr(10).join(f"{chr(10)}{r['name']}: {r['note']}" for r in records if r.get('note'))}
 {"## What is still counted as lost" + chr(10) + chr(10).join(notes) + chr(10) if notes else ""}
 {"## Warnings: what has a fallback" + chr(10) + chr(10).join(warned) if warned else ""}
 """
@@ -479,6 +481,7 @@ def main(argv=None) -> int:
     parser.add_argument('project', type=Path, help='a project folder')
     parser.add_argument('--name', help='owner/repository, for the record')
     parser.add_argument('--commit', default='', help='the commit the folder holds, for the record')
+    parser.add_argument('--note', default='', help='what the record should say about the copy checked')
     parser.add_argument('--record', action='store_true', help='add the figures to bench/results/faithfulness.*')
     args = parser.parse_args(argv)
     if not args.project.is_dir():
@@ -496,6 +499,7 @@ def main(argv=None) -> int:
         name = args.name or args.project.name
         records = [r for r in records if r['name'] != name]
         records.append({'name': name, 'commit': args.commit, 'figures': figures, 'problems': problems[:30],
+                        **({'note': args.note} if args.note else {}),
                         'date': datetime.date.today().isoformat(),
                         'machine': f'{os.cpu_count()} cores, Python {sys.version.split()[0]}, load average '
                                    f'{os.getloadavg()[0]:.2f}'})
