@@ -286,9 +286,13 @@ class Project:
                    run and hashlib.sha256(repr(run).encode() + (self.root / run['run']).read_bytes()).hexdigest(),
                    links.url, appendix and hashlib.sha256(appendix.read_bytes()).hexdigest())
             if key in self.caches.pages:
-                source, html, search = self.caches.pages[key]
+                source, html, search, warnings = self.caches.pages[key]
+                # (An unchanged page still warns, at every build)
+                self.warnings += warnings
             else:
                 inserts = {}
+                # (The warnings of this page are those from here on)
+                warnings = len(self.warnings)
                 if rel.suffix == '.ipynb':
                     source, inserts = parse_notebook((self.root / rel).read_text(encoding='utf-8'), str(rel),
                                                       self.warnings.append)
@@ -309,7 +313,7 @@ class Project:
                 html = page_body(source, batch, links, inserts, search, self.warnings.append)
                 # This page's formulas go to KaTeX now, typeset while the next page is made
                 batch.send(self.caches.katex)
-                fresh.append((key, url))
+                fresh.append((key, url, self.warnings[warnings:]))
                 search = ''.join(search)
             self.pages[url] = AnnotatedPage(url=url, source=source, html=html, search_html=search,
                                             api_url=api_url(rel, package), source_url=links.url
@@ -328,12 +332,12 @@ class Project:
         # math failed, which would fail that build too, after the formula is fixed)
         if api:
             self.caches.api.keep(api, reference)
-        for key, url in fresh:
+        for key, url, warnings in fresh:
             page = self.pages[url]
             page.search_html = batch.as_tex(page.search_html)
             page.html = batch.substitute(page.html)
             if self.serving:
-                self.caches.pages[key] = (page.source, page.html, page.search_html)
+                self.caches.pages[key] = (page.source, page.html, page.search_html, warnings)
         for page in self.pages.values():
             if page.api_url[len('api/'):] not in pending:
                 page.api_url = None

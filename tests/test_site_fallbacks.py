@@ -301,3 +301,18 @@ def test_a_notebook_beside_a_module_of_its_name_gets_a_page_of_its_own(tmp_path)
     # The module's notebook is made from its page; the notebook among the sources is copied as it is
     assert json.loads((site / 'figures.ipynb').read_text(encoding='utf-8'))['metadata']['annotated']['source'] == 'pkg/figures.py'
     assert (site / 'figures-notebook.ipynb').read_bytes() == (FALLBACKS / 'pkg/figures.ipynb').read_bytes()
+
+
+# `mkdocs serve` keeps the pages that did not change from one build to the next: they still warn
+@needs_node
+def test_under_serve_an_unchanged_page_still_warns(tmp_path):
+    from site_src.project import Caches, Project
+    project = fallback_project(tmp_path, strict=False)
+    caches = Caches()
+    said = []
+    for _ in range(2):
+        build = Project(project, {'pkg': ''}, api=False, serving=True, caches=caches, notebooks=False)
+        build.build(project / 'site')
+        said.append([w.split(':')[0] + ':' + w.split(':')[1] for w in build.warnings])
+        assert len(caches.pages) == 2
+    assert said[0] == said[1] and len(said[0]) == len(EXPECTED_WARNINGS)
