@@ -432,6 +432,13 @@ def percent(part: int, whole: int) -> str:
     return f'{100 * part / whole:.3f}%' if whole else '0%'
 
 
+# What each warning is about, by the words the generator uses
+WARNING_KINDS = [('images without a description', 'draws an image without a description'),
+                 ('mistyped directives', 'mistyped directive'), ('unknown directives', 'unknown directive'),
+                 ('notebooks off the schema', 'not a valid notebook'), ('saved errors', 'saved an error'),
+                 ('pages without a title', 'has no title')]
+
+
 def write_markdown(records: list[dict]):
     rows = []
     for r in records:
@@ -448,9 +455,14 @@ def write_markdown(records: list[dict]):
         if r.get('problems'):
             notes.append(f"\n### {r['name']}\n")
             notes += [f'* `{p}`' for p in r['problems'][:30]]
-        if r['figures'].get('warnings'):
+        said = r['figures'].get('warnings') or []
+        if said:
+            kinds = collections.Counter(next((kind for kind, pattern in WARNING_KINDS if pattern in w), 'other')
+                                        for w in said)
             warned.append(f"\n### {r['name']}\n")
-            warned += [f'* `{w}`' for w in r['figures']['warnings'][:30]]
+            warned.append(', '.join(f'{kind}: {n}' for kind, n in sorted(kinds.items())) + '.\n')
+            # (A page without a title is its own kind of warning, about the map: not listed)
+            warned += [f'* `` {w} ``' for w in said if 'has no title' not in w][:30]
     text = f"""# Faithfulness of the annotated pages
 
 Recorded by `python bench/faithfulness.py PROJECT --name OWNER/REPO --commit SHA --record`:
