@@ -47,7 +47,10 @@ condition made false there, so running a page that is also a script doesn't star
 
 The other way round: a `.ipynb` file among the sources is a page of its own, its Markdown
 cells the prose, its code beside them, and its saved outputs (text and images) under each
-piece of code. Its own file is the notebook beside the page.
+piece of code. Its own file is the notebook beside the page. What it can't show as the
+author meant is a warning, never a page missing: an image without a description is
+described from its cell or its place, and a notebook that breaks nbformat's schema is shown
+as far as it can be read.
 """
 
 import ast
