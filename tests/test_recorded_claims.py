@@ -67,6 +67,16 @@ def test_default_run():
         assert_quoted(path, *spread_quotes())
 
 
+def test_timings_by_machine():
+    r"""The README quotes how long the default run and the tests take as the range of the
+    timings recorded machine by machine (`bench/timings_by_machine.py`), not one machine's."""
+    from bench.timings_by_machine import ranges
+    for what, (low, high, _) in ranges(recorded('timings_by_machine')).items():
+        quote = (f"{low / 60:.1f}–{high / 60:.1f} minutes" if round(low / 6) != round(high / 6)
+                 else f"about {round(low / 60)} minutes")
+        assert_quoted('README.md', quote)
+
+
 def test_default_run_spread_is_what_the_model_card_quotes():
     r"""The exporter's copy of the spread is the recording's (it writes it into every default run's card)."""
     from labml_nn.transformers.mlm_tools import export
