@@ -45,8 +45,9 @@ setup(
         # comes from npm, see site_demo/package.json)
         'site': ['mkdocs==1.6.1', 'markdown-it-py==4.3.0', 'mdit-py-plugins==0.7.0', 'Pygments==2.20.0',
                  'pdoc==16.0.0', 'transformers==5.23.0', 'onnx==1.23.2', 'onnxscript==0.7.2', 'nbformat==5.10.4'],
-        # The chapter notebook (labml_nn/transformers/mlm/notebook.ipynb): its plots
-        'notebook': ['matplotlib==3.10.0'],
+        # The chapter notebook (labml_nn/transformers/mlm/notebook.ipynb): JupyterLab to open it,
+        # nbconvert to run it without a browser, the kernel that runs its cells, and its plots
+        'notebook': ['jupyterlab==4.6.6', 'nbconvert==7.17.2', 'ipykernel==6.29.5', 'matplotlib==3.10.0'],
         # The labml app server (`python -m labml_nn.app`) with its file store
         'app': ['labml-app==0.5.14', 'labml-db==0.0.15', 'fastapi==0.165.0', 'starlette==1.10.0',
                 'uvicorn==0.54.0', 'pymongo==4.20.1'],

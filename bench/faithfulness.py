@@ -31,6 +31,13 @@ sources, file by file:
   TeX) is counted too.
 * **Line links.** Every section's link to its lines must open the file's source view, whose
   line `L<n>` is line `n` of the file, and span the section's code.
+* **Crashes and warnings.** A build that stops is a crash, counted per repository with the
+  lines it printed; nothing else can be checked then. What the build could not show as
+  written (an image without a description, a mistyped or unknown directive) is a warning,
+  and its page a fallback: warnings are counted and listed, not failed.
+
+A notebook (`.ipynb`) is read as its page numbers it: a `# %%` line before each cell (not
+shown), then the cell's lines, a Markdown cell's as prose and a code cell's as code.
 
 `--record` adds the figures to bench/results/faithfulness.json and rewrites
 bench/results/faithfulness.md from it. The project folder itself is not written to: it is
@@ -55,9 +62,10 @@ from html.parser import HTMLParser
 from importlib.metadata import entry_points
 from pathlib import Path, PurePosixPath
 
-from site_src.project import Package, discover, page_url, source_page_url
-
+# The generator of this checkout, which the build below runs too (not an installed one)
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from site_src.project import Package, discover, page_urls, source_page_url  # noqa: E402
 from site_src.sections import read_source, split_lines  # noqa: E402
 
 RESULTS = ROOT / 'bench' / 'results'
@@ -73,9 +81,9 @@ def plugin_name() -> str:
     return 'annotated' if 'annotated' in names else 'labml_nn_site'
 
 
-def build(project: Path, work: Path) -> tuple[Path, int, list[str], float]:
+def build(project: Path, work: Path) -> tuple[Path, int, list[str], list[str], float]:
     """Copy `project` into `work` and build its site; `(site, number of sources, build errors,
-    seconds)`."""
+    warnings, seconds)`."""
     copy = work / 'project'
     shutil.copytree(project, copy, ignore=shutil.ignore_patterns('.git'), symlinks=True)
     name = plugin_name()
@@ -89,11 +97,13 @@ def build(project: Path, work: Path) -> tuple[Path, int, list[str], float]:
     site = work / 'site'
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(ROOT), os.environ.get('PYTHONPATH', '')])}
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-f', str(config), '-d', str(site)],
+    result = subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-f', str(config), '-d', str(site)],
                             cwd=copy, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
-    errors = [] if result.returncode == 0 else [s for s in result.stderr.splitlines() if s.strip()]
-    return site, len(discover(copy, Package('.', ''))), errors, seconds
+    said = [s for s in result.stderr.splitlines() if s.strip()]
+    errors = [] if result.returncode == 0 else [s for s in said if not s.startswith('INFO')]
+    warnings = [s.split('-', 1)[1].strip() for s in said if s.startswith('WARNING')]
+    return site, len(discover(copy, Package('.', ''))), errors, warnings, seconds
 
 
 # ## Reading a page back
@@ -216,6 +226,27 @@ def prose_lines_of(text: str, lines: list[str]) -> set[int]:
     return prose
 
 
+# A notebook's lines as its page numbers them (see the module's docstring), which of them are
+# prose, and the words of the cells that are neither Markdown nor code (raw cells)
+def notebook_lines(text: str) -> tuple[list[str], set[int], list[str]]:
+    lines, prose, other = [], set(), []
+    for cell in json.loads(text).get('cells', []):
+        source = cell.get('source', '')
+        source = ''.join(source) if isinstance(source, list) else source
+        cell_lines = source.split('\n') if source else []
+        if cell.get('cell_type') == 'markdown':
+            lines.append('# %% [markdown]')
+            prose.update(range(len(lines), len(lines) + len(cell_lines) + 1))
+            lines += [('# ' + line).rstrip() for line in cell_lines]
+        elif cell.get('cell_type') == 'code':
+            lines.append('# %%')
+            prose.add(len(lines))
+            lines += cell_lines
+        else:
+            other += prose_words(source)
+    return lines, prose, other
+
+
 # The markup that rendering consumes, taken out of a prose line before its words are counted
 MARKUP = [
     re.compile(r'^\s*#+!?'),                                     # comment signs
@@ -229,7 +260,7 @@ MARKUP = [
     re.compile(r'(?::\w+)?:\w+:(?=`)'),                          # reST roles
     re.compile(r'^\s*:(param|parameter|arg|argument|key|keyword|kwarg|kwparam|type|returns?|rtype|'
                r'raises?|except|exception|var|ivar|cvar|vartype|yields?|ytype)\b'),  # reST fields
-    re.compile(r'^\s*\.\.\s+[\w-]+\s?::'),                       # reST directives
+    re.compile(r'^\s*\.\.\s*[A-Za-z][\w-]*\s*:+'),                  # reST directives (and mistyped ones)
     re.compile(r'^\s*:[\w-]+:.*$'),                              # reST directive options
     re.compile(r'^\s*(!!!|\?\?\?\+?)\s+[\w-]+(?=\s+")'),          # a titled note's kind
     re.compile(r'</?[a-z][a-z0-9]*(\s[^<>]*)?/?>'),               # HTML tags
@@ -277,10 +308,12 @@ def shown(line: str, python: bool = True) -> str:
 
 
 # ## One file
-def check_file(root: Path, site: Path, rel: PurePosixPath, figures: dict, problems: list):
-    url = page_url(rel, Package('.', ''))
+def check_file(root: Path, site: Path, rel: PurePosixPath, url: str, figures: dict, problems: list):
     text = read_source(root / rel, str(rel))
-    lines = split_lines(text)
+    lines, notebook_prose, other_words = split_lines(text), None, []
+    if rel.suffix == '.ipynb':
+        lines, notebook_prose, other_words = notebook_lines(text)
+        text = '\n'.join(lines) + '\n'
     page_path = site / url
     figures['files'] += 1
     if not page_path.is_file():
@@ -292,8 +325,9 @@ def check_file(root: Path, site: Path, rel: PurePosixPath, figures: dict, proble
             figures['pages_missing'] += 1
         return
     page = read_page(page_path)
-    is_python = rel.suffix == '.py'
-    prose = prose_lines_of(text, lines) if is_python else set(range(1, len(lines) + 1))
+    is_python = rel.suffix in ('.py', '.ipynb')
+    prose = (notebook_prose if notebook_prose is not None else prose_lines_of(text, lines) if is_python
+             else set(range(1, len(lines) + 1)))
     # Code: once each, in order, as written
     numbers = [n for n, _ in page.code]
     counts = collections.Counter(numbers)
@@ -319,6 +353,7 @@ def check_file(root: Path, site: Path, rel: PurePosixPath, figures: dict, proble
         figures['prose_lines'] += 1
         if n not in metadata:
             expected.update(prose_words(line))
+    expected.update(other_words)
     available = collections.Counter(words(' '.join([*page.prose, *page.extra, page.title, page.description])))
     lost = {w: c - available[w] for w, c in expected.items() if c > available[w]}
     figures['prose_words'] += sum(expected.values())
@@ -366,7 +401,7 @@ def read_page_view(path: Path):
 
 
 # ## The figures
-FIGURES = ['files', 'pages_missing', 'code_lines', 'code_lines_lost', 'code_lines_duplicated',
+FIGURES = ['build_crashes', 'build_warnings', 'files', 'pages_missing', 'code_lines', 'code_lines_lost', 'code_lines_duplicated',
            'code_lines_out_of_order', 'code_lines_altered', 'prose_lines', 'prose_words',
            'prose_words_lost', 'formulas', 'formula_failures', 'raw_tex_left', 'line_links',
            'line_links_broken']
@@ -376,15 +411,20 @@ def check(project: Path) -> tuple[dict, list[str]]:
     figures = dict.fromkeys(FIGURES, 0)
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix='faithfulness-') as tmp:
-        site, sources, errors, seconds = build(project, Path(tmp))
-        figures['build_seconds'] = round(seconds, 2)
+        # (How long the build took is not recorded: on a shared machine it says little)
+        site, sources, errors, warnings, _ = build(project, Path(tmp))
+        figures['build_warnings'] = len(warnings)
+        figures['warnings'] = warnings
         if errors:
+            figures['build_crashes'] = 1
             figures['formula_failures'] = sum('KaTeX cannot render' in e for e in errors)
             figures['build_errors'] = errors
             return figures, errors
         root = Path(tmp) / 'project'
-        for rel in discover(root, Package('.', '')):
-            check_file(root, site, rel, figures, problems)
+        files = discover(root, Package('.', ''))
+        urls = page_urls([(rel, Package('.', '')) for rel in files])
+        for rel in files:
+            check_file(root, site, rel, urls[rel], figures, problems)
     return figures, problems
 
 
@@ -392,38 +432,58 @@ def percent(part: int, whole: int) -> str:
     return f'{100 * part / whole:.3f}%' if whole else '0%'
 
 
+# What each warning is about, by the words the generator uses
+WARNING_KINDS = [('images without a description', 'draws an image without a description'),
+                 ('mistyped directives', 'mistyped directive'), ('unknown directives', 'unknown directive'),
+                 ('notebooks off the schema', 'not a valid notebook'), ('saved errors', 'saved an error'),
+                 ('pages without a title', 'has no title')]
+
+
 def write_markdown(records: list[dict]):
     rows = []
     for r in records:
         f = r['figures']
-        rows.append(f"| [{r['name']}](https://github.com/{r['name']}) `{r['commit'][:12]}` | {f['files']} | "
+        rows.append(f"| [{r['name']}](https://github.com/{r['name']}) `{r['commit'][:12]}` | "
+                    f"{f.get('build_crashes', 0)} | {f.get('build_warnings', 0)} | {f['files']} | "
                     f"{f['code_lines']:,} | {f['code_lines_lost']} | {f['code_lines_duplicated']} | "
                     f"{f['code_lines_out_of_order']} | {f['code_lines_altered']} | {f['prose_words']:,} | "
                     f"{f['prose_words_lost']} ({percent(f['prose_words_lost'], f['prose_words'])}) | "
                     f"{f['formulas']} | {f['formula_failures']} | {f['raw_tex_left']} | "
                     f"{f['line_links']} | {f['line_links_broken']} |")
-    notes = []
+    notes, warned = [], []
     for r in records:
         if r.get('problems'):
             notes.append(f"\n### {r['name']}\n")
             notes += [f'* `{p}`' for p in r['problems'][:30]]
+        said = r['figures'].get('warnings') or []
+        if said:
+            kinds = collections.Counter(next((kind for kind, pattern in WARNING_KINDS if pattern in w), 'other')
+                                        for w in said)
+            warned.append(f"\n### {r['name']}\n")
+            warned.append(', '.join(f'{kind}: {n}' for kind, n in sorted(kinds.items())) + '.\n')
+            # (A page without a title is its own kind of warning, about the map: not listed)
+            warned += [f'* `` {w} ``' for w in said if 'has no title' not in w][:30]
     text = f"""# Faithfulness of the annotated pages
 
 Recorded by `python bench/faithfulness.py PROJECT --name OWNER/REPO --commit SHA --record`:
 each public repository below, at the commit named, was built with a generated `mkdocs.yml`
-that annotates the whole repository (every `.py` and `.md` file), and every page was read back
+that annotates the whole repository (every `.py`, `.md` and `.ipynb` file), and every page was read back
 and compared with its source, as the script's docstring describes. None of their code is in
 this repository.
 
-| repository and commit | files | code lines | lost | duplicated | out of order | altered | prose words | lost | formulas | failed | raw TeX left | line links | broken |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| repository and commit | crashes | warnings | files | code lines | lost | duplicated | out of order | altered | prose words | lost | formulas | failed | raw TeX left | line links | broken |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 {chr(10).join(rows)}
 
-Targets: no code line lost, duplicated, out of order or altered; under 0.1% of prose words
-lost; no formula failing; no TeX left as text; no broken line link.
+Targets: no build crash; no code line lost, duplicated, out of order or altered; under 0.1% of
+prose words lost; no formula failing; no TeX left as text; no broken line link. A warning is
+something the build could not show as written and replaced by a fallback (listed below); it
+is not a failure unless mkdocs' `strict` is set.
 
 Machine: {records[-1]['machine'] if records else ''}.
-{"## What is still counted as lost" + chr(10) + chr(10).join(notes) if notes else ""}
+{chr(10).join(f"{chr(10)}{r['name']}: {r['note']}" for r in records if r.get('note'))}
+{"## What is still counted as lost" + chr(10) + chr(10).join(notes) + chr(10) if notes else ""}
+{"## Warnings: what has a fallback" + chr(10) + chr(10).join(warned) if warned else ""}
 """
     (RESULTS / 'faithfulness.md').write_text(text, encoding='utf-8')
 
@@ -433,6 +493,7 @@ def main(argv=None) -> int:
     parser.add_argument('project', type=Path, help='a project folder')
     parser.add_argument('--name', help='owner/repository, for the record')
     parser.add_argument('--commit', default='', help='the commit the folder holds, for the record')
+    parser.add_argument('--note', default='', help='what the record should say about the copy checked')
     parser.add_argument('--record', action='store_true', help='add the figures to bench/results/faithfulness.*')
     args = parser.parse_args(argv)
     if not args.project.is_dir():
@@ -450,6 +511,7 @@ def main(argv=None) -> int:
         name = args.name or args.project.name
         records = [r for r in records if r['name'] != name]
         records.append({'name': name, 'commit': args.commit, 'figures': figures, 'problems': problems[:30],
+                        **({'note': args.note} if args.note else {}),
                         'date': datetime.date.today().isoformat(),
                         'machine': f'{os.cpu_count()} cores, Python {sys.version.split()[0]}, load average '
                                    f'{os.getloadavg()[0]:.2f}'})
@@ -457,7 +519,7 @@ def main(argv=None) -> int:
         write_markdown(records)
     failed = (figures['code_lines_lost'] or figures['code_lines_duplicated'] or figures['code_lines_out_of_order']
               or figures['code_lines_altered'] or figures['formula_failures'] or figures['raw_tex_left']
-              or figures['line_links_broken'] or figures.get('build_errors')
+              or figures['line_links_broken'] or figures['build_crashes']
               or figures['prose_words_lost'] > 0.001 * max(1, figures['prose_words']))
     return 1 if failed else 0
 

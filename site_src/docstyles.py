@@ -65,8 +65,8 @@ def convert(lines: list[str]) -> tuple[list[str], list[int]]:
         return lines, list(range(len(lines)))
     out = list(lines)
     origin = list(range(len(lines)))
-    for rule in (directives, literal_blocks, numpy_sections, google_sections, fields, doctests,
-                 roles_and_titles):
+    for rule in (mistyped_directives, directives, literal_blocks, numpy_sections, google_sections,
+                 fields, doctests, preformatted, roles_and_titles):
         out, origin = rule(out, origin)
     return out, origin
 
@@ -74,7 +74,9 @@ def convert(lines: list[str]) -> tuple[list[str], list[int]]:
 # What any of the styles needs to be present: a cheap test that lets Markdown docstrings
 # through untouched
 STYLE_HINT = re.compile(r'::|^\s*:\w+[^:\n]*:|^\s*>>>|^\s*[-=~^"\'*+#]{3,}\s*$|^\s*[A-Z][A-Za-z ]+:\s*$'
-                        r'|:\w+:`|^\s*\.\.\s|\]_', re.M)
+                        r'|:\w+:`|^\s*\.\.\s|^\s*\.\.[A-Za-z]|\]_'
+                        # and what a drawing or aligned columns are made of
+                        '|[\u2500-\u259f]|\\S {2,}\\S|^\\s*[|+]', re.M)
 
 
 # A fence: a line of three backticks, which a rule writes around code at the given indent
@@ -192,8 +194,96 @@ def directives(out, origin):
                 end += 1
             i = end
         else:
-            i += 1
+            # A directive this module doesn't know: a note titled with its name, or code
+            shown = f'{name}: {argument}' if argument else name
+            code = name in CODE_DIRECTIVES and any(out[j].strip() for j in range(body_start, end))
+            notice(out, origin, i, f'unknown directive `.. {m.group(2)}::`, shown as '
+                                   f'{"code" if code else "a note"}')
+            i, body_start, end = i + 1, body_start + 1, end + 1
+            if code:
+                out[i] = ' ' * ind + f'*{shown}*'
+                while not out[body_start].strip():
+                    body_start += 1
+                out.insert(body_start, '')
+                origin.insert(body_start, origin[body_start])
+                out, origin = wrap_in_fence(out, origin, body_start + 1, end + 1, ind, 'python',
+                                            opener=body_start)
+                i = end + 2
+            else:
+                out[i] = f'{" " * ind}!!! note "{shown.replace(chr(34), chr(39))}"'
+                body = [j for j in range(body_start, end) if out[j].strip()]
+                cut = min((indent_of(out[j]) for j in body), default=0)
+                for j in range(body_start, end):
+                    out[j] = ' ' * (ind + 4) + out[j][cut:] if out[j].strip() else ''
+                i = end
+            # (Lines were added: where the fences are is found again)
+            fenced = fenced_spans(out)
     return out, origin
+
+
+# ### Mistyped and unknown directives
+#
+# `.. math:` with one colon, or `..math::` without the space, is to reStructuredText a
+# comment, which Sphinx would hide: here it is taken for the directive it almost is, and
+# shown as one. A directive this module doesn't know (`.. plot::`, `.. rubric::`) is shown as
+# a note titled with its name, its body as prose (or as code, for the directives whose body
+# is code). Either way the writer hears of it: a *notice*, a line of its own that the
+# [renderer](render.html) takes out and reports as a warning naming the file and line.
+NOTICE = re.compile(r'^\s*<!-- docstyles: (.*) -->$')
+LOOSE_DIRECTIVE = re.compile(r'^(\s*)\.\.\s*([A-Za-z][\w-]*)\s*(:+)[ \t]*(.*)$')
+KNOWN_DIRECTIVES = {'math', 'code-block', 'code', 'sourcecode', *NOTES}
+CODE_DIRECTIVES = {'plot', 'testcode', 'testsetup', 'testcleanup', 'doctest', 'ipython',
+                   'jupyter-execute', 'code-cell', 'runblock'}
+
+
+def notice(out, origin, i, message):
+    """Put a notice before line `i`, sharing its origin."""
+    out.insert(i, f'<!-- docstyles: {message} -->')
+    origin.insert(i, origin[i])
+
+
+def mistyped_directives(out, origin):
+    fenced = fenced_spans(out)
+    i = 0
+    while i < len(out):
+        m = LOOSE_DIRECTIVE.match(out[i]) if i not in fenced and not DIRECTIVE.match(out[i]) else None
+        if m and m.group(2).lower() in KNOWN_DIRECTIVES:
+            written = re.search(r'\.\.\s*[A-Za-z][\w-]*\s*:+', out[i]).group()
+            name, shown = m.group(2).lower(), ''
+            # A guess at math that KaTeX could not read would stop the build: a body whose
+            # braces don't pair up is shown as the TeX it is
+            if name == 'math' and not balanced('\n'.join(out[i:block_end(out, i + 1, indent_of(out[i]))])):
+                name, shown = 'code-block', ' but shown as code, since its braces do not pair up'
+            out[i] = f'{m.group(1)}.. {name}:: {m.group(4) if not shown else "latex"}'.rstrip()
+            meant = f'.. {m.group(2).lower()}::'
+            notice(out, origin, i, f'mistyped directive `{written}`, read as `{meant}`{shown}; write `{meant}`')
+            i += 1
+        i += 1
+    return out, origin
+
+
+def balanced(tex: str) -> bool:
+    depth = 0
+    for brace in re.findall(r'(?<!\\)[{}]', tex):
+        depth += 1 if brace == '{' else -1
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def take_notices(lines: list[str], numbers: list[int]):
+    """`(lines, numbers, [(line number, message)])`: the notices taken out of `lines`."""
+    if not any(line.lstrip().startswith('<!-- docstyles:') for line in lines):
+        return lines, numbers, []
+    kept, kept_numbers, notices = [], [], []
+    for line, number in zip(lines, numbers):
+        m = NOTICE.match(line)
+        if m:
+            notices.append((number, m.group(1)))
+        else:
+            kept.append(line)
+            kept_numbers.append(number)
+    return kept, kept_numbers, notices
 
 
 # ## Literal blocks
@@ -392,6 +482,82 @@ def doctests(out, origin):
             origin.insert(i, origin[i])
             out, origin = wrap_in_fence(out, origin, i + 1, end + 1, ind, 'pycon', opener=i)
             i = end + 2
+    return out, origin
+
+
+# ## Diagrams and aligned text
+#
+# A docstring may draw: a box diagram, a grid table, columns aligned with spaces. Markdown
+# would run its lines together into one paragraph and squeeze every run of spaces to one,
+# and a row of dashes under a line would make that line a heading. Such lines are shown
+# preformatted (fenced, as `text`), exactly as written. A line is drawn when it holds
+# box-drawing characters, is a row of a grid (`+----+----+`), is nothing but the strokes of
+# a diagram (`|`, `/`, `^`, `<`, `+` … and spaces), or has a gap of two spaces or more inside
+# it that ends at the same column as a gap in another line of its paragraph (a column).
+# Ordinary prose has none of these; a Markdown table (its `|---|` row), a list, a note, a
+# heading, math and code are left as they are.
+BOX_DRAWING = re.compile('[\u2500-\u259f]')
+GRID_ROW = re.compile(r'\s*[+|][-=+|: ]*[-=]{2,}[-=+|: ]*[+|]\s*')
+STROKE = re.compile(r'[|/\\^<>+\-=*_.:~]+|v')
+MARKDOWN_TABLE_RULE = re.compile(r'\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)+\|?\s*')
+# Where Markdown or math is meant, whatever the spacing
+NOT_DRAWN = re.compile(r'^\s*([-*+]\s|\d+[.)]\s|#{1,6}\s|!!!|\?\?\?|>|<|```|~~~)|\$|\\begin\{')
+# A gap inside a line, not the two spaces some writers put after a full stop
+GAP = re.compile(r'(?<=\S)(?<![.?!:;,]) {2,}(?=\S)')
+
+
+def strokes(line: str) -> bool:
+    """A line of nothing but the strokes of a diagram: `|`, `/ \\`, an arrow head `v`…"""
+    parts = line.split()
+    return bool(parts) and all(STROKE.fullmatch(p) for p in parts) and bool(re.search(r'[|/\\^<>+]|^v$', ' '.join(parts)))
+
+
+def gap_columns(line: str) -> set[int]:
+    return {m.end() for m in GAP.finditer(line)}
+
+
+def drawn_lines(lines: list[str]) -> list[bool]:
+    """For each line of a paragraph: is it part of a drawing or of aligned columns?"""
+    gaps = [gap_columns(line) for line in lines]
+    drawn = []
+    for i, line in enumerate(lines):
+        others = set().union(*(g for j, g in enumerate(gaps) if j != i))
+        drawn.append(bool(BOX_DRAWING.search(line) or GRID_ROW.fullmatch(line)
+                          or (i and strokes(line)) or gaps[i] & others))
+    return drawn
+
+
+def preformatted(out, origin):
+    fenced = fenced_spans(out)
+    i = 0
+    while i < len(out):
+        if i in fenced or not out[i].strip():
+            i += 1
+            continue
+        end = i
+        while end < len(out) and out[end].strip() and end not in fenced:
+            end += 1
+        paragraph = out[i:end]
+        indent = indent_of(paragraph[0])
+        # (An indented paragraph after a blank line is Markdown's code block already)
+        if (indent >= 4 or any(NOT_DRAWN.search(line) or MARKDOWN_TABLE_RULE.fullmatch(line)
+                                or NOTICE.match(line) for line in paragraph)):
+            i = end
+            continue
+        drawn = drawn_lines(paragraph)
+        if sum(drawn) >= 2 or any(BOX_DRAWING.search(line) for line in paragraph):
+            # The drawing runs to the paragraph's end, and back to the line that introduces it
+            # (`The layout:`), if there is one
+            first = i + drawn.index(True)
+            while first > i and not out[first - 1].rstrip().endswith(':'):
+                first -= 1
+            last = end
+            body = [' ' * indent + line[min(indent, indent_of(line)):] for line in out[first:last]]
+            out[first:last] = [fence(indent, 'text'), *body, fence(indent)]
+            origin[first:last] = [origin[first], *origin[first:last], origin[last - 1]]
+            end += 2
+            fenced = fenced_spans(out)
+        i = end
     return out, origin
 
 

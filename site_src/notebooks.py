@@ -47,7 +47,10 @@ condition made false there, so running a page that is also a script doesn't star
 
 The other way round: a `.ipynb` file among the sources is a page of its own, its Markdown
 cells the prose, its code beside them, and its saved outputs (text and images) under each
-piece of code. Its own file is the notebook beside the page.
+piece of code. Its own file is the notebook beside the page. What it can't show as the
+author meant is a warning, never a page missing: an image without a description is
+described from its cell or its place, and a notebook that breaks nbformat's schema is shown
+as far as it can be read.
 """
 
 import ast
@@ -238,18 +241,28 @@ def notebook_url(page_url: str) -> str:
 # line per line of a cell, with a `# %%` line before each cell (jupytext's *percent* format),
 # so that the line links and the source view have lines to point at. Outputs are shown after
 # their code, in the prose column.
-def parse_notebook(text: str, rel: str):
-    """`(parsed page, {section index: HTML of its outputs})` of the notebook `text`."""
+def parse_notebook(text: str, rel: str, warn=None):
+    """`(parsed page, {section index: HTML of its outputs})` of the notebook `text`; what can't
+    be shown as its author meant (an image with no description) is said to `warn`."""
     if nbformat is None:
         raise SiteError(f'{rel}: the package nbformat is needed to show notebooks; `pip install nbformat`')
+    warn = warn or (lambda message: None)
     try:
-        nb = nbformat.reads(text, as_version=4)
-        nbformat.validate(nb)
-    except (ValueError, KeyError, TypeError, nbformat.ValidationError) as e:  # (JSON, structure, schema)
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SiteError(f'{rel}: not a valid notebook (nbformat 4): {first}') from None
+        # (The schema is checked below; nbformat would log its complaint instead)
+        nb = nbformat.reads(text, as_version=4, capture_validation_error={})
+    except (ValueError, KeyError, TypeError, nbformat.ValidationError) as e:  # (JSON, structure)
+        raise SiteError(f'{rel}: not a valid notebook (nbformat 4): {first_line(e)}') from None
+    # A notebook that breaks the schema in a way Jupyter shrugs off is still a page, with a
+    # warning. The commonest: cells with ids in a notebook that says it is older than ids (4.5)
+    problem = schema_problem(nb)
+    if problem and nb.nbformat_minor < 5 and any('id' in cell for cell in nb.cells):
+        nb.nbformat_minor = 5
+        problem = schema_problem(nb)
+    if problem:
+        warn(f'{rel}: not a valid notebook (nbformat 4): {problem}; it is shown as far as it can be read')
     script, sections, outputs = [], [], {}
     meta = {}
+    figures = Figures(rel, warn)
     for number, cell in enumerate(nb.cells):
         cell_lines = cell.source.split('\n') if cell.source else []
         if cell.cell_type == 'markdown':
@@ -268,7 +281,7 @@ def parse_notebook(text: str, rel: str):
             if not sections or sections[-1].code_lines:
                 sections.append(Section())
             sections[-1].code_lines = list(range(start, start + len(cell_lines)))
-            shown = outputs_html(cell, rel, number)
+            shown = outputs_html(cell, number, figures)
             if shown:
                 outputs[len(sections) - 1] = shown
     sections = [s for s in sections if s.has_docs() or s.code_lines]
@@ -279,11 +292,66 @@ def parse_notebook(text: str, rel: str):
         PurePosixPath(rel).stem)
     source = SourceFile(path=rel, text='\n'.join(script) + '\n', lines=script, kind='python',
                         title=title, summary=str(meta.get('summary', '') or '').strip(), sections=sections)
+    # (A fallback description names the page, whose title is known only now)
+    outputs = {i: shown.replace(PAGE_TITLE, html.escape(title)) for i, shown in outputs.items()}
     return source, outputs
 
 
-def outputs_html(cell, rel: str, number: int) -> str:
-    """The saved outputs of a code cell: text as text, PNG images with their alternative text."""
+def first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def schema_problem(nb) -> str | None:
+    """What breaks nbformat's schema in the notebook `nb`, on one line, or `None`."""
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as e:
+        return first_line(e)
+    return None
+
+
+# ### Images and their descriptions
+#
+# An image needs a description for readers who can't see it: the cell's `alt` metadata. A
+# notebook written without one still becomes a page, with the best description the cell's
+# code gives (the titles it puts on its plots, or what their axes show) or else "figure 3 of
+# *the page*", and a warning naming the cell, which `strict: true` makes an error.
+def plot_text(call: str) -> str:
+    """The pattern of the string given to a plotting call (`title`, `ax.set_title`…)."""
+    return rf"""\b(?:set_)?{call}\(\s*[rfu]?(['"])(.+?)\1"""
+
+
+PLOT_TITLES = re.compile(plot_text('(?:sup)?title'))
+X_LABEL, Y_LABEL = re.compile(plot_text('xlabel')), re.compile(plot_text('ylabel'))
+# Stands for the page's title in a fallback description, until the title is known
+PAGE_TITLE = '\ue010page\ue011'
+
+
+class Figures:
+    """The images of one notebook, numbered in order, and where warnings go."""
+
+    def __init__(self, rel: str, warn):
+        self.rel, self.warn, self.count = rel, warn, 0
+
+    def alt(self, cell, number: int) -> str:
+        """The description of the next image, drawn by `cell` (the `number`-th, from 0), as HTML."""
+        self.count += 1
+        alt = str(cell.metadata.get('alt') or '').strip()
+        if alt:
+            return html.escape(alt)
+        titles = [m.group(2) for m in PLOT_TITLES.finditer(cell.source)]
+        x, y = X_LABEL.search(cell.source), Y_LABEL.search(cell.source)
+        found = (f'plot: {", ".join(dict.fromkeys(titles))}' if titles else
+                 f'plot of {y.group(2)} against {x.group(2)}' if x and y else '')
+        said = found or f'figure {self.count} of the page'
+        self.warn(f'{self.rel}: cell {number + 1} draws an image without a description, so it is '
+                  f'described as "{said}"; give the cell an `alt` in its metadata')
+        return html.escape(found) if found else f'figure {self.count} of {PAGE_TITLE}'
+
+
+def outputs_html(cell, number: int, figures: Figures) -> str:
+    """The saved outputs of a code cell: text as text, PNG and JPEG images with their
+    descriptions, and a saved error as its traceback."""
     parts = []
     for output in cell.get('outputs', []):
         kind = output.get('output_type')
@@ -291,20 +359,20 @@ def outputs_html(cell, rel: str, number: int) -> str:
             parts.append(pre(output.get('text', ''), 'Output' if output.get('name') != 'stderr' else 'Messages'))
         elif kind in ('execute_result', 'display_data'):
             data = output.get('data', {})
-            if 'image/png' in data:
-                alt = cell.metadata.get('alt')
-                if not alt:
-                    raise SiteError(f'{rel}: cell {number + 1} draws an image without a description; '
-                                    f'give the cell an `alt` in its metadata')
-                png = data['image/png'].replace('\n', '')
-                base64.b64decode(png, validate=True)
-                parts.append(f'<img class="cell-image" src="data:image/png;base64,{png}" '
-                             f'alt="{html.escape(alt)}">')
+            image = next((t for t in ('image/png', 'image/jpeg') if t in data), None)
+            if image:
+                encoded = ''.join(data[image]).replace('\n', '')
+                base64.b64decode(encoded, validate=True)
+                parts.append(f'<img class="cell-image" src="data:{image};base64,{encoded}" '
+                             f'alt="{figures.alt(cell, number)}">')
             elif 'text/plain' in data:
                 parts.append(pre(data['text/plain'], 'Result'))
         elif kind == 'error':
-            raise SiteError(f'{rel}: cell {number + 1} saved an error ({output.get("ename")}); '
-                            f'run the notebook again before building')
+            # Saved after a cell failed: the reader sees what it said, the writer a warning
+            figures.warn(f'{figures.rel}: cell {number + 1} saved an error ({output.get("ename")}); '
+                         f'run the notebook again before building')
+            trace = output.get('traceback') or [f'{output.get("ename")}: {output.get("evalue")}']
+            parts.append(pre('\n'.join(trace), 'Error'))
     if not parts:
         return ''
     return '<div class="cell-output">\n<p class="cell-output-label">Output</p>\n' + '\n'.join(parts) + '\n</div>\n'

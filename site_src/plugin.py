@@ -106,8 +106,12 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
         except SiteError as e:
             # mkdocs prints a PluginError as one line and exits non-zero, without a traceback
             raise PluginError(str(e)) from None
-        # A page without a title shows its file's name in the map and the tab: a warning, which
-        # `strict: true` makes an error
+        # What a page could not show faithfully (an image without a description, a directive
+        # mistyped or unknown) has a fallback on the page, and a warning; so does a page without
+        # a title, whose file's name shows in the map and the tab. Warnings logged under
+        # mkdocs' logger are what `strict: true` counts, and turns into a failed build.
+        for warning in self.project.warnings:
+            log.warning(warning)
         for page in self.project.untitled():
             log.warning(f'{page.source.path}: the page has no title, so the map calls it '
                         f'{page.source.title!r}: give the file front matter with `title:`, or start '

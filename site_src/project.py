@@ -119,6 +119,20 @@ def page_url(rel: PurePosixPath, package: Package) -> str:
     return '/'.join(parts) + '.html'
 
 
+# A notebook beside a module of the same name (`experiment.ipynb` next to `experiment.py`, as
+# many projects keep a notebook that runs the module) would take the module's page, and its
+# own file would take the module's notebook: it is `experiment-notebook.html` instead.
+def page_urls(files: list[tuple[PurePosixPath, Package]]) -> dict[PurePosixPath, str]:
+    """The page of each source of `files` (`(path, package)` pairs)."""
+    urls = {rel: page_url(rel, package) for rel, package in files if rel.suffix != '.ipynb'}
+    taken = set(urls.values())
+    for rel, package in files:
+        if rel.suffix == '.ipynb':
+            url = page_url(rel, package)
+            urls[rel] = url.removesuffix('.html') + '-notebook.html' if url in taken else url
+    return urls
+
+
 # pdoc names its pages after the module: `mypkg/optics.html` for the package `mypkg.optics`
 def api_url(rel: PurePosixPath, package: Package) -> str:
     parts = [package.module, *rel.relative_to(package.folder).with_suffix('').parts]
@@ -214,6 +228,9 @@ class Project:
         self.pages: dict[str, AnnotatedPage] = {}
         self.source_pages: dict[str, AnnotatedPage] = {}
         self.api_pages: dict[str, str] = {}
+        # What a build could not show as the sources mean it, each a line naming the file: the
+        # build tool reports them as warnings (mkdocs' `strict` makes them errors)
+        self.warnings: list[str] = []
 
     def files(self) -> list[tuple[PurePosixPath, Package]]:
         return [(rel, package) for package in self.packages for rel in discover(self.root, package, self.exclude)]
@@ -232,6 +249,7 @@ class Project:
         build (under `mkdocs serve`) is written there when it is ready.
         """
         self.site_dir = site_dir
+        self.warnings = []
         batch = MathBatch()
         try:
             self.render_all(batch)
@@ -257,8 +275,9 @@ class Project:
                                      footer=self.site_name)
                if self.api else None)
         fresh = []
+        urls = page_urls(files)
         for rel, package in files:
-            url = page_url(rel, package)
+            url = urls[rel]
             links = self.links(rel, url)
             run = self.run_of(rel)
             appendix = self.root / rel.parent / (rel.stem + EXERCISES)
@@ -267,11 +286,16 @@ class Project:
                    run and hashlib.sha256(repr(run).encode() + (self.root / run['run']).read_bytes()).hexdigest(),
                    links.url, appendix and hashlib.sha256(appendix.read_bytes()).hexdigest())
             if key in self.caches.pages:
-                source, html, search = self.caches.pages[key]
+                source, html, search, warnings = self.caches.pages[key]
+                # (An unchanged page still warns, at every build)
+                self.warnings += warnings
             else:
                 inserts = {}
+                # (The warnings of this page are those from here on)
+                warnings = len(self.warnings)
                 if rel.suffix == '.ipynb':
-                    source, inserts = parse_notebook((self.root / rel).read_text(encoding='utf-8'), str(rel))
+                    source, inserts = parse_notebook((self.root / rel).read_text(encoding='utf-8'), str(rel),
+                                                      self.warnings.append)
                 else:
                     source = parse_file(self.root / rel, str(rel))
                 if not source.sections:
@@ -286,10 +310,10 @@ class Project:
                         appendix.read_text(encoding='utf-8'), str(rel.parent / appendix.name), batch,
                         source.names, url.removesuffix('.html').replace('/', '-'))
                 search = []
-                html = page_body(source, batch, links, inserts, search)
+                html = page_body(source, batch, links, inserts, search, self.warnings.append)
                 # This page's formulas go to KaTeX now, typeset while the next page is made
                 batch.send(self.caches.katex)
-                fresh.append((key, url))
+                fresh.append((key, url, self.warnings[warnings:]))
                 search = ''.join(search)
             self.pages[url] = AnnotatedPage(url=url, source=source, html=html, search_html=search,
                                             api_url=api_url(rel, package), source_url=links.url
@@ -308,12 +332,12 @@ class Project:
         # math failed, which would fail that build too, after the formula is fixed)
         if api:
             self.caches.api.keep(api, reference)
-        for key, url in fresh:
+        for key, url, warnings in fresh:
             page = self.pages[url]
             page.search_html = batch.as_tex(page.search_html)
             page.html = batch.substitute(page.html)
             if self.serving:
-                self.caches.pages[key] = (page.source, page.html, page.search_html)
+                self.caches.pages[key] = (page.source, page.html, page.search_html, warnings)
         for page in self.pages.values():
             if page.api_url[len('api/'):] not in pending:
                 page.api_url = None

@@ -53,7 +53,7 @@ from mdit_py_plugins.anchors import anchors_plugin
 from pygments.lexers import PythonLexer
 from pygments.token import STANDARD_TYPES
 
-from . import SiteError
+from . import SiteError, docstyles
 
 from .katex import MathBatch
 from .sections import SourceFile
@@ -62,12 +62,13 @@ from .sections import SourceFile
 # ## The Markdown parser
 #
 # CommonMark plus tables, strikethrough and notes (`!!! note "Title"` with an indented body,
-# as Material for MkDocs writes them). Headings get ids, so prose can link to `#a-heading`.
+# as Material for MkDocs writes them; `??? note` is one the reader opens, `???+ note` one
+# that starts open). Headings get ids, so prose can link to `#a-heading`.
 def make_parser() -> MarkdownIt:
     md = MarkdownIt('commonmark', {'html': True, 'highlight': highlight_block})
     md.enable(['table', 'strikethrough'])
     md.use(anchors_plugin, min_level=1, max_level=4, slug_func=heading_slug)
-    md.use(admon_plugin)
+    md.use(admon_plugin, render=note_rule)
     md.core.ruler.push('math', math_tokens_rule)
     for name, display in (('math_inline', False), ('math_inline_double', True),
                           ('math_block', True)):
@@ -77,6 +78,25 @@ def make_parser() -> MarkdownIt:
     md.add_render_rule('html_block', html_block_rule)
     md.core.ruler.push('source_links', source_links_rule)
     return md
+
+
+# A note is a `div`; a collapsible one (its marker starts with `?`) is a `details` element,
+# its title the `summary` that opens it, so that it opens without a script
+def note_rule(self, tokens, idx, options, env):
+    token = tokens[idx]
+    # (A title's closing token has no marker: its opening one has)
+    opening = token if token.type != 'admonition_title_close' else next(
+        t for t in reversed(tokens[:idx]) if t.type == 'admonition_title_open')
+    if not opening.markup.startswith('?'):
+        return self.renderToken(tokens, idx, options, env)
+    if token.type == 'admonition_open':
+        classes = ' '.join(c for c in token.attrGet('class').split() if not c.startswith(('is-', 'collapsible')))
+        return f'<details class="{classes}"{" open" if token.markup.endswith("+") else ""}>\n'
+    if token.type == 'admonition_title_open':
+        return '<summary class="admonition-title">'
+    if token.type == 'admonition_title_close':
+        return '</summary>\n'
+    return '</details>\n'
 
 
 # ## Math, found before Markdown
@@ -381,6 +401,10 @@ def highlight_block(code: str, lang: str, attrs) -> str:
         body = ''.join(span(ttype, value) for ttype, value in LEXER.get_tokens(code))
     else:
         body = html.escape(visible(code), quote=False)
+    # A drawing or aligned columns ([docstyles](docstyles.html) fences them as `text`) must
+    # never wrap: the stylesheet keeps its lines whole
+    if lang == 'text':
+        return f'<pre class="highlight preformatted" {focusable("Preformatted text")}><code>{body}</code></pre>'
     return f'<pre class="highlight" {focusable("Code")}><code>{body}</code></pre>'
 
 
@@ -404,12 +428,18 @@ def visible(text: str) -> str:
 # Each prose line maps to a source line through `numbers`, since the prose was cut out of a
 # docstring or a run of comments.
 def render_markdown(lines: list[str], numbers: list[int], file: str, batch: MathBatch,
-                    names: set[str] = frozenset()) -> str:
+                    names: set[str] = frozenset(), warn=None) -> str:
     """HTML of Markdown `lines`; `numbers[i]` is the source line of `lines[i]`, and `names`
-    the names in the code beside the prose."""
+    the names in the code beside the prose. What the prose's markup got wrong (a mistyped
+    directive in a docstring) is said to `warn`, as `file:line: what`."""
     global MD
     if MD is None:
         MD = make_parser()
+    # [docstyles](docstyles.html) left a note on a line of its own where it had to guess
+    lines, numbers, notices = docstyles.take_notices(lines, numbers)
+    for line, message in notices:
+        if warn is not None:
+            warn(f'{file}:{line}: {message}')
     text, formulas = find_math(visible('\n'.join(lines)))
     # Each formula's line in the source, for KaTeX's complaints
     for formula in formulas:
@@ -509,10 +539,12 @@ class SourceLinks:
 # theme's stylesheet lays out side by side. The prose column starts with the section's
 # permalink and a link to the exact lines of the source.
 def page_body(source: SourceFile, batch: MathBatch, links: SourceLinks | str | None = None,
-              inserts: dict[int, str] | None = None, search: list[str] | None = None) -> str:
+              inserts: dict[int, str] | None = None, search: list[str] | None = None,
+              warn=None) -> str:
     """HTML of all sections; `links` says where line numbers point (a string is the file's
     address in a repository); `inserts[i]` is extra prose HTML put after section `i`. The
-    page as a search index should see it is added to `search`, when given (see below)."""
+    page as a search index should see it is added to `search`, when given (see below), and
+    what could not be shown faithfully is said to `warn`."""
     if isinstance(links, str):
         links = SourceLinks(links)
     highlighted = source_lines_html(source)
@@ -537,7 +569,7 @@ def page_body(source: SourceFile, batch: MathBatch, links: SourceLinks | str | N
                 f'{docs}</div>\n<div class="code">\n{code}</div>\n</div>\n')
 
     for i, section in enumerate(source.sections):
-        docs = render_markdown(section.docs, section.docs_lines, source.path, batch, source.names)
+        docs = render_markdown(section.docs, section.docs_lines, source.path, batch, source.names, warn)
         code = code_html(section.code_lines, highlighted) if section.code_lines else ''
         parts.append(section_html(docs, code, source.line_range(section)))
         if search is not None:

@@ -72,6 +72,16 @@ def test_default_run():
         assert_quoted(path, *spread_quotes())
 
 
+def test_timings_by_machine():
+    r"""The README quotes how long the default run and the tests take as the range of the
+    timings recorded machine by machine (`bench/timings_by_machine.py`), not one machine's."""
+    from bench.timings_by_machine import ranges
+    for what, (low, high, _) in ranges(recorded('timings_by_machine')).items():
+        quote = (f"{low / 60:.1f}–{high / 60:.1f} minutes" if round(low / 6) != round(high / 6)
+                 else f"about {round(low / 60)} minutes")
+        assert_quoted('README.md', quote)
+
+
 def test_default_run_spread_is_what_the_model_card_quotes():
     r"""The exporter's copy of the spread is the recording's (it writes it into every default run's card)."""
     from labml_nn.transformers.mlm_tools import export
@@ -339,9 +349,9 @@ def test_faithfulness():
         assert all(figures[key] == 0 for key in (
             'pages_missing', 'code_lines_lost', 'code_lines_duplicated', 'code_lines_out_of_order',
             'code_lines_altered', 'prose_words_lost', 'formula_failures', 'raw_tex_left',
-            'line_links_broken')), record['name']
+            'line_links_broken', 'build_crashes')), record['name']
         assert figures['code_lines'] > 0 and figures['line_links'] > 0, record['name']
-    assert_quoted('site_src/readme.md', 'it found nothing lost')
+    assert_quoted('site_src/readme.md', 'every build finished and it found nothing lost')
 
 
 def test_upstream_structure():

@@ -206,3 +206,18 @@ def test_config_error_under_torchrun_is_printed_once(in_tmp):
     assert r.returncode != 0
     output = r.stdout + r.stderr
     assert output.count('error: model.d_model=128 is not divisible by model.n_heads=3') == 1, output[-3000:]
+
+
+def test_the_notebook_extra_installs_what_the_readme_runs_the_notebook_with():
+    r"""The README opens the chapter notebook with `jupyter lab` and runs it with `jupyter
+    nbconvert --execute`; the extra it names must install both commands and the kernel."""
+    import ast
+    setup = (ROOT / 'setup.py').read_text(encoding='utf-8')
+    extras = next(ast.literal_eval(k.value) for node in ast.walk(ast.parse(setup))
+                  if isinstance(node, ast.Call) for k in node.keywords if k.arg == 'extras_require')
+    packages = {requirement.split('==')[0].lower() for requirement in extras['notebook']}
+    assert {'jupyterlab', 'nbconvert', 'ipykernel', 'matplotlib'} <= packages
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    assert 'pip install -e ".[notebook]"' in readme
+    assert 'jupyter lab labml_nn/transformers/mlm/notebook.ipynb' in readme
+    assert 'jupyter nbconvert --to notebook --execute labml_nn/transformers/mlm/notebook.ipynb' in readme
