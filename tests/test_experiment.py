@@ -317,3 +317,7 @@ def test_minutes_on_the_command_line():
     for bad in ('0', '-1', 'soon'):
         with pytest.raises(cli.UserError, match='--minutes'):
             cli.parse(exp.Configs, ['--minutes', bad])
+    # Fine-tuning plans by steps only, and says so
+    from labml_nn.transformers.mlm_fine_tuning import experiment as fine_tuning
+    with pytest.raises(cli.UserError, match='no time budget'):
+        cli.parse(fine_tuning.Configs, ['--minutes', '2'])
