@@ -329,6 +329,8 @@ def help_text(cls: type, prog: str, description: str, data_help: str) -> str:
     r"""`--help`: the options, then every config with its default, type and comment."""
     rows = [f"usage: {prog} [key=value ...] [options]", '', description, '', 'options:']
     for flag, text in OPTIONS:
+        if flag.startswith('--minutes') and 'minutes' not in config_table(cls):
+            continue  # an experiment without a time budget
         for i, line in enumerate(textwrap.wrap(text or data_help, 72)):
             rows.append(f"  {flag if i == 0 else '':22s}{line}")
     rows += ['', 'configs (override as key=value; dotted keys for nested groups):']
