@@ -133,11 +133,11 @@ def test_help_lists_every_config_with_its_default(capsys):
     exp.main(['--help'])  # returns: exit status 0
     text = capsys.readouterr().out
     table = cli.config_table(exp.Configs)
-    assert len(table) == 33
+    assert len(table) == 34
     for key, config in table.items():
         assert f'{key}={config.default}' in text
         assert config.help and config.help in text
-    for option in ('--steps', '--data', '--device', '--resume', '--summary'):
+    for option in ('--steps', '--minutes', '--data', '--device', '--resume', '--summary'):
         assert option in text
 
 
@@ -179,3 +179,145 @@ def test_curriculum_run_trains_and_validates_at_full_length(corpus, in_tmp):
 def test_bad_curriculum(items, words):
     with pytest.raises(cli.UserError, match=words):
         cli.build(exp.Configs, cli.parse(exp.Configs, items).overrides)
+
+
+# ## Resuming with more steps: the decay is re-planned from where the run stopped
+def replan(c, resumed):
+    from labml_nn.helpers import run
+    return run.replan(c, resumed, exp.decay_progress)
+
+
+def test_more_steps_on_resume_replan_the_decay():
+    planned = exp.Configs(learning_rate=1.0, warmup_steps=10, steps=110, min_lr_ratio=0.1)
+    longer = exp.Configs(learning_rate=1.0, warmup_steps=10, steps=210, min_lr_ratio=0.1)
+    checkpoint = {'configs': {'steps': 110}, 'step': 60, 'since': None}
+    since = replan(longer, checkpoint)
+    assert since is not None and since[0] == 60
+    # The learning rate goes on from its value where the run stopped ...
+    assert exp.learning_rate(longer, 60, since=since) == exp.learning_rate(planned, 60)
+    # ... down to the floor at the new last step, falling all the way, without a new warm-up
+    assert exp.learning_rate(longer, 210, since=since) == pytest.approx(0.1)
+    rates = [exp.learning_rate(longer, t, since=since) for t in range(60, 211)]
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    # The rest of the cosine, stretched: halfway through the new remaining steps is where the
+    # old plan was halfway through its remaining ones, and the old last step is above the floor
+    assert exp.learning_rate(longer, 135, since=since) == pytest.approx(exp.learning_rate(planned, 85))
+    assert exp.learning_rate(longer, 110, since=since) > exp.learning_rate(planned, 110) + 0.2
+    # A later resume with the same steps keeps the plan; another length re-plans from there
+    again = {'configs': {'steps': 210}, 'step': 150, 'since': list(since)}
+    assert replan(longer, again) == since
+    even_longer = dataclasses_replace(longer, steps=300)
+    replanned = replan(even_longer, again)
+    assert exp.learning_rate(even_longer, 150, since=replanned) == pytest.approx(
+        exp.learning_rate(longer, 150, since=since), rel=1e-12)
+    # Stopped during the warm-up, the decay simply spans the new steps: nothing to re-plan
+    assert replan(longer, {'configs': {'steps': 110}, 'step': 5, 'since': None}) is None
+    # The same steps: the schedule of a run that never stopped
+    assert replan(planned, checkpoint) is None
+
+
+def dataclasses_replace(c, **changes):
+    import dataclasses
+    return dataclasses.replace(c, **changes)
+
+
+def test_resume_with_more_steps_keeps_its_plan_across_resumes(corpus, in_tmp):
+    r"""
+    A run resumed with more steps saves where it re-planned; stopped and resumed again with the
+    same steps, it repeats bit for bit the run that went on to the end without stopping.
+    """
+    argv = [*SMALL, f'--data={corpus}', '--steps', '12', 'valid_every=4', 'warmup_steps=2',
+            'checkpoint_every=1000']
+    first = run_in_process(argv, stop_at=8)
+    more = ['--resume', first['run_uuid'], '--device', 'cpu', '--steps', '20']
+    straight = run_in_process(more)
+    part = run_in_process(more, stop_at=16)
+    state = torch.load(part['checkpoint'], weights_only=True)
+    assert state['since'][0] == 8 and 0 < state['since'][1] < 1
+    rest = run_in_process(['--resume', part['run_uuid'], '--device', 'cpu'])
+
+    def losses(summary):
+        return [(p['step'], p['train_loss'], p['valid_loss']) for p in summary['curve']]
+    assert rest['steps'] == straight['steps'] == 20 and losses(rest) == losses(straight)
+    # The learning rate of the last step is the re-planned one, near its floor
+    c = cli.build(exp.Configs, cli.parse(exp.Configs, [*argv[:-1], '--steps', '20']).overrides)
+    last_lr = torch.load(rest['checkpoint'], weights_only=True)['optimizer']['param_groups'][0]['lr']
+    assert last_lr == exp.learning_rate(c, 19, since=tuple(state['since']))
+    assert last_lr < exp.learning_rate(c, 19)
+
+
+# ## A time budget
+class FakeClock:
+    r"""`time.time`, `time.monotonic` and `time.perf_counter`, moved on only by the test."""
+
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+STEP_S, VALIDATION_S = 0.1, 0.5
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    r"""A clock on which a training step takes `STEP_S` and a validation `VALIDATION_S`."""
+    clock = FakeClock()
+    for name in ('time', 'monotonic', 'perf_counter'):
+        monkeypatch.setattr(time, name, clock)
+    train_step, validation = exp.Trainer.train_step, exp.Trainer.validation
+    clock.rates = []
+
+    def timed_step(self, stop=False):
+        result = train_step(self, stop)
+        clock.now += STEP_S
+        clock.rates.append(self.optimizer.param_groups[0]['lr'])
+        return result
+
+    def timed_validation(self):
+        clock.now += VALIDATION_S
+        return validation(self)
+
+    monkeypatch.setattr(exp.Trainer, 'train_step', timed_step)
+    monkeypatch.setattr(exp.Trainer, 'validation', timed_validation)
+    return clock
+
+
+def test_a_time_budget_ends_on_time_with_the_schedule_annealed(corpus, in_tmp, clock):
+    budget = 6.0  # seconds: 0.1 minutes
+    began = clock.now
+    summary = run_in_process([*SMALL, f'--data={corpus}', '--minutes', '0.1', 'valid_every=20',
+                              'warmup_steps=5', 'learning_rate=1e-3', 'min_lr_ratio=0.1'])
+    # Within the budget, the final validation and save included, and not far short of it
+    assert clock.now - began <= budget
+    assert clock.now - began > budget - 2 * STEP_S - VALIDATION_S
+    assert not summary['interrupted'] and 0 < summary['steps'] < 5400
+    assert summary['curve'][-1]['step'] == summary['steps']
+    # The schedule followed the clock: its last step is at the floor, reached from above
+    assert len(clock.rates) == summary['steps']
+    assert clock.rates[-1] == pytest.approx(1e-4)
+    assert clock.rates[len(clock.rates) // 2] == pytest.approx(5.5e-4, rel=0.15)
+
+
+def test_a_resumed_time_budget_run_continues_its_budget(corpus, in_tmp, clock):
+    argv = [*SMALL, f'--data={corpus}', '--minutes', '0.1', 'valid_every=20', 'warmup_steps=5']
+    began = clock.now
+    first = run_in_process(argv, stop_at=15)
+    assert first['interrupted'] and first['steps'] == 15
+    resumed = run_in_process(['--resume', first['run_uuid'], '--device', 'cpu'])
+    assert not resumed['interrupted'] and resumed['steps'] > 15
+    # Training time of both parts together fits the budget (the second adds its first check)
+    trained = first['wall_time_s'] + resumed['wall_time_s']
+    assert trained <= 6.0 + VALIDATION_S
+
+
+def test_minutes_on_the_command_line():
+    assert cli.parse(exp.Configs, ['--minutes', '2.5']).overrides == {'minutes': 2.5}
+    for bad in ('0', '-1', 'soon'):
+        with pytest.raises(cli.UserError, match='--minutes'):
+            cli.parse(exp.Configs, ['--minutes', bad])
+    # Fine-tuning plans by steps only, and says so
+    from labml_nn.transformers.mlm_fine_tuning import experiment as fine_tuning
+    with pytest.raises(cli.UserError, match='no time budget'):
+        cli.parse(fine_tuning.Configs, ['--minutes', '2'])

@@ -313,6 +313,8 @@ class Command:
 
 OPTIONS = [
     ('--steps N', 'stop after N training steps (the same as steps=N)'),
+    ('--minutes N', 'a time budget: plan the schedule by the clock and end after N minutes '
+                    '(the same as minutes=N; such a run does not repeat bit for bit)'),
     ('--data PATH', None),  # the experiment says where its data comes from
     ('--device DEVICE', 'cpu, cuda or auto (default: auto, CUDA when present)'),
     ('--resume RUN', 'continue the run with this uuid, run folder or checkpoint file'),
@@ -327,6 +329,8 @@ def help_text(cls: type, prog: str, description: str, data_help: str) -> str:
     r"""`--help`: the options, then every config with its default, type and comment."""
     rows = [f"usage: {prog} [key=value ...] [options]", '', description, '', 'options:']
     for flag, text in OPTIONS:
+        if flag.startswith('--minutes') and 'minutes' not in config_table(cls):
+            continue  # an experiment without a time budget
         for i, line in enumerate(textwrap.wrap(text or data_help, 72)):
             rows.append(f"  {flag if i == 0 else '':22s}{line}")
     rows += ['', 'configs (override as key=value; dotted keys for nested groups):']
@@ -343,6 +347,7 @@ def parse(cls: type, argv: List[str]) -> Command:
     parser = ArgumentParser(add_help=False)
     parser.add_argument('-h', '--help', action='store_true')
     parser.add_argument('--steps')
+    parser.add_argument('--minutes')
     parser.add_argument('--data')
     parser.add_argument('--device', choices=['cpu', 'cuda', 'auto'], default='auto')
     parser.add_argument('--resume')
@@ -372,6 +377,12 @@ def parse(cls: type, argv: List[str]) -> Command:
         overrides['steps'] = parse_value('--steps', args.steps, int)
         if overrides['steps'] <= 0:
             raise UserError(f"--steps {overrides['steps']}: must be a positive number of steps")
+    if args.minutes is not None:
+        if 'minutes' not in table:
+            raise UserError("--minutes: this experiment has no time budget; give --steps N")
+        overrides['minutes'] = parse_value('--minutes', args.minutes, float)
+        if overrides['minutes'] <= 0:
+            raise UserError(f"--minutes {args.minutes}: must be a positive number of minutes")
     check_ranges(table, overrides)
     check_output_path(args.summary, '--summary')
     return Command(overrides, data=args.data, device=args.device, resume=args.resume,

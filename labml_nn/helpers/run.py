@@ -31,9 +31,10 @@ state the uninterrupted run had after step $n$, whatever validation or samples d
 
 ## Interrupted
 
-A run is *interrupted* when it ends before its planned last step (`steps`), whatever stopped
-it: Ctrl-C or SIGTERM (on any rank), or a test's `stop_at`. Its summary says so, its exit status
-is 128 + the signal, and its last line says how to continue it.
+A run is *interrupted* when it ends before its planned end (its last step, `steps`, or the end
+of its time budget), whatever stopped it: Ctrl-C or SIGTERM (on any rank), or a test's
+`stop_at`. Its summary says so, its exit status is 128 + the signal, and its last line says how
+to continue it.
 """
 
 import contextlib
@@ -44,7 +45,7 @@ import platform
 import signal
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional, Protocol, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Protocol, Tuple
 
 import torch
 from labml import experiment, logger, tracker
@@ -66,6 +67,9 @@ class Experiment(checkpoint.Resumable, Protocol):
     tokens_per_step: int
     # Show samples every this many steps (0: never)
     sample_every: int = 0
+    # With a time budget, the fraction of it spent, which the loop sets before each step (1 for
+    # the last); `None` without one
+    budget_spent: Optional[float] = None
 
     def train_step(self, stop: bool = False) -> Tuple[float, int, int, bool]:
         r"""
@@ -133,7 +137,8 @@ class Run:
         r"""A checkpoint in the run's folder (rank 0 writes it)."""
         return checkpoint.save(trainer, self.setup.form, self.folder, self.processes)
 
-    def train(self, trainer: Experiment, stop_at: Optional[int] = None) -> Dict[str, Any]:
+    def train(self, trainer: Experiment, stop_at: Optional[int] = None,
+              minutes: float = 0.0) -> Dict[str, Any]:
         r"""
         ## The loop
 
@@ -142,31 +147,92 @@ class Run:
         on their schedules and at the end. Ctrl-C or SIGTERM finishes the step, saves and
         stops; `--resume <run uuid>` then continues exactly. The seconds in each validation
         point are training and validation time together, since the run first started.
+
+        With a time budget of `minutes` the run ends when it is spent (or at `steps`), on any
+        machine: see `Budget`.
         """
         checkpoint.restore(trainer, self.setup.resumed, self.processes)
         c, first = trainer.c, trainer.step
         last = min(stop_at or c.steps, c.steps)
         tracker.set_global_step(first)
         start = time.perf_counter()
+        budget = Budget(60 * minutes, trainer, self.processes) if minutes else None
+        on_time = False
         with checkpoint.stop_on_signals() as signals:
             # labml's loop, whose time left follows the recent speed
             for _ in tracking.loop(range(first, last)):
-                loss, correct, total, stop = trainer.train_step(signals.received is not None)
+                if budget:
+                    coming = trainer.step + 1
+                    trainer.budget_spent = budget.spent_before_step(
+                        coming % c.valid_every == 0, coming % c.checkpoint_every == 0)
+                    on_time = trainer.budget_spent == 1.0
+                with timed(budget, 'step'):
+                    loss, correct, total, stop = trainer.train_step(signals.received is not None)
                 step = trainer.step
                 trainer.metrics.add_step(step, loss, correct, total)
-                if step % c.valid_every == 0 or step == c.steps:
-                    seconds = trainer.elapsed + time.perf_counter() - start
-                    trainer.metrics.add_validation(step, seconds, trainer.validation())
+                if step % c.valid_every == 0 or step == c.steps or on_time:
+                    with timed(budget, 'validation'):
+                        seconds = trainer.elapsed + time.perf_counter() - start
+                        trainer.metrics.add_validation(step, seconds, trainer.validation())
                 every = trainer.sample_every
                 if every and step % every == 0 and self.processes.is_main:
                     trainer.show_samples()
-                if step % c.checkpoint_every == 0 and step != last:
-                    self.save(trainer)
-                if stop:
+                if step % c.checkpoint_every == 0 and step != last and not on_time:
+                    with timed(budget, 'save'):
+                        self.save(trainer)
+                if stop or on_time:
                     break
         wall = time.perf_counter() - start
         trainer.elapsed += wall
-        return summary(trainer, self.save(trainer), first, wall, signals.received, self.processes)
+        saved = self.save(trainer)
+        return summary(trainer, saved, first, wall, signals.received, self.processes, on_time)
+
+
+class Budget:
+    r"""
+    ## A time budget
+
+    A run with a time budget plans by the clock: before each step the loop tells the trainer
+    the fraction of the budget spent, so that its schedule can follow it, and the step that
+    leaves no time for one more is the last (its fraction is 1). The end needs time too, for
+    the final validation and checkpoint: the budget keeps back what the last ones took (it
+    times one validation before the first step), and plans the schedule over the rest. A
+    resumed run continues the budget: the seconds trained before are in `trainer.elapsed`.
+    The clock makes such a run differ from one try, and one machine, to the next.
+    """
+
+    def __init__(self, seconds: float, trainer: Experiment, processes: distributed.Processes):
+        self.seconds, self.trainer, self.processes = seconds, trainer, processes
+        self.started = time.perf_counter() - trainer.elapsed
+        # The seconds the last step, validation and save took
+        self.took = {'step': 0.0, 'validation': 0.0, 'save': 0.0}
+        with timed(self, 'validation'):
+            trainer.validation()
+
+    def spent_before_step(self, validates: bool, saves: bool) -> float:
+        r"""
+        The fraction of the time for training spent, 1 when this step is to be the last: when
+        after it (and the validation or save it `validates` or `saves` with) another step and
+        the end would not fit.
+        """
+        took, spent = self.took, time.perf_counter() - self.started
+        end = took['validation'] + took['save']
+        this = took['step'] + validates * took['validation'] + saves * took['save']
+        if spent + this + took['step'] + end > self.seconds:
+            fraction = 1.0
+        else:
+            fraction = min(1.0, spent / (self.seconds - end))
+        # Every rank takes rank 0's clock, so that all of them stop at the same step
+        return distributed.broadcast(self.processes, fraction)
+
+
+@contextlib.contextmanager
+def timed(budget: Optional[Budget], what: str) -> Iterator[None]:
+    r"""Times the block into `budget.took[what]` (nothing without a budget)."""
+    began = time.perf_counter()
+    yield
+    if budget:
+        budget.took[what] = time.perf_counter() - began
 
 
 @contextlib.contextmanager
@@ -199,12 +265,41 @@ def start(name: str, setup: Setup, command: cli.Command, data: str) -> Iterator[
             yield Run(uuid, folder, data, setup)
 
 
+# ## Resuming with more steps
+def replan(c: Any, resumed: Optional[Dict[str, Any]],
+           progress: Callable[[Any, int, Optional[Tuple[int, float]]], float]
+           ) -> Optional[Tuple[int, float]]:
+    r"""
+    Where a resumed run's schedule was re-planned, `(step, progress)`, or `None`: the
+    checkpoint's own `since`, or, when `steps` changed, the step where the run stopped with
+    how far its decay had come by its old plan (`progress(configs, step, since)`). Before the
+    end of the warm-up there is nothing to re-plan: the decay has not started.
+    """
+    since = tuple(resumed['since']) if resumed and resumed.get('since') else None
+    if not resumed or resumed['configs']['steps'] == c.steps or resumed['step'] <= c.warmup_steps:
+        return since
+    planned = dataclasses.replace(c, steps=resumed['configs']['steps'])
+    return resumed['step'], progress(planned, resumed['step'], since)
+
+
+# ## Showing guesses
+def show_guesses(line: List[Tuple[str, bool, bool]]) -> None:
+    r"""
+    A line of `(character, hidden, guessed right)`: grey where nothing was hidden, green where
+    the model's guess is the hidden character, red where it is not; line breaks show as ↵.
+    """
+    logger.log([(shown.replace('\n', '↵'), Text.subtle if not hidden else
+                 Text.success if right else Text.danger) for shown, hidden, right in line])
+
+
 # ## The summary and the finish
 def summary(trainer: Experiment, saved: Optional[Path], first: int, wall: float,
-            received: Optional[int], processes: distributed.Processes) -> Dict[str, Any]:
+            received: Optional[int], processes: distributed.Processes,
+            on_time: bool = False) -> Dict[str, Any]:
     r"""What `--summary` writes: the run's progress, speed, curve and configs."""
-    # A run that ended before its last step was stopped (see "Interrupted" above)
-    interrupted = trainer.step < trainer.c.steps
+    # A run that ended before its last step or the end of its time budget was stopped (see
+    # "Interrupted" above)
+    interrupted = trainer.step < trainer.c.steps and not on_time
     tokens_here = (trainer.step - first) * trainer.tokens_per_step
     curve = trainer.metrics.curve
     result = {'steps': trainer.step, 'steps_this_process': trainer.step - first,
