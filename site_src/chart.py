@@ -195,8 +195,9 @@ def run_html(run: dict, wording: dict | None = None) -> str:
         f'Training and validation accuracy{on} against the training step; final '
         f'training accuracy {fmt("train_accuracy", True)}, final validation accuracy '
         f'{fmt("valid_accuracy", True)}.', y_percent=True)
-    # `#measured` is the anchor that prose can link to
-    return (f'<h2 id="measured">{html.escape(words["heading"])}</h2>\n'
+    # `#recorded-run` is the anchor that prose can link to (a page's own "Measured" heading is
+    # `#measured`)
+    return (f'<h2 id="recorded-run">{html.escape(words["heading"])}</h2>\n'
             f'<p>The curves of {html.escape(words["which"])}: {html.escape(facts)}. '
             f'The final validation accuracy{html.escape(on)} is '
             f'<strong>{fmt("valid_accuracy", True)}</strong> '

@@ -122,6 +122,15 @@ def page_url(rel: PurePosixPath, package: Package) -> str:
 # A notebook beside a module of the same name (`experiment.ipynb` next to `experiment.py`, as
 # many projects keep a notebook that runs the module) would take the module's page, and its
 # own file would take the module's notebook: it is `experiment-notebook.html` instead.
+def measured_section(sections) -> int:
+    r"""The index of the section whose prose opens with a `## Measured` heading (a lesson page's
+    closing section of measurements), or 0, the page's lead, when it has none."""
+    for n, section in enumerate(sections):
+        if any(line.strip().lower() in ('## measured', '# ## measured') for line in section.docs):
+            return n
+    return 0
+
+
 def page_urls(files: list[tuple[PurePosixPath, Package]]) -> dict[PurePosixPath, str]:
     """The page of each source of `files` (`(path, package)` pairs)."""
     urls = {rel: page_url(rel, package) for rel, package in files if rel.suffix != '.ipynb'}
@@ -301,7 +310,9 @@ class Project:
                 if not source.sections:
                     continue
                 if run:
-                    inserts[0] = run_html(load_run(self.root / run['run'], run['run']), run) + inserts.get(0, '')
+                    # The run's chart closes the page's "Measured" section, or else its lead
+                    at = measured_section(source.sections)
+                    inserts[at] = inserts.get(at, '') + run_html(load_run(self.root / run['run'], run['run']), run)
                 if appendix:
                     # (The page's code is highlighted first, so the names it holds are known)
                     source_lines_html(source)

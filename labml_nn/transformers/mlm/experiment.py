@@ -310,7 +310,7 @@ def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
 # ## Measured
 #
 # The default run, 5,400 steps, took 9.3 minutes on a quiet 2-core CPU and ended at 66.0%
-# masked-character accuracy on the validation text (charted above, recorded by
+# masked-character accuracy on the validation text (charted below, recorded by
 # [`bench/default_run.py`](../../bench/default_run.html)). Over 3 seeds and 2 choices of CPU
 # kernels, 6 runs ended at 64.3–66.0%, mean 65.3%
 # ([recorded](../../bench/results/default_run_spread.html)): one machine repeats a run bit for
