@@ -204,6 +204,20 @@ def test_chart_is_an_accessible_svg():
     assert valid_path.count('L') == 3
 
 
+def test_the_run_chart_closes_the_measured_section(tmp_path):
+    from site_src.project import measured_section
+    page = tmp_path / 'page.py'
+    page.write_text('"""\n# A page\n\nThe lead.\n"""\n\nx = 1\n\n\n# ## Measured\n#\n'
+                    '# What the run gave.\ny = 2\n', encoding='utf-8')
+    sections = parse_file(page, 'page.py').sections
+    assert 'What the run gave.' in sections[measured_section(sections)].markdown
+    # A page with no such section gets the chart after its lead
+    assert measured_section(parse_file(FIXTURES / 'annotated.py', 'annotated.py').sections) == 0
+    # Its anchor is not the page's own "Measured" heading's
+    html = run_html(load_run(FIXTURES / 'default_run.json', 'default_run.json'))
+    assert 'id="recorded-run"' in html and 'id="measured"' not in html
+
+
 def test_chart_rejects_a_run_without_a_curve(tmp_path):
     (tmp_path / 'run.json').write_text('{"steps": 1}')
     with pytest.raises(SiteError, match='run.json: a run needs a non-empty `curve`'):
