@@ -14,12 +14,13 @@ experiment, as `mkdocs.yml` lists them):
 * **prose words**, on the page and added up along the way to two points of the code: the first
   masking code (the line that defines the masking page's `class MLM`) and the training step's
   backward pass (the first code line holding `.backward(`);
-* **measured figures in the teaching prose**: percentages with decimals (61.4%, a range such as
-  51.4–53.6% counting once), ratios (1.4×, 1.40 times), durations (9.3 min, 88 s), speeds (19,837
-  tokens/s, 109 ms/step), gains in points (+2.1 points, or a signed −3.6 after a comparison),
-  spreads (±0.8) and measured standard deviations ("a standard deviation of 0.33"). A config
-  value such as 0.15, or 15% without decimals, is not one. Text under a heading that starts with
-  "Measured" is left out: that is where the figures belong;
+* **measured figures in the teaching prose**: percentages with decimals (`12.3%`, and a range
+  such as `12.3–14.5%` counts once), ratios (`1.4×`, `1.40 times`), durations (`9.5 min`,
+  `88 s`), speeds (`1,234 tokens/s`, `109 ms/step`), gains in points (`+2.1 points`, or a signed
+  `−3.6` after a comparison), spreads (`±0.8`) and measured standard deviations ("a standard
+  deviation of `0.33`"). A config value such as `0.15`, or `15%` without decimals, is not one.
+  Text under a heading that starts with "Measured" is left out: that is where the figures
+  belong;
 * **code blocks cut at the right edge** at 1280 px, with every `<details>` opened (a solution's
   code counts as soon as a reader can open it): a block whose content is wider than its box;
 * **the first screen**: at 1280×900 and at 390×844, do the page's title and its first paragraph
@@ -293,7 +294,7 @@ def markdown(result: dict) -> str:
         '# The lesson\'s reading budget',
         '',
         'The first five pages of the lesson, read from the built site by `python -m bench.lesson_budget` '
-        '([what it counts and how](../lesson_budget.html)).',
+        '([what it counts and how](../lesson_budget.html)).' + (f" {result['note']}" if result.get('note') else ''),
         '',
         '| along the reading path | prose words | budget |',
         '|---|---:|---:|',
@@ -309,7 +310,7 @@ def markdown(result: dict) -> str:
         '',
     ]
     problems = broken(result)
-    lines.append('Broken: ' + '; '.join(problems) + '.' if problems else 'Every budget holds.')
+    lines += ['Broken:', '', *(f'- {problem}' for problem in problems)] if problems else ['Every budget holds.']
     for page in result['pages']:
         if page['figures_found']:
             lines += ['', f"Figures in the teaching prose of `{page['source']}`: "
@@ -329,6 +330,7 @@ def main(argv=None) -> None:
     parser.add_argument('--site', type=Path, help='a site built already by `mkdocs build` (default: build one)')
     parser.add_argument('--check', action='store_true', help='exit 1 when a budget is broken')
     parser.add_argument('--no-record', action='store_true', help='print only; leave bench/results alone')
+    parser.add_argument('--note', default='', help='a sentence saying what was measured, put in the record')
     args = parser.parse_args(argv)
     if not CHROMIUM.exists():
         fail(f'{CHROMIUM} is missing; install Debian\'s chromium (apt-get install chromium)')
@@ -350,6 +352,7 @@ def main(argv=None) -> None:
         if missing:
             fail(f'{site} has no {missing[0]}; is it a site built by `python -m mkdocs build -d {site}`?')
         result = measure(read_pages(site, pages))
+    result['note'] = args.note
     print(table(result))
     print(f"\nprose words before the first masking code: {result['words_before_masking']:,} "
           f"(budget {BUDGETS['words_before_masking']:,})")
