@@ -451,7 +451,7 @@ def test_reading_path_from_the_keyboard(browser, origin, scheme):
     page.keyboard.press('Enter')
     page.wait_for_function(f"location.hash === '{heading}'")
     box = page.locator(heading).bounding_box()
-    assert 0 <= box['y'] < 900
+    assert -1 <= box['y'] < 900  # (scrolled to the top, give or take a fraction of a pixel)
     # From the top again: Tab reaches Next before the contents, and Enter opens the next page
     page.goto(f'{origin}/transformers/mlm/model.html')
     tab_to(page, "document.activeElement.matches('.reading-top a[rel=next]')", most=40)
@@ -536,4 +536,236 @@ def test_a_prose_only_page_uses_the_width(browser, origin, width):
     run_it.scroll_into_view_if_needed()
     assert run_it.bounding_box()['x'] + run_it.bounding_box()['width'] <= width
     page.screenshot(path=str(ARTIFACTS / f'site-prose-only-{width}.png'))
+    context.close()
+
+
+# ## Code is never cut
+#
+# On every page of the lesson chapter, at a desktop's and a phone's width, with every fold
+# (solutions, quiz explanations) open: no block of code is wider than its box. A line too long
+# for its column wraps; each row it continues on starts with a visible mark (the ↪ drawn by the
+# stylesheet) and hangs in from the line's start, and the line's number stays on its first row.
+CHAPTER = ['transformers/mlm/readme.html', MLM, 'transformers/mlm/model.html', 'transformers/mlm/data.html',
+           'transformers/mlm/experiment.html', 'transformers/mlm/notebook.html']
+
+WRAPPED_JS = r'''
+async () => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const blocks = [...document.querySelectorAll('main pre')].filter(p => p.getClientRects().length);
+  const cut = blocks.filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.getAttribute('aria-label') || p.textContent.slice(0, 40));
+  const unsplit = blocks.filter(p => !p.querySelector('.line') && p.textContent.trim()).length;
+  const wrapped = [];
+  for (const line of blocks.flatMap(p => [...p.querySelectorAll('.line')])) {
+    const style = getComputedStyle(line);
+    const row = parseFloat(style.lineHeight);
+    const box = line.getBoundingClientRect();
+    const rows = Math.round(box.height / row);
+    if (Math.abs(box.height - rows * row) > 1) return {error: 'a line is not a whole number of rows: ' + line.textContent};
+    if (rows < 2) continue;
+    // Where each row's text starts: the first row (its indentation included) and the others
+    const range = document.createRange();
+    range.selectNodeContents(line);
+    const starts = {};
+    for (const r of range.getClientRects()) {
+      if (!r.width) continue;
+      const k = Math.round((r.top - box.top) / row);
+      starts[k] = Math.min(starts[k] ?? Infinity, r.left);
+    }
+    const mark = getComputedStyle(line, '::after');
+    const number = getComputedStyle(line, '::before');
+    const indent = /^ */.exec(line.textContent)[0].length;
+    const ch = parseFloat(style.fontSize) * 0.6;  // (a monospace character, about 0.6em wide)
+    wrapped.push({text: line.textContent, rows, row, first: starts[0],
+                  rest: Object.keys(starts).filter(k => k > 0).map(k => starts[k]),
+                  indentPx: Math.min(indent * ch, 0.2 * innerWidth),
+                  mark: mark.content, markHeight: parseFloat(mark.height),
+                  markVisible: mark.visibility === 'visible' && mark.display !== 'none',
+                  numbered: line.hasAttribute('data-ln'), number: number.content});
+  }
+  return {blocks: blocks.length, cut, unsplit, wrapped};
+}
+'''
+
+
+@pytest.mark.parametrize('width', [1280, 390])
+def test_no_code_block_of_the_lesson_is_cut(browser, origin, width):
+    wrapped_anywhere = 0
+    for path in CHAPTER:
+        context, page = open_page(browser, f'{origin}/{path}', width=width, height=844 if width < 768 else 900)
+        found = page.evaluate(WRAPPED_JS)
+        context.close()
+        assert 'error' not in found, (path, found.get('error'))
+        assert found['blocks'] > 0, path
+        assert found['cut'] == [], f'{path} at {width}px: blocks cut at the right edge: {found["cut"]}'
+        # Every block, the prose's own included, is made of lines that can wrap and be marked
+        assert found['unsplit'] == 0, path
+        for line in found['wrapped']:
+            wrapped_anywhere += 1
+            # A visible ↪ on each continued row: the mark is as tall as those rows
+            assert '\u21aa' in line['mark'] and line['markVisible'], (path, line['text'])
+            assert abs(line['markHeight'] - (line['rows'] - 1) * line['row']) < 1, (path, line)
+            # A hanging indent: the continued rows start right of where the line starts, past
+            # its own indentation (capped on a narrow screen)
+            assert line['rest'] and all(x > line['first'] + line['indentPx'] for x in line['rest']), (path, line)
+            if line['numbered']:
+                assert line['number'] not in ('none', 'normal'), (path, line)
+    # (The chapter has long lines: the check above has something to look at)
+    assert wrapped_anywhere >= (5 if width == 1280 else 50), wrapped_anywhere
+
+
+# The rows of a wrapped line are as tall as the mark that fills them, and the line numbers
+# stay on the first row of their line: each line's number is as high as the line's top, and
+# each section's code starts beside its prose.
+@pytest.mark.parametrize('width', [1280, 390])
+def test_wrapped_lines_keep_their_numbers_and_marks_aligned(browser, origin, width):
+    context, page = open_page(browser, f'{origin}/transformers/mlm/experiment.html', width=width)
+    result = page.evaluate(r'''() => {
+      const out = [];
+      for (const line of document.querySelectorAll('.code .line[data-ln]')) {
+        const box = line.getBoundingClientRect(), style = getComputedStyle(line);
+        const row = parseFloat(style.lineHeight);
+        const mark = getComputedStyle(line, '::after');
+        out.push({ln: +line.dataset.ln, top: box.top, bottom: box.bottom, rows: Math.round(box.height / row),
+                  markTop: parseFloat(mark.top), markHeight: parseFloat(mark.height), row});
+      }
+      const sections = [...document.querySelectorAll('.annotated .section')].filter(s => s.querySelector('.code .line'))
+        .map(s => [s.querySelector('.docs').getBoundingClientRect().top, s.querySelector('.code .line').getBoundingClientRect().top,
+                   s.querySelector('.docs').getBoundingClientRect().bottom]);
+      return {lines: out, sections};
+    }''')
+    lines = result['lines']
+    assert len(lines) > 50
+    for line in lines:
+        # The mark starts one row down and covers every row the line continues on
+        assert abs(line['markTop'] - line['row']) < 1, line
+        assert abs(line['markHeight'] - (line['rows'] - 1) * line['row']) < 1, line
+    # Lines follow one another without overlapping (a wrapped line pushes the next one down)
+    for a, b in zip(lines, lines[1:]):
+        if b['ln'] > a['ln']:
+            assert b['top'] >= a['bottom'] - 1, (a, b)
+    assert any(line['rows'] > 1 for line in lines)
+    for docs_top, code_top, docs_bottom in result['sections']:
+        if width >= 768:
+            # Side by side: the first line of code within the first rows of its prose
+            assert docs_top - 1 <= code_top <= docs_top + 40
+        else:
+            assert code_top >= docs_bottom - 1
+    page.screenshot(path=str(ARTIFACTS / f'site-wrapped-lines-{width}.png'))
+    context.close()
+
+
+# Copying a wrapped line gives the source's line: by the section's button, and by selecting
+# the block and copying, at the phone width where most lines wrap. No mark, no line number, no
+# line break that the source does not have.
+def test_copying_wrapped_code_gives_the_source_lines(browser, origin):
+    context = browser.new_context(viewport={'width': 390, 'height': 844})
+    context.grant_permissions(['clipboard-read', 'clipboard-write'], origin=origin)
+    page = context.new_page()
+    page.goto(f'{origin}/{MLM}')
+    page.evaluate('document.fonts.ready')
+    source = (ROOT / 'labml_nn/transformers/mlm/__init__.py').read_text(encoding='utf-8').split('\n')
+    # The section whose code has the line that wraps onto the most rows
+    index = page.evaluate(r'''() => {
+      const sections = [...document.querySelectorAll('.annotated .section')];
+      let best = -1, most = 1;
+      sections.forEach((s, i) => s.querySelectorAll('.code .line').forEach(l => {
+        const rows = Math.round(l.getBoundingClientRect().height / parseFloat(getComputedStyle(l).lineHeight));
+        if (rows > most) { most = rows; best = i; }
+      }));
+      return best;
+    }''')
+    assert index >= 0, 'no line of the masking page wraps at 390 px'
+    section = page.locator('.annotated .section').nth(index)
+    numbers = [int(n) for n in section.locator('.code .line').evaluate_all('els => els.map(e => e.dataset.ln)')]
+    expected = [source[n - 1] for n in numbers]
+    section.scroll_into_view_if_needed()
+    section.locator('.code .copy-button').click()
+    assert page.evaluate('navigator.clipboard.readText()').split('\n') == expected
+    # Select the first block of the section's code, as a reader drags over it, and copy
+    block = section.locator('.code pre').first
+    block_numbers = [int(n) for n in block.locator('.line').evaluate_all('els => els.map(e => e.dataset.ln)')]
+    block.evaluate('''pre => { const r = document.createRange(); r.selectNodeContents(pre.querySelector('code'));
+                               const s = getSelection(); s.removeAllRanges(); s.addRange(r); }''')
+    page.keyboard.press('Control+C')
+    copied = page.evaluate('navigator.clipboard.readText()')
+    assert copied.rstrip('\n').split('\n') == [source[n - 1] for n in block_numbers]
+    assert '\u21aa' not in copied
+    page.screenshot(path=str(ARTIFACTS / 'site-wrapped-copy-390.png'))
+    # A block of code in the prose of a hand-written page, split into lines by the script,
+    # copies as the Markdown source wrote it
+    page.goto(f'{origin}/run.html')
+    written = (ROOT / 'docs/run.md').read_text(encoding='utf-8').split('\n')
+    blocks = page.locator('.prose .copy-wrap')
+    assert blocks.count() > 2
+    wraps = 0
+    for i in range(blocks.count()):
+        block = blocks.nth(i)
+        wraps += block.locator('.line').evaluate_all(
+            'els => els.filter(e => e.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(e).lineHeight)).length')
+        block.locator('.copy-button').click()
+        copied = page.evaluate('navigator.clipboard.readText()').split('\n')
+        assert all(line in written for line in copied), copied
+    assert wraps > 0, 'no line of run.html wraps at 390 px'
+    context.close()
+
+
+# ## The first screen
+#
+# Each page of the lesson opens on its title and its first paragraph, at a desktop's 1280×900
+# and at a phone's 390×844, with no scrolling. Above them: one line for the chapter and
+# Previous/Next, and the contents folded on the phone (open on the desktop). Previous and Next
+# come again, with the pages' titles, at the end of the page.
+LESSON = CHAPTER[:5]
+
+
+@pytest.mark.parametrize('width,height', [(1280, 900), (390, 844)])
+@pytest.mark.parametrize('path', LESSON)
+def test_the_first_screen_shows_the_title_and_first_paragraph(browser, origin, path, width, height):
+    context, page = open_page(browser, f'{origin}/{path}', width=width, height=height)
+    found = page.evaluate(r'''() => {
+      const title = document.querySelector('.annotated h1');
+      const first = [...document.querySelectorAll('.annotated p')].find(p =>
+        (title.compareDocumentPosition(p) & Node.DOCUMENT_POSITION_FOLLOWING) && p.textContent.trim());
+      const box = e => { const r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, height: r.height}; };
+      const line = document.querySelector('.reading-top .chapter-line');
+      const row = parseFloat(getComputedStyle(line).lineHeight);
+      const links = [...document.querySelectorAll('.reading-top .prev-next a')].map(box);
+      return {title: box(title), first: box(first), line: box(line), row, links,
+              contents: document.querySelector('.page-contents details').open};
+    }''')
+    assert found['title']['top'] >= 0 and found['first']['bottom'] <= height, found
+    assert found['first']['height'] > 0
+    # The chapter and Previous/Next: one line
+    assert found['line']['height'] < 1.5 * found['row'], found['line']
+    assert found['links'] and all(abs(b['top'] - found['line']['top']) < found['row'] / 2 for b in found['links']), found
+    # The contents: folded on a phone, open on a desktop
+    assert found['contents'] == (width >= 768)
+    # Previous and Next at the end, with the titles they lead to
+    end = page.locator('.reading-end .prev-next a')
+    assert end.count() == page.locator('.reading-top .prev-next a').count() >= 1
+    assert all(t.strip() for t in end.locator('.target').all_text_contents())
+    assert end.first.locator('.target').is_visible()
+    page.screenshot(path=str(ARTIFACTS / f'first-screen-{path.replace("/", "_").removesuffix(".html")}-{width}.png'))
+    context.close()
+
+
+# The contents fold opens from the keyboard on a phone, and its entries then lead to their
+# headings
+def test_the_folded_contents_open_from_the_keyboard(browser, origin):
+    context, page = open_page(browser, f'{origin}/transformers/mlm/experiment.html', width=390, height=844)
+    fold = page.locator('.page-contents details')
+    assert not fold.evaluate('d => d.open')
+    assert not page.locator('.page-contents li a').first.is_visible()
+    tab_to(page, "document.activeElement.matches('.page-contents summary')", most=40)
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == 'solid'
+    page.keyboard.press('Enter')
+    assert fold.evaluate('d => d.open')
+    entry = page.locator('.page-contents li a').nth(2)
+    assert entry.is_visible()
+    heading = entry.get_attribute('href')
+    entry.focus()
+    page.keyboard.press('Enter')
+    page.wait_for_function(f"location.hash === '{heading}'")
+    assert -1 <= page.locator(heading).bounding_box()['y'] < 844
     context.close()

@@ -10,6 +10,54 @@ function announce(text) {
   if (region) region.textContent = text;
 }
 
+// ---- Lines of code ----
+//
+// A long line of code wraps in its column instead of running out of sight; the stylesheet
+// hangs the rest of it in from the line's indentation and marks each row it continues on.
+// The generator writes every line of the code column as a `.line`; a block of code in the
+// prose gets its lines here. Each line is told its indentation (--indent, in characters).
+// Nothing is added to the text: copying gives the lines as they were.
+(function () {
+  function line() {
+    var span = document.createElement('span');
+    span.className = 'line';
+    return span;
+  }
+
+  // The children of `code`, regrouped into one span per line; a highlighted token that runs
+  // over lines (a long string) is cut into one copy per line
+  function splitIntoLines(code) {
+    var lines = [line()];
+    Array.prototype.slice.call(code.childNodes).forEach(function (node) {
+      var text = node.textContent;
+      if (text.indexOf('\n') < 0) { lines[lines.length - 1].appendChild(node); return; }
+      text.split('\n').forEach(function (piece, i) {
+        if (i) lines.push(line());
+        if (!piece) return;
+        var part = node.nodeType === Node.TEXT_NODE ? document.createTextNode(piece) : node.cloneNode(false);
+        if (part.nodeType !== Node.TEXT_NODE) part.textContent = piece;
+        lines[lines.length - 1].appendChild(part);
+      });
+    });
+    code.textContent = '';
+    lines.forEach(function (span, i) {
+      if (i) code.appendChild(document.createTextNode('\n'));
+      // (The text's closing line break leaves an empty last line: no span for it)
+      if (span.childNodes.length || i < lines.length - 1) code.appendChild(span);
+    });
+  }
+
+  document.querySelectorAll('main pre').forEach(function (pre) {
+    if (pre.querySelector('.line')) return;
+    splitIntoLines(pre.querySelector(':scope > code') || pre);
+  });
+  document.querySelectorAll('main pre .line').forEach(function (el) {
+    var lead = /^[ \t]*/.exec(el.textContent)[0], columns = 0;
+    for (var i = 0; i < lead.length; i++) columns = lead[i] === '\t' ? columns + 8 - columns % 8 : columns + 1;
+    if (columns) el.style.setProperty('--indent', columns + 'ch');
+  });
+})();
+
 // ---- Colour theme ----
 //
 // Three states, in a cycle: follow the system (the default), light, dark. The choice is kept
@@ -161,8 +209,8 @@ function announce(text) {
 // ---- Copy buttons ----
 //
 // Each section's code gets one button that copies all of it; every other block of code (in
-// the prose, on hand-written pages, the source view) gets its own. Line numbers are drawn by
-// the stylesheet, so the text copied is the code alone.
+// the prose, on hand-written pages, the source view) gets its own. Line numbers and the marks
+// of wrapped lines are drawn by the stylesheet, so the text copied is the code alone.
 (function () {
   function copyText(text, button) {
     var done = function () {
@@ -213,7 +261,7 @@ function announce(text) {
   });
   document.querySelectorAll('main pre').forEach(function (pre) {
     if (pre.closest('.annotated .section > .code')) return;
-    // The generator's blocks can take the focus (they may scroll sideways); Markdown's on
+    // The generator's blocks can take the focus (to move along their names); Markdown's on
     // hand-written pages get the same here
     if (!pre.hasAttribute('tabindex')) {
       pre.tabIndex = 0;
