@@ -300,15 +300,18 @@ def pct(x: Optional[float], sign: bool = False) -> str:
 def markdown(result: Dict) -> str:
     rows = result['summary']
     timing = 'busy machine: timings not meaningful' if result['busy'] else 'quiet machine'
+    z = result['runs'][0]['size']
+    size = (f"seq_len {z['seq_len']}, batch {z['batch_size']}, d_model {z['model.d_model']}, "
+            f"{z['model.n_layers']} layers, d_ff {z['model.d_ff']}")
     lines = [
         '# The recipe study: results', '',
-        '<!-- Written by bench/recipe_study.py report; do not edit by hand. -->', '',
         f"**{result['note']}**" if result['note'] else '', '',
-        f"{result['steps']:,} steps of the default run's model and batch (the schedule fitted to "
-        f"that length), validated every {result['every']} steps; threads {result['machine']['threads']}, "
+        f"{result['steps']:,} steps of {size} (warm-up and decay fitted to that length), "
+        f"validated every {result['every']} steps; threads {result['machine']['threads']}, "
         f"load average {result['load_average']['min']}–{result['load_average']['max']} ({timing}). "
         "Accuracy is masked-character accuracy at 15% masking on the fixed held-out windows "
-        "(train: the same on fixed training windows); ranges are over the seeds listed.", '',
+        "(train: the same on fixed training windows; gap: train minus valid); ranges are over the "
+        "seeds listed. Written by [`bench/recipe_study.py`](../recipe_study.html).", '',
         '| variant | peak lr | seeds | valid acc. mean (min–max) | vs baseline | train acc. | gap | ms/step | steps/s |',
         '|---|---|---|---|---|---|---|---|---|',
     ]
