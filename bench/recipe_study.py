@@ -317,8 +317,8 @@ def markdown(result: Dict) -> str:
     ]
     for row in rows:
         if 'valid_accuracy' not in row:
-            lines.append(f"| {row['name']} | {row['lr']:g} | none complete (partial: {row['incomplete_seeds']}) "
-                         "| | | | | | |")
+            lines.append(f"| {row['name']} | {row['lr']:g} | none finished (stopped part-way: seeds "
+                         f"{', '.join(map(str, row['incomplete_seeds']))}; see every run below) | | | | | | |")
             continue
         v = row['valid_accuracy']
         busy = ' (busy)' if row['busy'] else ''
@@ -328,6 +328,19 @@ def markdown(result: Dict) -> str:
             f"{pct(row.get('valid_accuracy_minus_baseline'), sign=True)} | {pct(row['train_accuracy']['mean'])} | "
             f"{pct(row['gap']['mean'], sign=True)} | {row['ms_per_step_median']:.0f}{busy} | "
             f"{row['steps_per_second']:.2f}{busy} |")
+    # Every run, finished or stopped part-way (its curve so far)
+    runs = sorted(result['runs'], key=lambda r: (list(VARIANTS).index(r['name']), r['lr'], r['seed']))
+    steps = sorted({p['step'] for r in runs for p in r['curve']})
+    lines += ['', '## Every run: validation accuracy at each step (train accuracy and gap at its last point)', '',
+              '| variant | peak lr | seed | finished | ' + ' | '.join(f'step {s}' for s in steps)
+              + ' | train acc. | gap |', '|---|---|---|---|' + '---|' * (len(steps) + 2)]
+    for r in runs:
+        by_step = {p['step']: p['valid_accuracy'] for p in r['curve']}
+        last = r['curve'][-1]
+        lines.append(f"| {r['name']} | {r['lr']:g} | {r['seed']} | {'yes' if r['complete'] else 'no'} | "
+                     + ' | '.join(pct(by_step.get(s)) for s in steps)
+                     + f" | {pct(last['train_accuracy'])} | "
+                     f"{pct(last['train_accuracy'] - last['valid_accuracy'], sign=True)} |")
     complete = [row for row in rows if 'curve' in row]
     if complete:
         steps = [p['step'] for p in complete[0]['curve']]
