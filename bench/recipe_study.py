@@ -294,7 +294,7 @@ def report(steps: int, note: str, cache: Path, out: Path) -> Dict:
 def pct(x: Optional[float], sign: bool = False) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return '–'
-    return f"{x:+.2%}" if sign else f"{x:.2%}"
+    return f"{100 * x:+.2f} pts" if sign else f"{x:.2%}"
 
 
 def markdown(result: Dict) -> str:
@@ -310,7 +310,8 @@ def markdown(result: Dict) -> str:
         f"validated every {result['every']} steps; threads {result['machine']['threads']}, "
         f"load average {result['load_average']['min']}–{result['load_average']['max']} ({timing}). "
         "Accuracy is masked-character accuracy at 15% masking on the fixed held-out windows "
-        "(train: the same on fixed training windows; gap: train minus valid); ranges are over the "
+        "(train: the same on fixed training windows; gap: train minus valid, in percentage points; "
+        "vs baseline: the mean's difference from the baseline's, in points); ranges are over the "
         "seeds listed. Written by [`bench/recipe_study.py`](../recipe_study.html).", '',
         '| variant | peak lr | seeds | valid acc. mean (min–max) | vs baseline | train acc. | gap | ms/step | steps/s |',
         '|---|---|---|---|---|---|---|---|---|',
