@@ -25,6 +25,8 @@ test builds a second one on them).
 * [`distributed`](distributed.html): several processes under `torchrun`, each training on its
   shard of the same global batch, with a result equal to one process's.
 * [`device`](device.html): CPU or GPU (the GPU of each `torchrun` process), bfloat16 autocast.
+* [`optimizers`](optimizers.html): PyTorch's Muon on a network's hidden matrices and AdamW on
+  the rest, stepped as one optimizer (a lever under [study](../bench/recipe_study.html)).
 * [`run`](run.html): a run's life for any experiment: what an experiment provides (a
   `Protocol`), the set-up (processes, device, configs, resume, app), the labml run, the loop
   (steps, validation, samples, checkpoints, stopping on a signal), the summary and the last line.

@@ -75,11 +75,12 @@ class Embeddings(nn.Module):
     * `max_len` the longest sequence the position table covers,
     * `dropout` the probability of zeroing an element of the sum (a regularizer), applied
       by a module from `make_dropout`,
-    * `norm` adds a layer normalization of the sum, before the dropout (BERT has one).
+    * `norm` adds a layer normalization of the sum, before the dropout (BERT has one), with
+      a bias unless `bias=False`.
     """
 
     def __init__(self, n_tokens: int, d_model: int, max_len: int, dropout: float,
-                 make_dropout: DropoutFactory = Dropout, norm: bool = False):
+                 make_dropout: DropoutFactory = Dropout, norm: bool = False, bias: bool = True):
         super().__init__()
         # One row of $E$ per token id
         self.tokens = nn.Embedding(n_tokens, d_model)
@@ -87,7 +88,7 @@ class Embeddings(nn.Module):
         self.positions = nn.Embedding(max_len, d_model)
         # $\mathrm{LN}$ of the sum, or nothing (a layer norm has no random initial values, so
         # adding one leaves the random numbers drawn for the tables as they were)
-        self.norm = nn.LayerNorm(d_model) if norm else nn.Identity()
+        self.norm = nn.LayerNorm(d_model, bias=bias) if norm else nn.Identity()
         self.dropout = make_dropout(dropout)
         self.max_len = max_len
         # Both tables start at the same small scale, so neither drowns the other

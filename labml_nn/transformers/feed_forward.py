@@ -37,20 +37,21 @@ class FeedForward(nn.Module):
     * `d_model` is the width of the input and output,
     * `d_ff` the width of the hidden layer,
     * `dropout` the dropout applied to the hidden layer (`make_dropout` builds its module),
-    * `activation` is `'relu'` (the default) or `'gelu'` (BERT's).
+    * `activation` is `'relu'` (the default) or `'gelu'` (BERT's),
+    * `bias=False` drops $b_1$ and $b_2$.
     """
 
     def __init__(self, d_model: int, d_ff: int, dropout: float, make_dropout: DropoutFactory = Dropout,
-                 activation: str = 'relu'):
+                 activation: str = 'relu', bias: bool = True):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
         # $W_1, b_1$
-        self.layer1 = nn.Linear(d_model, d_ff)
+        self.layer1 = nn.Linear(d_model, d_ff, bias=bias)
         self.activation = ACTIVATIONS[activation]()
         self.dropout = make_dropout(dropout)
         # $W_2, b_2$
-        self.layer2 = nn.Linear(d_ff, d_model)
+        self.layer2 = nn.Linear(d_ff, d_model, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         r"""

@@ -92,7 +92,9 @@ class MultiHeadAttention(nn.Module):
 
     * `d_model` is the width of the vectors going in and out,
     * `n_heads` the number of heads $h$; `d_model` must be divisible by it,
-    * `dropout` the dropout on the attention weights.
+    * `dropout` the dropout on the attention weights,
+    * `qk_norm` normalizes each head's queries and keys (below),
+    * `bias=False` drops the biases of both linear layers.
 
     **Dropout on attention weights** cuts random links between positions while training.
     BERT used 0.1; many later models (GPT-NeoX, Llama) use none. Our models default to none:
@@ -101,7 +103,8 @@ class MultiHeadAttention(nn.Module):
     [comparison benchmark](../bench/results/compare.html) measures both.
     """
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float):
+    def __init__(self, d_model: int, n_heads: int, dropout: float, qk_norm: bool = False,
+                 bias: bool = True):
         super().__init__()
         if d_model % n_heads != 0:
             raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
@@ -111,9 +114,19 @@ class MultiHeadAttention(nn.Module):
         # One linear layer computes $Q$, $K$ and $V$ for all heads at once: three
         # `d_model × d_model` projections stacked into one matrix multiply, which is faster
         # than three small ones.
-        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model, bias=bias)
         # The output projection mixes the concatenated heads
-        self.output = nn.Linear(d_model, d_model)
+        self.output = nn.Linear(d_model, d_model, bias=bias)
+        # **QK-norm.** A score $q \cdot k$ grows with the lengths of $q$ and $k$, and a large
+        # learning rate can grow them until the softmax saturates and training diverges.
+        # Scaling each head's $q$ and $k$ to unit root-mean-square bounds every score; a learned
+        # gain per dimension (shared by the heads) sets how sharp attention may become. It is
+        # why such models tolerate higher learning rates. (Registered only when asked for, so
+        # the default model's parameters stay as they were.)
+        self.qk_norm = qk_norm
+        if qk_norm:
+            self.q_norm = nn.RMSNorm(self.d_k)
+            self.k_norm = nn.RMSNorm(self.d_k)
         # `None`: the fused kernel. A list: the written-out formula, each call's weights appended to it
         self.keep_weights: Optional[List[torch.Tensor]] = None
 
@@ -129,6 +142,8 @@ class MultiHeadAttention(nn.Module):
         # `[batch_size, heads, seq_len, d_k]`, the layout the attention kernel expects
         q, k, v = (t.view(batch_size, seq_len, self.n_heads, self.d_k).transpose(1, 2)
                    for t in (q, k, v))
+        if self.qk_norm:
+            q, k = self.q_norm(q), self.k_norm(k)  # each [batch_size, heads, seq_len, d_k]
         if self.keep_weights is None:
             # $\mathrm{softmax}(QK^\top/\sqrt{d_k})V$ in PyTorch's fused kernel; dropout on the
             # weights only while training

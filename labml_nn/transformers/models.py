@@ -63,17 +63,20 @@ class TransformerLayer(nn.Module):
     `attention_dropout` to the attention weights ([why it defaults to 0](mha.html)).
     `make_dropout` builds the dropout modules ([ours](dropout.html) unless told otherwise).
     `activation` is the feed-forward network's (`'relu'`, the default, or `'gelu'`); `post_norm` moves the
-    normalizations after the additions, as in BERT.
+    normalizations after the additions, as in BERT. `qk_norm` normalizes the attention's queries and keys
+    ([why](mha.html)); `bias=False` leaves out every bias, of the linear layers and the norms, as
+    the BERT of Cramming (Geiping and Goldstein, 2022) does: fewer tensors to update each step.
     """
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float, attention_dropout: float = 0.0,
-                 make_dropout: DropoutFactory = Dropout, activation: str = 'relu', post_norm: bool = False):
+                 make_dropout: DropoutFactory = Dropout, activation: str = 'relu', post_norm: bool = False,
+                 qk_norm: bool = False, bias: bool = True):
         super().__init__()
         # The same modules either way; `post_norm` only changes where the norms are applied
-        self.norm_attention = nn.LayerNorm(d_model)
-        self.attention = MultiHeadAttention(d_model, n_heads, attention_dropout)
-        self.norm_ff = nn.LayerNorm(d_model)
-        self.feed_forward = FeedForward(d_model, d_ff, dropout, make_dropout, activation)
+        self.norm_attention = nn.LayerNorm(d_model, bias=bias)
+        self.attention = MultiHeadAttention(d_model, n_heads, attention_dropout, qk_norm, bias)
+        self.norm_ff = nn.LayerNorm(d_model, bias=bias)
+        self.feed_forward = FeedForward(d_model, d_ff, dropout, make_dropout, activation, bias)
         self.dropout = make_dropout(dropout)
         self.post_norm = post_norm
 
@@ -112,12 +115,13 @@ class Encoder(nn.Module):
 
     def __init__(self, n_layers: int, d_model: int, n_heads: int, d_ff: int, dropout: float,
                  attention_dropout: float = 0.0, make_dropout: DropoutFactory = Dropout,
-                 activation: str = 'relu', post_norm: bool = False):
+                 activation: str = 'relu', post_norm: bool = False, qk_norm: bool = False,
+                 bias: bool = True):
         super().__init__()
         self.layers = nn.ModuleList(TransformerLayer(d_model, n_heads, d_ff, dropout, attention_dropout, make_dropout,
-                                                     activation, post_norm)
+                                                     activation, post_norm, qk_norm, bias)
                                     for _ in range(n_layers))
-        self.norm = nn.Identity() if post_norm else nn.LayerNorm(d_model)
+        self.norm = nn.Identity() if post_norm else nn.LayerNorm(d_model, bias=bias)
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None,
                 positions: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -148,19 +152,20 @@ class OutputProjection(nn.Module):
     matrix reads, so the encoder's final vectors need not *be* token scores; BERT pairs it with
     an output matrix [tied](mlm/model.html) to the token embeddings. In our pre-norm model it
     cost accuracy: 39.9% after 1,000 steps against 43.5% without it, and 34.5% together with
-    tied embeddings ([measured](../bench/results/ablations.html), one seed).
+    tied embeddings ([measured](../bench/results/ablations.html), one seed). `bias=False` leaves
+    out its biases.
     """
 
-    def __init__(self, d_model: int, n_tokens: int, transform: bool = False):
+    def __init__(self, d_model: int, n_tokens: int, transform: bool = False, bias: bool = True):
         super().__init__()
         # The transform's parts, registered before the projection only when asked for, so
         # that the default model draws its initial weights in the same order as before
         if transform:
-            self.dense = nn.Linear(d_model, d_model)
+            self.dense = nn.Linear(d_model, d_model, bias=bias)
             self.activation = nn.GELU()
-            self.norm = nn.LayerNorm(d_model)
+            self.norm = nn.LayerNorm(d_model, bias=bias)
         self.transform = transform
-        self.projection = nn.Linear(d_model, n_tokens)
+        self.projection = nn.Linear(d_model, n_tokens, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         r"""

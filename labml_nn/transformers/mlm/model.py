@@ -45,6 +45,11 @@ way in which BERT differs:
   `'torch'`, the default, PyTorch's uniform $\pm 1/\sqrt{\text{fan-in}}$, whose larger weights
   keep attention from starting as a plain average.
 
+Three more are levers for learning faster, off until
+[a study](../../bench/results/recipe_study.html) shows that they help: `qk_norm`
+([QK-norm](../mha.html)), `zero_init` (each layer's output projections start at zero) and
+`bias=False` (no biases at all).
+
 The [design notes](../../design_notes.html) say why the defaults are what they are.
 
 ## Measured
@@ -106,6 +111,12 @@ class ModelConfigs:
     embedding_norm: bool = False
     # Post-norm layers, as in BERT
     post_norm: bool = False
+    # Normalize each head's queries and keys before their dot product (QK-norm)
+    qk_norm: bool = False
+    # Start the attention's and feed-forward networks' output projections at zero
+    zero_init: bool = False
+    # Biases in the linear layers and norms (Cramming's BERT has none)
+    bias: bool = True
 
     def __post_init__(self):
         if self.d_model % self.n_heads != 0:
@@ -140,7 +151,8 @@ class TransformerMLM(nn.Module):
                  make_dropout: DropoutFactory = Dropout,
                  tie_embeddings: bool = False, head_transform: bool = False,
                  embedding_norm: bool = False, activation: str = 'relu',
-                 post_norm: bool = False, init: str = 'torch'):
+                 post_norm: bool = False, init: str = 'torch', qk_norm: bool = False,
+                 zero_init: bool = False, bias: bool = True):
         super().__init__()
         if init not in INITS:
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
@@ -150,11 +162,12 @@ class TransformerMLM(nn.Module):
         # (`is None`, not `or`: a module without parameters, or an empty container, is falsy)
         if embeddings is None:
             embeddings = Embeddings(n_tokens, d_model, max_len, dropout,
-                                    make_dropout, norm=embedding_norm)
+                                    make_dropout, norm=embedding_norm, bias=bias)
         self.embeddings = embeddings
         self.encoder = Encoder(n_layers, d_model, n_heads, d_ff, dropout,
-                               attention_dropout, make_dropout, activation, post_norm)
-        self.output = OutputProjection(d_model, n_tokens, transform=head_transform)
+                               attention_dropout, make_dropout, activation, post_norm,
+                               qk_norm, bias)
+        self.output = OutputProjection(d_model, n_tokens, transform=head_transform, bias=bias)
         # BERT and GPT-2 start the linear layers small (normal, $\sigma = 0.02$, zero bias), so
         # that each residual branch adds only a little to its input. But small query and key
         # weights make every attention score nearly equal: attention starts as a plain average
@@ -163,7 +176,8 @@ class TransformerMLM(nn.Module):
             for module in self.modules():
                 if isinstance(module, nn.Linear):
                     nn.init.normal_(module.weight, std=0.02)
-                    nn.init.zeros_(module.bias)
+                    if module.bias is not None:
+                        nn.init.zeros_(module.bias)
         if init == 'scaled':
             # The residual stream is a sum of $2 n_\text{layers}$ branches; with each branch's
             # last projection $\sqrt{2 n_\text{layers}}$ times smaller, the sum starts with the
@@ -172,6 +186,15 @@ class TransformerMLM(nn.Module):
             for layer in self.encoder.layers:
                 nn.init.normal_(layer.attention.output.weight, std=std)
                 nn.init.normal_(layer.feed_forward.layer2.weight, std=std)
+        if zero_init:
+            # Every residual branch starts by adding nothing: the model begins as embeddings →
+            # norm → output, and each layer grows in from zero. With QK-norm it lets a higher
+            # learning rate train stably (modded-nanogpt; Wortsman et al., 2023).
+            for layer in self.encoder.layers:
+                for projection in (layer.attention.output, layer.feed_forward.layer2):
+                    nn.init.zeros_(projection.weight)
+                    if projection.bias is not None:
+                        nn.init.zeros_(projection.bias)
         if tie_embeddings:
             tokens = getattr(self.embeddings, 'tokens', None)
             shape = (n_tokens, d_model)

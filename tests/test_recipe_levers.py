@@ -1,0 +1,185 @@
+"""
+The levers of the recipe study (issue 28) do what they say, and are off by default: QK-norm and
+zero-initialised output projections, a model without biases, Muon on the hidden matrices with
+AdamW on the rest, and the study script's own levers (linear decay, masking-rate schedule). The
+default model is left as it was (tests/test_golden.py holds the run to its recording).
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import ROOT
+from labml_nn.helpers.optimizers import Optimizers, muon_with_adamw
+from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
+
+N_TOKENS, SEQ_LEN = 20, 12
+SMALL = dict(d_model=32, n_layers=2, n_heads=4, d_ff=64)
+
+
+def model(**options) -> TransformerMLM:
+    torch.manual_seed(0)
+    return TransformerMLM.from_configs(ModelConfigs(**SMALL, **options), N_TOKENS, SEQ_LEN)
+
+
+def batch():
+    g = torch.Generator().manual_seed(1)
+    x = torch.randint(2, N_TOKENS, (8, SEQ_LEN), generator=g)
+    return x, x.roll(1, dims=1)  # something learnable: each label is the previous character
+
+
+def train(m: torch.nn.Module, optimizer, steps: int) -> list:
+    x, y = batch()
+    losses = []
+    for _ in range(steps):
+        loss = torch.nn.functional.cross_entropy(m(x).reshape(-1, N_TOKENS), y.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_the_levers_are_off_by_default():
+    c = ModelConfigs()
+    assert (c.qk_norm, c.zero_init, c.bias) == (False, False, True)
+    # Naming the defaults builds the same parameters with the same values
+    plain, named = model().state_dict(), model(qk_norm=False, zero_init=False, bias=True).state_dict()
+    assert list(plain) == list(named)
+    assert all(torch.equal(plain[k], named[k]) for k in plain)
+    assert not any('q_norm' in k for k in plain)
+
+
+def test_qk_norm_and_zero_init_start_at_zero_and_train():
+    m = model(qk_norm=True, zero_init=True)
+    d_k = SMALL['d_model'] // SMALL['n_heads']
+    for layer in m.encoder.layers:
+        for projection in (layer.attention.output, layer.feed_forward.layer2):
+            assert torch.count_nonzero(projection.weight) == 0
+            assert torch.count_nonzero(projection.bias) == 0
+        assert layer.attention.q_norm.weight.shape == layer.attention.k_norm.weight.shape == (d_k,)
+    # Only those projections are zero: the other weights are drawn as before
+    default = model()
+    assert torch.equal(m.encoder.layers[0].attention.qkv.weight, default.encoder.layers[0].attention.qkv.weight)
+    # With zero branches the encoder starts as the identity before its final norm
+    x, _ = batch()
+    with torch.no_grad():
+        h = m.embeddings(x)
+        assert torch.allclose(m.encoder(h), m.encoder.norm(h))
+    losses = train(m, torch.optim.AdamW(m.parameters(), lr=3e-3), 30)
+    assert losses[-1] < losses[0] - 0.1
+    assert all(torch.count_nonzero(layer.attention.output.weight) > 0 for layer in m.encoder.layers)
+
+
+def test_qk_norm_bounds_what_each_head_sees():
+    m = model(qk_norm=True).encoder.layers[0].attention
+    seen = []
+    m.q_norm.register_forward_hook(lambda module, args, out: seen.append(out))
+    x = torch.randn(2, SEQ_LEN, SMALL['d_model']) * 50  # large inputs: unnormalized scores would be huge
+    m(x)
+    rms = seen[0].pow(2).mean(-1).sqrt()  # [batch_size, heads, seq_len]
+    assert torch.allclose(rms, torch.ones_like(rms), atol=1e-3)
+
+
+def test_no_bias_has_no_bias_parameters():
+    for options in ({}, {'head_transform': True, 'embedding_norm': True}, {'init': 'normal'}):
+        m = model(bias=False, **options)
+        assert not [n for n, _ in m.named_parameters() if n.endswith('bias')]
+        assert any(n.endswith('bias') for n, _ in model(**options).named_parameters())
+        x, _ = batch()
+        assert m(x).shape == (8, SEQ_LEN, N_TOKENS)
+
+
+def test_muon_updates_the_hidden_matrices_and_adamw_the_rest():
+    m = model()
+    hidden = [p for n, p in m.named_parameters() if n.startswith('encoder.') and p.dim() == 2]
+    rest = [p for n, p in m.named_parameters() if not (n.startswith('encoder.') and p.dim() == 2)]
+    optimizer = muon_with_adamw(hidden, [{'params': rest, 'weight_decay': 0.0}], lr=1e-2,
+                                weight_decay=0.0)
+    muon, adamw = optimizer.optimizers
+    assert isinstance(muon, torch.optim.Muon) and isinstance(adamw, torch.optim.AdamW)
+    before = {id(p): p.detach().clone() for p in m.parameters()}
+    losses = train(m, optimizer, 20)
+    assert losses[-1] < losses[0]
+    # Each optimizer holds state for its own parameters only, and every parameter moved
+    assert {id(p) for p in muon.state} == {id(p) for p in hidden}
+    assert {id(p) for p in adamw.state} == {id(p) for p in rest}
+    assert 'exp_avg_sq' in adamw.state[rest[0]] and 'momentum_buffer' in muon.state[hidden[0]]
+    assert all(not torch.equal(before[id(p)], p) for p in m.parameters())
+    # One schedule sets both: the groups are the optimizers' own dictionaries
+    for group in optimizer.param_groups:
+        group['lr'] = 5e-3
+    assert muon.param_groups[0]['lr'] == adamw.param_groups[0]['lr'] == 5e-3
+    # The state round-trips (a checkpoint could keep it)
+    again = muon_with_adamw(hidden, [{'params': rest, 'weight_decay': 0.0}], lr=1e-2, weight_decay=0.0)
+    again.load_state_dict(optimizer.state_dict())
+    assert torch.equal(again.optimizers[0].state[hidden[0]]['momentum_buffer'],
+                       muon.state[hidden[0]]['momentum_buffer'])
+
+
+def test_muon_rejects_a_non_matrix():
+    with pytest.raises(ValueError):
+        muon_with_adamw([torch.nn.Parameter(torch.zeros(3))], [], lr=1e-3, weight_decay=0.0)
+    assert Optimizers().param_groups == []
+
+
+@pytest.fixture(scope='module')
+def smoke(tmp_path_factory, corpus):
+    r"""The study script's smoke mode: every variant, one seed, a tiny model, four steps."""
+    out = tmp_path_factory.mktemp('recipe_study')
+    env = {**os.environ, 'PYTHONPATH': str(ROOT), 'OMP_NUM_THREADS': '1',
+           'LABML_NN_TINY_SHAKESPEARE': str(corpus)}
+    result = subprocess.run([sys.executable, 'bench/recipe_study.py', 'run', '--smoke', '--seeds', '0',
+                             '--cache', str(out / 'cache'), '--out', str(out)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads((out / 'recipe_study.json').read_text()), (out / 'recipe_study.md').read_text()
+
+
+def test_the_study_smoke_mode_runs_every_variant(smoke):
+    result, page = smoke
+    names = {'baseline', 'qk_norm_zero_init', 'no_bias', 'muon', 'linear_decay', 'masking_schedule', 'all'}
+    assert {row['name'] for row in result['summary']} == names
+    for run in result['runs']:
+        assert run['complete'] and [p['step'] for p in run['curve']] == [0, 2, 4]
+        for p in run['curve']:
+            assert 0.0 <= p['valid_accuracy'] <= 1.0 and 0.0 <= p['train_accuracy'] <= 1.0
+    # The model levers reached the model: fewer parameters without biases, more with QK-norm
+    size = {run['name']: run['parameters'] for run in result['runs']}
+    assert size['no_bias'] < size['baseline'] < size['qk_norm_zero_init']
+    for name in names:
+        assert f'| {name} |' in page
+    assert 'busy' in page or 'quiet machine' in page
+
+
+def test_the_study_levers_set_the_rate_and_the_masking(corpus):
+    sys.path.insert(0, str(ROOT / 'bench'))
+    try:
+        import recipe_study as study
+        from training import Corpus
+    finally:
+        sys.path.remove(str(ROOT / 'bench'))
+    r = study.StudyRun('all', 0, 2e-3, 8, 4, Corpus(str(corpus)), {**study.SMOKE, 'warmup_steps': 2},
+                       ROOT / 'unused')
+    trainer = r.run.trainer
+    assert isinstance(trainer.optimizer, Optimizers)
+    masking = trainer.masking
+    assert masking.rate(0) == pytest.approx(0.3) and masking.rate(8) == pytest.approx(0.15)
+    rates, masked = [], []
+    for _ in range(8):
+        loss, correct, count, _ = trainer.train_step()
+        rates.append(trainer.optimizer.param_groups[0]['lr'])
+        masked.append(count)
+    # The experiment's warm-up, then a straight line that reaches zero at the end (where the
+    # experiment's cosine stops at 10% of the peak)
+    from labml_nn.transformers.mlm.experiment import learning_rate
+    assert rates == pytest.approx([study.linear_to_zero(r.run.c, s) for s in range(8)])
+    assert rates[:2] == pytest.approx([learning_rate(r.run.c, s) for s in range(2)])
+    steps = [rates[s] - rates[s + 1] for s in range(2, 7)]
+    assert steps == pytest.approx([steps[0]] * 5) and steps[0] > 0
+    assert study.linear_to_zero(r.run.c, 8) == 0.0 < learning_rate(r.run.c, 8)
+    # More positions are masked early on than at the end (30% against 15%)
+    assert sum(masked[:2]) > sum(masked[-2:])
