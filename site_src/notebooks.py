@@ -172,7 +172,8 @@ def page_notebook(source: SourceFile, package_parent: str = '.', install: str = 
     lines = source.lines
     top = module_name(source.path, package_parent)[0][0]
     links = SiteLinks(page_url, site_url)
-    cells = [v4.new_code_cell(setup_code(source, top, install, links.address(page_url) if page_url else ''),
+    after = ['exercises to try'] * bool(exercises) + ['a cell that puts the page to work'] * bool(closing)
+    cells = [v4.new_code_cell(setup_code(source, top, install, links.address(page_url) if page_url else '', after),
                               metadata={'annotated': {'generated': True}, 'tags': ['setup']})]
 
     # The open code cell: its lines of text, the source lines and sections it holds
@@ -246,10 +247,11 @@ def page_notebook(source: SourceFile, package_parent: str = '.', install: str = 
 # checks that the page's package can be imported, installing it with `notebook_install` (a
 # `pip install` argument) when the project gives one, and otherwise stopping with one line
 # that says what is missing.
-def setup_code(source: SourceFile, top: str, install: str, address: str) -> str:
+def setup_code(source: SourceFile, top: str, install: str, address: str, after: list[str]) -> str:
     where = f' ({address})' if address else ''
+    parts = ['its prose', 'its code', *after]
     out = [f'# Setup. This notebook is the page "{source.title}"{where},',
-           f'# made from `{source.path}`: its prose, its code, then its exercises.',
+           f'# made from `{source.path}`: {", ".join(parts[:-1])} and {parts[-1]}.',
            f'# Its code imports the package `{top}`; this cell checks that it can.',
            'import importlib.util',
            '',
