@@ -12,5 +12,6 @@ with torch.no_grad():
     alone = torch.stack([ff(x[:, i]) for i in range(4)], dim=1)
     print('whole sequence = each position alone:', torch.allclose(whole, alone, atol=1e-6))
     order = torch.tensor([3, 1, 0, 2])
-    print('reordered input gives reordered output:', torch.allclose(ff(x[:, order]), whole[:, order], atol=1e-6))
+    same = torch.allclose(ff(x[:, order]), whole[:, order], atol=1e-6)
+    print('reordered input gives reordered output:', same)
     print('hidden units active at position 0:', int((ff.layer1(x[0, 0]) > 0).sum()), 'of 32')

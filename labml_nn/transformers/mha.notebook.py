@@ -13,7 +13,7 @@ with keeping_attention_weights(mha) as kept, torch.no_grad():
 weights = kept[0]  # [batch_size, heads, seq_len, seq_len]
 print('input', tuple(x.shape), '-> output', tuple(out.shape), '; weights', tuple(weights.shape))
 print('every row sums to 1:', torch.allclose(weights.sum(-1), torch.ones(1, 4, 5)))
-print('head 1, query 0 reads the keys with weights', [round(w, 2) for w in weights[0, 0, 0].tolist()])
+print('head 1, query 0, weights on the keys:', [round(w, 2) for w in weights[0, 0, 0].tolist()])
 # The fused kernel gives the same output as the written-out formula
 with torch.no_grad():
     print('fused kernel = formula:', torch.allclose(mha(x), out, atol=1e-6))

@@ -13,11 +13,14 @@ from labml_nn.transformers.mlm.data import CharVocabulary
 text = 'First Citizen:\nBefore we proceed any further, hear me speak.\n' * 4
 vocabulary = CharVocabulary.from_text(text)
 torch.manual_seed(0)
-model = TransformerMLM.from_configs(ModelConfigs(d_model=32, n_layers=2, n_heads=4, d_ff=64), len(vocabulary), 32)
+small = ModelConfigs(d_model=32, n_layers=2, n_heads=4, d_ff=64)
+model = TransformerMLM.from_configs(small, len(vocabulary), max_len=32)
 windows = vocabulary.encode(text)[:128].view(4, 32)  # [batch_size, seq_len]
-masked, labels = MLM.from_configs(MaskingConfigs(), vocabulary)(windows, generator=torch.Generator().manual_seed(0))
+masking = MLM.from_configs(MaskingConfigs(), vocabulary)
+masked, labels = masking(windows, generator=torch.Generator().manual_seed(0))
 chosen = labels != vocabulary.padding_token  # [batch_size, seq_len]
 logits = model(masked, positions=chosen)  # [chosen positions, n_tokens]
 loss, correct, total = masked_loss_and_accuracy(logits, labels[chosen], vocabulary.padding_token)
-print('input', tuple(masked.shape), '-> logits', tuple(logits.shape), f'({int(total)} chosen positions)')
-print(f'loss {loss.item():.3f}; guessing uniformly: ln {len(vocabulary)} = {math.log(len(vocabulary)):.3f}')
+print('input', tuple(masked.shape), '-> logits', tuple(logits.shape), f'({int(total)} chosen)')
+uniform = math.log(len(vocabulary))
+print(f'loss {loss.item():.3f}; guessing uniformly: ln {len(vocabulary)} = {uniform:.3f}')
