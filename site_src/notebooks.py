@@ -64,8 +64,8 @@ page's sections:
   works only inside the site. In a notebook each such link is made absolute from mkdocs'
   `site_url`, the address the site is published at. Without a `site_url` there is no address
   to point at, and a made-up one would be worse than none: the link is then written as its
-  text followed by the page's path in the site (`the model (transformers/mlm/model.html in
-  the site)`), which a reader can follow from wherever the site is. Set `site_url` and the
+  text followed by the page's path in the site, "the model (`transformers/mlm/model.html` in
+  the site)", which a reader can follow from wherever the site is. Set `site_url` and the
   notebooks link for real.
 
 ## Notebooks as pages
