@@ -274,7 +274,7 @@ def setup_code(source: SourceFile, top: str, install: str, address: str, after: 
 # text and, in brackets, the page's path in the site, which a reader can find from wherever the
 # site is. Links with a scheme (`https:`) stay as they are, and so does code, fenced or inline.
 class SiteLinks:
-    LINK = re.compile(r'(!?)\[([^\]\n]*)\]\(([^)\s]+)((?:\s+"[^"\n]*")?)\)')
+    LINK = re.compile(r'(!?)\[([^\]]*)\]\(([^)\s]+)((?:\s+"[^"\n]*")?)\)')
     CODE = re.compile(r'^(```|~~~).*?^\1[ \t]*$|`[^`\n]+`', re.MULTILINE | re.DOTALL)
 
     def __init__(self, page_url: str, site_url: str):
@@ -289,13 +289,10 @@ class SiteLinks:
         """`text` with each relative link resolved against the page and made absolute."""
         if not self.page_url:
             return text
-        out, position = [], 0
-        for code in self.CODE.finditer(text):
-            out.append(self.LINK.sub(self.link, text[position:code.start()]))
-            out.append(code.group(0))
-            position = code.end()
-        out.append(self.LINK.sub(self.link, text[position:]))
-        return ''.join(out)
+        # (A link may hold code, [`model.py`](model.py); code never holds a link)
+        code = [m.span() for m in self.CODE.finditer(text)]
+        return self.LINK.sub(lambda m: m.group(0) if any(a <= m.start() < b for a, b in code)
+                             else self.link(m), text)
 
     def link(self, m) -> str:
         image, label, href, title = m.groups()
