@@ -37,8 +37,6 @@ if importlib.util.find_spec('labml_nn') is None:
 # story each time it runs.
 
 # %%
-import os
-
 import matplotlib.pyplot as plt
 import torch
 
@@ -57,10 +55,12 @@ _ = torch.manual_seed(0)
 # ## 1. Masking a line of Shakespeare
 #
 # The corpus is Tiny Shakespeare (downloaded once, or read from `$LABML_NN_TINY_SHAKESPEARE`),
-# and the tokens are its characters. We take one line of it.
+# and the tokens are its characters (offline and without a copy, the Python standard library's
+# docstrings stand in). We take one line of it. `load_corpus` answers with the corpus's *name*,
+# not a path on this machine, and training below asks for it by that name.
 
 # %%
-text, data = load_corpus(os.environ.get('LABML_NN_TINY_SHAKESPEARE'))
+text, data = load_corpus(None)
 vocabulary = CharVocabulary.from_text(text)
 line = next(s for s in text.splitlines() if len(s) >= 48)
 print(f'{data}: {len(text):,} characters, {len(vocabulary)} tokens (the special ones included)')

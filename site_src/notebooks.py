@@ -43,6 +43,31 @@ when the package imports already). A `if __name__ == '__main__':` block runs in 
 too, since a notebook's `__name__` is `'__main__'`: its cell is tagged `main-guard` and its
 condition made false there, so running a page that is also a script doesn't start the script.
 
+## What a notebook adds to its page
+
+A page read in a notebook should be run, tried and changed, so its notebook has more than the
+page's sections:
+
+* **A setup cell first.** It names the page and checks that the page's package imports;
+  with `notebook_install` it installs it when it doesn't, and without it stops with one
+  line that says what is missing.
+* **The exercises.** The page's `name.exercises.md` ([exercises](exercises.html)) follows its
+  code as Markdown, with an empty code cell before each solution, where the reader tries
+  first. A quiz becomes its question and choices, its answer in a closed `<details>`.
+* **A last cell that uses the page.** A page that defines things ends, in its notebook, with
+  code that calls them. It comes from a companion beside the page, `name.notebook.py`
+  (`__init__.notebook.py` for a package's page): plain Python that runs after the page's
+  cells, with their names in scope, so that it uses what the reader changed. A docstring at
+  its top becomes a Markdown cell before it. The companion is not a page, and a page
+  without one simply ends with its exercises.
+* **Links that work anywhere.** The prose links to pages relatively (`model.html`), which
+  works only inside the site. In a notebook each such link is made absolute from mkdocs'
+  `site_url`, the address the site is published at. Without a `site_url` there is no address
+  to point at, and a made-up one would be worse than none: the link is then written as its
+  text followed by the page's path in the site, "the model (`transformers/mlm/model.html` in
+  the site)", which a reader can follow from wherever the site is. Set `site_url` and the
+  notebooks link for real.
+
 ## Notebooks as pages
 
 The other way round: a `.ipynb` file among the sources is a page of its own, its Markdown
@@ -56,10 +81,16 @@ as far as it can be read.
 import ast
 import base64
 import html
+import inspect
+import posixpath
 import re
 from pathlib import PurePosixPath
 
+import yaml
+
 from . import SiteError
+from .exercises import QUIZ_BLOCK
+from .render import page_link
 from .sections import Section, SourceFile, split_front_matter
 
 try:
@@ -129,28 +160,24 @@ def runs_of(numbers: list[int]) -> list[list[int]]:
 
 
 def page_notebook(source: SourceFile, package_parent: str = '.', install: str = '',
-                  page_url: str = ''):
-    """The notebook of a parsed page: an `nbformat` v4 notebook."""
+                  page_url: str = '', site_url: str = '', exercises: str = '', closing: str = '',
+                  closing_path: str = ''):
+    """
+    The notebook of a parsed page: an `nbformat` v4 notebook. `page_url` is the page's address
+    in the site (`transformers/mlm/model.html`), `site_url` the site's published address (or
+    `''`), `exercises` the text of the page's `.exercises.md` and `closing` that of its
+    `.notebook.py` (found at `closing_path`), each `''` when it has none.
+    """
     if nbformat is None:
         raise SiteError('notebooks: the package nbformat is not installed; '
                         '`pip install nbformat`, or set `notebooks: false` under the plugin')
     v4 = nbformat.v4
-    cells = []
     lines = source.lines
-    if source.kind == 'python':
-        module = '.'.join(module_name(source.path, package_parent)[0])
-        cells.append(v4.new_markdown_cell(
-            f'*This notebook is the page of `{source.path}`, section by section. Its imports '
-            f'need the package `{module.partition(".")[0]}` to be importable.*',
-            metadata={'annotated': {'generated': True}}))
-        if install:
-            top = module.partition('.')[0]
-            cells.append(v4.new_code_cell(
-                f'# Install the package, unless it is there already\n'
-                f'import importlib.util\n'
-                f'if importlib.util.find_spec({top!r}) is None:\n'
-                f'    %pip install --quiet {install}',
-                metadata={'annotated': {'generated': True}}))
+    top = module_name(source.path, package_parent)[0][0]
+    links = SiteLinks(page_url, site_url)
+    after = ['exercises to try'] * bool(exercises) + ['a cell that puts the page to work'] * bool(closing)
+    cells = [v4.new_code_cell(setup_code(source, top, install, links.address(page_url) if page_url else '', after),
+                              metadata={'annotated': {'generated': True}, 'tags': ['setup']})]
 
     # The open code cell: its lines of text, the source lines and sections it holds
     cell: dict | None = None
@@ -185,12 +212,12 @@ def page_notebook(source: SourceFile, package_parent: str = '.', install: str = 
                   and (indentation(lines[following - 1]) > 0 or not complete('\n'.join(cell['text']))))
         if inside:
             pad = ' ' * indentation(lines[following - 1])
-            cell['text'] += [(pad + '# ' + line).rstrip() for line in section.docs]
+            cell['text'] += [(pad + '# ' + line).rstrip() for line in links.markdown('\n'.join(section.docs)).split('\n')]
             cell['lines'] += section.docs_lines
         else:
             flush()
             if section.has_docs():
-                cells.append(v4.new_markdown_cell('\n'.join(section.docs), metadata={'annotated': {
+                cells.append(v4.new_markdown_cell(links.markdown('\n'.join(section.docs)), metadata={'annotated': {
                     'section': i, 'source_lines': runs_of(section.docs_lines)}}))
         if section.code_lines:
             if cell is None:
@@ -201,6 +228,10 @@ def page_notebook(source: SourceFile, package_parent: str = '.', install: str = 
         if not section.code_lines and inside:
             cell['sections'].append(i)
     flush()
+    if exercises:
+        cells += exercise_cells(exercises, links)
+    if closing:
+        cells += closing_cells(closing, closing_path)
     nb = v4.new_notebook(cells=cells, metadata={
         'kernelspec': {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'},
         'language_info': {'name': 'python'},
@@ -211,6 +242,153 @@ def page_notebook(source: SourceFile, package_parent: str = '.', install: str = 
         cell['id'] = f'cell-{number}'
     nbformat.validate(nb)
     return nb
+
+
+# ## The first cell: setup
+#
+# Every notebook starts with a cell that makes its imports work: it says which page it is and
+# checks that the page's package can be imported, installing it with `notebook_install` (a
+# `pip install` argument) when the project gives one, and otherwise stopping with one line
+# that says what is missing.
+def setup_code(source: SourceFile, top: str, install: str, address: str, after: list[str]) -> str:
+    where = f' ({address})' if address else ''
+    parts = ['its prose', 'its code', *after]
+    out = [f'# Setup. This notebook is the page "{source.title}"{where},',
+           f'# made from `{source.path}`: {", ".join(parts[:-1])} and {parts[-1]}.',
+           f'# Its code imports the package `{top}`; this cell checks that it can.',
+           'import importlib.util',
+           '',
+           f'if importlib.util.find_spec({top!r}) is None:']
+    if install:
+        out.append(f'    %pip install --quiet {install}')
+    else:
+        out.append(f'    raise ModuleNotFoundError("this notebook needs the package {top}: install it, '
+                   f'or start Jupyter in the folder that holds it")')
+    return '\n'.join(out)
+
+
+# ## Links that work outside the site
+#
+# The prose links to other pages relatively (`[the model](model.html)`, or to the source file,
+# `model.py`), which works in the site and nowhere else: a notebook opened in Jupyter or Colab
+# has no `model.html` beside it. So each link to a page of the site is made absolute, from
+# mkdocs' `site_url`, the address the site is published at. A site without one has no address
+# to point at, and a link made up would be worse than none: the link is then written as its
+# text and, in brackets, the page's path in the site, which a reader can find from wherever the
+# site is. Links with a scheme (`https:`) stay as they are, and so does code, fenced or inline.
+class SiteLinks:
+    LINK = re.compile(r'(!?)\[([^\]]*)\]\(([^)\s]+)((?:\s+"[^"\n]*")?)\)')
+    CODE = re.compile(r'^(```|~~~).*?^\1[ \t]*$|`[^`\n]+`', re.MULTILINE | re.DOTALL)
+
+    def __init__(self, page_url: str, site_url: str):
+        self.page_url = page_url
+        self.site_url = site_url.rstrip('/') + '/' if site_url else ''
+
+    def address(self, path: str) -> str:
+        """The page at `path` (from the site's root), absolute when the site has an address."""
+        return self.site_url + path if self.site_url else path
+
+    def markdown(self, text: str) -> str:
+        """`text` with each relative link resolved against the page and made absolute."""
+        if not self.page_url:
+            return text
+        # (A link may hold code, [`model.py`](model.py); code never holds a link)
+        code = [m.span() for m in self.CODE.finditer(text)]
+        return self.LINK.sub(lambda m: m.group(0) if any(a <= m.start() < b for a, b in code)
+                             else self.link(m), text)
+
+    def link(self, m) -> str:
+        image, label, href, title = m.groups()
+        if re.match(r'[a-zA-Z][a-zA-Z0-9+.-]*:|//', href):
+            return m.group(0)
+        href = page_link(href)
+        path, rest = re.match(r'([^?#]*)(.*)', href, re.DOTALL).groups()
+        if href.startswith('/'):
+            target = href.lstrip('/')
+        else:
+            target = (posixpath.normpath(posixpath.join(posixpath.dirname(self.page_url), path))
+                      if path else self.page_url) + rest
+        if self.site_url:
+            return f'{image}[{label}]({self.site_url}{target}{title})'
+        return m.group(0) if image else f'{label} (`{target}` in the site)'
+
+
+# ## The exercises, to be done in the notebook
+#
+# The page's `.exercises.md` follows its code. Each solution (a `<details>` block) is a
+# Markdown cell of its own with an empty code cell before it, where the reader tries the
+# exercise before opening the solution. A quiz is written as Markdown: the question, the
+# choices, and the answer with every choice's explanation in a closed `<details>`.
+DETAILS = re.compile(r'^<details>.*?^</details>[ \t]*$', re.MULTILINE | re.DOTALL)
+
+
+def exercise_cells(text: str, links: SiteLinks) -> list:
+    v4 = nbformat.v4
+    cells = []
+
+    def markdown(part: str, kind: str):
+        part = QUIZ_BLOCK.sub(lambda m: quiz_markdown(m.group(1)), part).strip('\n')
+        if part.strip():
+            cells.append(v4.new_markdown_cell(links.markdown(part), metadata={'annotated': {'exercises': kind}}))
+
+    position = 0
+    for number, solution in enumerate(DETAILS.finditer(text), 1):
+        markdown(text[position:solution.start()], 'text')
+        cells.append(v4.new_code_cell('', metadata={'annotated': {'exercises': 'try', 'solution': number}}))
+        markdown(solution.group(0), 'solution')
+        position = solution.end()
+    markdown(text[position:], 'text')
+    return cells
+
+
+def quiz_markdown(spec: str) -> str:
+    """A quiz block (checked when its page was built) as Markdown, its answer closed."""
+    quiz = yaml.safe_load(spec)
+    letters = 'abcdefghijklmnopqrstuvwxyz'
+    choices = quiz['choices']
+    out = [f'**Quiz.** {str(quiz["question"]).strip()}', '']
+    out += [f'- ({letters[i]}) {str(c["text"]).strip()}' for i, c in enumerate(choices)]
+    out += ['', '<details><summary>Answer</summary>', '']
+    for i, c in enumerate(choices):
+        mark = 'Right.' if c.get('right') else 'Not this one.'
+        out.append(f'- ({letters[i]}) **{mark}** {str(c["why"]).strip()}')
+    out += ['', '</details>']
+    return '\n'.join(out) + '\n'
+
+
+# ## The last cell: the page's code at work
+#
+# A page defines things; its notebook should end by using them. What to run can't be guessed,
+# so a page may have a companion beside it, `name.notebook.py` for `name.py` (or `name.md`;
+# `__init__.notebook.py` for a package's page): plain Python that runs after the page's own
+# cells, with their names in scope, and so uses whatever the reader changed above it. A
+# docstring at its top becomes a Markdown cell before it. It is not a page of its own.
+CLOSING = '.notebook.py'
+
+
+def closing_companion(name: str) -> str | None:
+    """`model.notebook.py` → `model`, the stem of the file whose notebook it closes."""
+    return name[:-len(CLOSING)] if name.endswith(CLOSING) else None
+
+
+def closing_cells(text: str, path: str) -> list:
+    v4 = nbformat.v4
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as e:
+        raise SiteError(f'{path}:{e.lineno}: not valid Python: {e.msg}') from None
+    cells, lines = [], text.split('\n')
+    body = tree.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], 'value', None), ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        cells.append(v4.new_markdown_cell(inspect.cleandoc(body[0].value.value),
+                                          metadata={'annotated': {'closing': path}}))
+        lines = lines[body[0].end_lineno:]
+    code = '\n'.join(lines).strip('\n')
+    if not code:
+        raise SiteError(f'{path}: a notebook companion needs code to run after the page')
+    cells.append(v4.new_code_cell(code, metadata={'annotated': {'closing': path}, 'tags': ['closing']}))
+    return cells
 
 
 def notebook_json(nb) -> str:

@@ -94,7 +94,7 @@ class AnnotatedSourcePlugin(BasePlugin[PluginConfig]):
                                    serving=self.serving, caches=self.caches, exclude=self.config.exclude,
                                    reading_order=self.config.reading_order, map_first=self.config.map_first,
                                    notebooks=self.config.notebooks, notebook_install=self.config.notebook_install,
-                                   notebook_branch=self.config.notebook_branch)
+                                   notebook_branch=self.config.notebook_branch, site_url=config.site_url)
         except SiteError as e:
             raise PluginError(str(e)) from None
         return config

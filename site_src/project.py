@@ -33,7 +33,7 @@ from .chart import load_run, run_html
 from .exercises import SUFFIX as EXERCISES
 from .exercises import appendix_html, companion
 from .katex import MathBatch
-from .notebooks import colab_url, notebook_json, notebook_url, page_notebook, parse_notebook
+from .notebooks import CLOSING, closing_companion, colab_url, notebook_json, notebook_url, page_notebook, parse_notebook
 from .render import SourceLinks, page_body, page_headings, source_lines_html, source_view, title_html
 from .sections import SourceFile, parse_file
 
@@ -170,8 +170,9 @@ def discover(root: Path, package: Package, exclude: tuple = ()) -> list[PurePosi
             continue
         if any(fnmatch.fnmatch(rel.as_posix(), pattern) for pattern in exclude):
             continue
-        # `model.exercises.md` closes the page of `model.py`: no page of its own
-        stem = companion(path.name)
+        # `model.exercises.md` closes the page of `model.py`, `model.notebook.py` its notebook:
+        # no page of their own
+        stem = companion(path.name) or closing_companion(path.name)
         if stem and any(path.with_name(stem + ext).is_file() for ext in ('.py', '.md')):
             continue
         found.append(PurePosixPath(rel.as_posix()))
@@ -210,7 +211,7 @@ class Project:
                  site_name: str = '', serving: bool = False, caches: Caches | None = None,
                  exclude: list | None = None, reading_order: list | None = None,
                  map_first: list | None = None, notebooks: bool = True, notebook_install: str = '',
-                 notebook_branch: str = 'gh-pages'):
+                 notebook_branch: str = 'gh-pages', site_url: str = ''):
         self.root = root
         self.packages = packages_from(packages, root)
         # The chapters as `mkdocs.yml` writes them, and the folders whose unlisted pages come first
@@ -224,6 +225,8 @@ class Project:
         self.notebooks = notebooks
         self.notebook_install = notebook_install
         self.notebook_branch = notebook_branch
+        # The published site's address, which the notebooks' links start with ('' for none)
+        self.site_url = site_url or ''
         # Source file → a recorded run, drawn as a chart after the first section
         self.runs = runs or {}
         self.repo = (repo_url or '').rstrip('/')
@@ -377,7 +380,13 @@ class Project:
             page.notebook = (self.root / rel).read_text(encoding='utf-8')
             page.colab_url = colab_url(self.repo, self.branch, str(rel))
         else:
-            page.notebook = notebook_json(page_notebook(page.source, package.parent, self.notebook_install, page.url))
+            # The page's exercises and its notebook's closing cell, from the files beside it
+            exercises, closing = (self.root / rel.parent / (rel.stem + suffix) for suffix in (EXERCISES, CLOSING))
+            page.notebook = notebook_json(page_notebook(
+                page.source, package.parent, self.notebook_install, page.url, site_url=self.site_url,
+                exercises=exercises.read_text(encoding='utf-8') if exercises.is_file() else '',
+                closing=closing.read_text(encoding='utf-8') if closing.is_file() else '',
+                closing_path=str(rel.parent / closing.name)))
             page.colab_url = colab_url(self.repo, self.notebook_branch, page.notebook_url)
 
     # A run is a JSON file, or a mapping with the file under `run` and the words of its chart

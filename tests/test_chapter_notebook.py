@@ -4,6 +4,7 @@ cells with their outputs, and it runs top to bottom in a fresh kernel, training 
 failing on any error. Its run time is recorded by `python -m bench.notebook`
 (bench/results/notebook.md), not timed here."""
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,23 @@ def test_saved_notebook_is_its_source_with_outputs():
     assert not [o for c in code for o in c.outputs if o.output_type == 'error']
     images = [c for c in code for o in c.outputs if 'image/png' in o.get('data', {})]
     assert len(images) == 2 and all(c.metadata.get('alt') for c in images)
+
+
+# A path of the machine that ran it: a home, a root or work folder, a temporary one, a drive
+MACHINE_PATH = re.compile(r'(?<![\w.])(/home/|/root\b|/work/|/tmp/|/var/folders/|[A-Za-z]:\\)')
+
+
+def test_no_output_shows_a_path_of_the_machine_that_ran_it():
+    saved = nbformat.read(NOTEBOOK, as_version=4)
+    outputs = [(i, o) for i, c in enumerate(saved.cells) if c.cell_type == 'code' for o in c.outputs]
+    assert outputs
+    for i, output in outputs:
+        text = ''.join(output.get('text', '')) + ''.join(str(v) for k, v in output.get('data', {}).items()
+                                                         if k.startswith('text/'))
+        assert not MACHINE_PATH.search(text), (i, MACHINE_PATH.search(text).group(0), text[:300])
+    # The pattern finds what it is for
+    assert all(MACHINE_PATH.search(t) for t in ('/home/ann/x.txt', 'at /root', '/work/data', r'C:\\Users'))
+    assert not MACHINE_PATH.search('logs/mlm/abc/checkpoint.pt and 1/tmp')
 
 
 def test_the_install_cell_comes_first_and_is_skipped_where_the_package_imports():

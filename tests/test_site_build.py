@@ -120,6 +120,9 @@ def test_expected_pages_exist(site):
         rel = py.relative_to(ROOT / 'labml_nn')
         if '__pycache__' in rel.parts or not py.read_text(encoding='utf-8').strip():
             continue
+        # (`model.notebook.py` ends the notebook of `model.py`'s page: no page of its own)
+        if py.name.endswith('.notebook.py'):
+            continue
         if any(fnmatch.fnmatch(py.relative_to(ROOT).as_posix(), pattern) for pattern in excluded):
             continue
         url = rel.parent / ('index.html' if rel.name == '__init__.py' else rel.stem + '.html')

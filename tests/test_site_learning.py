@@ -198,3 +198,63 @@ def test_keyboard_walk_through_the_exercises_and_quizzes(browser, origin, scheme
 def test_notebooks_in_the_site_are_json(site_dir):
     for path in ('transformers/mlm/index.ipynb', 'transformers/mlm/notebook.ipynb'):
         assert json.loads((site_dir / path).read_text(encoding='utf-8'))['nbformat'] == 4
+
+
+# ## Practice across the site
+#
+# The encoder's pages and the fine-tuning chapter end the way the lesson does: three exercises
+# with closed solutions and two quizzes, each choice explained.
+PRACTICE = ['transformers/embeddings.html', 'transformers/mha.html', 'transformers/feed_forward.html',
+            'transformers/models.html', 'transformers/mlm_fine_tuning/readme.html',
+            'transformers/mlm_fine_tuning/index.html', 'transformers/mlm_fine_tuning/classifier.html',
+            'transformers/mlm_fine_tuning/experiment.html', 'transformers/mlm_fine_tuning/export.html',
+            'transformers/mlm_fine_tuning/hugging_face_classifier.html']
+
+
+@pytest.mark.parametrize('path', PRACTICE)
+def test_encoder_and_fine_tuning_pages_end_with_exercises_and_two_quizzes(browser, origin, path):
+    test_every_lesson_ends_with_three_exercises_and_a_quiz(browser, origin, path)
+    context = browser.new_context(viewport={'width': 1280, 'height': 900})
+    page = context.new_page()
+    page.goto(f'{origin}/{path}')
+    exercises = page.locator('.exercises')
+    assert exercises.locator('details > summary').count() == 3
+    assert exercises.locator('form.quiz').count() == 2
+    context.close()
+
+
+@pytest.mark.parametrize('path', ['transformers/mha.html', 'transformers/mlm_fine_tuning/classifier.html'])
+def test_new_quizzes_are_graded_in_the_page(browser, origin, axe_source, path):  # noqa: F811
+    """On an encoder page and on a fine-tuning page: a wrong choice first, then the right one."""
+    context = browser.new_context(viewport={'width': 1280, 'height': 900})
+    page = context.new_page()
+    page.goto(f'{origin}/{path}')
+    page.wait_for_load_state('networkidle')
+    requests = []
+    page.on('request', lambda r: requests.append(r.url))
+    for q in range(2):
+        quiz = page.locator('form.quiz').nth(q)
+        quiz.scroll_into_view_if_needed()
+        status, whys = quiz.locator('.quiz-status'), quiz.locator('.quiz-why')
+        wrong = quiz.locator('.quiz-choice[data-right=false]').first
+        wrong.locator('label').click()
+        quiz.locator('.quiz-check').click()
+        assert status.inner_text().startswith('Not quite')
+        assert wrong.locator('.quiz-why').is_visible()
+        assert wrong.locator('.quiz-why').inner_text().startswith('Not this one.')
+        right = quiz.locator('.quiz-choice[data-right=true]')
+        assert not right.locator('.quiz-why').is_visible()
+        right.locator('label').click()
+        quiz.locator('.quiz-check').click()
+        assert status.inner_text().startswith('Right.')
+        assert right.locator('.quiz-why').inner_text().startswith('Right.')
+        assert all(whys.nth(i).is_visible() for i in range(whys.count()))
+    assert requests == []
+    page.screenshot(path=str(ARTIFACTS / f"learn-quiz-{path.replace('/', '-').removesuffix('.html')}.png"))
+    page.add_script_tag(content=axe_source)
+    violations = page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+            .then(r => r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))""",
+        WCAG_TAGS)
+    assert violations == []
+    context.close()

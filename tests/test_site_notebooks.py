@@ -16,6 +16,7 @@ import pytest
 
 nbformat = pytest.importorskip('nbformat', reason='the notebooks need nbformat (the `site` extra)')
 
+from site_src.notebooks import SiteLinks, page_notebook  # noqa: E402
 from site_src.sections import parse_file  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,13 +55,16 @@ def test_every_page_has_a_valid_notebook_that_holds_its_sections(site_dir):
         source = parse_file(ROOT / source_path, source_path)
         # Every section's prose, in order: a Markdown cell of its own (exactly as written), or
         # `#` comments inside the code cell of the statement it explains
-        cells = [c for c in nb.cells if not c.metadata.get('annotated', {}).get('generated')]
+        # (The page's own cells: not the setup cell, the exercises or the closing cell; their
+        # links are the page's made absolute, or text where the site has no address)
+        links = SiteLinks(nb.metadata['annotated']['page'], '')
+        cells = [c for c in nb.cells if {'section', 'sections'} & set(c.metadata.get('annotated', {}))]
         markdown = [c for c in cells if c.cell_type == 'markdown']
         shown = [c.metadata['annotated']['section'] for c in markdown]
         assert shown == sorted(shown), page
         for cell in markdown:
             section = source.sections[cell.metadata['annotated']['section']]
-            assert cell.source == '\n'.join(section.docs), (page, cell.metadata)
+            assert cell.source == links.markdown('\n'.join(section.docs)), (page, cell.metadata)
             assert [n for run in cell.metadata['annotated']['source_lines'] for n in range(run[0], run[1] + 1)] \
                 == section.docs_lines
         code_cells = [c for c in cells if c.cell_type == 'code']
@@ -78,7 +82,7 @@ def test_every_page_has_a_valid_notebook_that_holds_its_sections(site_dir):
                     # (a body that is all docstring: the statement's lines exactly as in the file)
                     assert set(section.docs_lines) <= set(in_cells), (page, i)
                     continue
-                for line in section.docs:
+                for line in links.markdown('\n'.join(section.docs)).split('\n'):
                     if line.strip():
                         assert ('# ' + line).rstrip() in cell.source, (page, i, line)
         # Each code cell is Python on its own, and no relative import is left
@@ -88,17 +92,30 @@ def test_every_page_has_a_valid_notebook_that_holds_its_sections(site_dir):
 
 
 @pytest.mark.parametrize('page', ['transformers/mlm/index.ipynb', 'transformers/mlm/experiment.ipynb'])
-def test_page_notebooks_run_top_to_bottom_in_a_fresh_kernel(site_dir, tmp_path, monkeypatch, page):
+def test_page_notebooks_run_top_to_bottom_in_a_fresh_kernel(site_dir, tmp_path, monkeypatch, corpus, page):
     """The masking page (relative imports) and the experiment page (a script: `main()` under
-    `if __name__ == '__main__'`) run as notebooks, from a folder that is not the checkout."""
+    `if __name__ == '__main__'`) run as notebooks, from a folder that is not the checkout,
+    their closing cells included: the masking page's masks a line and says what became of each
+    chosen character, the experiment page's trains a few steps."""
     nbclient = pytest.importorskip('nbclient', reason='the `test` extra installs nbclient and ipykernel')
     nb = nbformat.read(site_dir / page, as_version=4)
-    # The kernel inherits this environment: this checkout's code, one thread
+    # The kernel inherits this environment: this checkout's code, one thread, the local corpus
     monkeypatch.setenv('PYTHONPATH', str(ROOT))
     monkeypatch.setenv('OMP_NUM_THREADS', '1')
-    nbclient.NotebookClient(nb, timeout=120, kernel_name='python3',
+    monkeypatch.setenv('LABML_NN_TINY_SHAKESPEARE', str(corpus))
+    nbclient.NotebookClient(nb, timeout=180, kernel_name='python3',
                             resources={'metadata': {'path': str(tmp_path)}}).execute()
-    assert any(c.cell_type == 'code' and c.get('execution_count') for c in nb.cells)
+    code = [c for c in nb.cells if c.cell_type == 'code' and c.source.strip()]
+    assert all(c.get('execution_count') for c in code)
+    assert not [o for c in code for o in c.outputs if o.output_type == 'error']
+    last = nb.cells[-1]
+    assert 'closing' in last.metadata.get('tags', [])
+    printed = ''.join(o.get('text', '') for o in last.outputs)
+    if page.endswith('index.ipynb'):
+        assert 'what became of it' in printed and 'hidden behind [MASK]' in printed
+        assert 'the model sees:' in printed
+    else:
+        assert printed.count('masked characters right') >= 2
     # Nothing was written into the checkout, and the script did not start
     assert not (tmp_path / 'logs').exists()
 
@@ -195,3 +212,140 @@ def test_install_cell_installs_only_when_the_package_is_missing(tmp_path):
     install = next(c for c in nb.cells if c.cell_type == 'code')
     assert "if importlib.util.find_spec('pkg') is None:" in install.source
     assert '%pip install --quiet git+https://github.com/someone/project' in install.source
+
+
+# ## What a page's notebook adds: setup, exercises, a closing cell, links that work anywhere
+LINK = re.compile(r'\]\(([^)\s]+)')
+# The lesson's pages and the encoder's each end their notebook by putting the page to work
+CLOSED = ['labml_nn/transformers/mlm/readme.md', 'labml_nn/transformers/mlm/__init__.py',
+          'labml_nn/transformers/mlm/model.py', 'labml_nn/transformers/mlm/data.py',
+          'labml_nn/transformers/mlm/experiment.py', 'labml_nn/transformers/embeddings.py',
+          'labml_nn/transformers/mha.py', 'labml_nn/transformers/feed_forward.py',
+          'labml_nn/transformers/models.py']
+
+
+def companion_code(path: Path) -> str:
+    """A `.notebook.py` without its docstring: the closing cell's code."""
+    import ast
+    text = path.read_text(encoding='utf-8')
+    tree = ast.parse(text)
+    first = tree.body[0]
+    skip = first.end_lineno if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) else 0
+    return '\n'.join(text.split('\n')[skip:]).strip('\n')
+
+
+def test_page_notebooks_start_with_setup_carry_exercises_and_end_with_the_closing_cell(site_dir):
+    closed = set()
+    for page, notebook, _ in annotated_pages(site_dir):
+        nb = nbformat.read(notebook, as_version=4)
+        if 'source' not in nb.metadata.get('annotated', {}):
+            continue
+        source = ROOT / nb.metadata['annotated']['source']
+        stem = source.name[:-len(source.suffix)]
+        # Setup first: it checks that the package imports
+        first = nb.cells[0]
+        assert first.cell_type == 'code' and first.metadata['tags'] == ['setup'], page
+        assert "if importlib.util.find_spec('" in first.source, page
+        # The exercises: an empty cell to try each one, then its solution; quizzes as Markdown
+        exercises = source.with_name(stem + '.exercises.md')
+        cells = [c for c in nb.cells if 'exercises' in c.metadata.get('annotated', {})]
+        if exercises.is_file():
+            text = exercises.read_text(encoding='utf-8')
+            tries = [i for i, c in enumerate(nb.cells) if c.metadata.get('annotated', {}).get('exercises') == 'try']
+            assert len(tries) == text.count('<details>') >= 3, page
+            for i in tries:
+                assert nb.cells[i].cell_type == 'code' and nb.cells[i].source == '', page
+                assert nb.cells[i + 1].source.startswith('<details><summary>Solution'), page
+            markdown = '\n'.join(c.source for c in cells if c.cell_type == 'markdown')
+            assert markdown.count('**Quiz.**') == text.count('```quiz') >= 2, page
+            assert '```quiz' not in markdown and markdown.count('<summary>Answer</summary>') == text.count('```quiz')
+        else:
+            assert cells == [], page
+        # The closing cell, last
+        companion = source.with_name(stem + '.notebook.py')
+        if companion.is_file():
+            closed.add(nb.metadata['annotated']['source'])
+            assert nb.cells[-1].metadata['tags'] == ['closing'], page
+            assert nb.cells[-1].source == companion_code(companion), page
+        else:
+            assert not any('closing' in c.metadata.get('tags', []) for c in nb.cells), page
+        # No link to a page of the site is left relative: this site has no `site_url`, so each
+        # is its text and the page's path
+        for cell in nb.cells:
+            if cell.cell_type == 'markdown':
+                for target in LINK.findall(SiteLinks.CODE.sub('', cell.source)):
+                    assert re.match(r'[a-z]+:', target), (page, target)
+    assert set(CLOSED) <= closed, set(CLOSED) - closed
+
+
+def test_with_a_site_url_links_are_absolute():
+    rel = 'labml_nn/transformers/mlm/model.py'
+    source = parse_file(ROOT / rel, rel)
+    nb = page_notebook(source, '.', '', 'transformers/mlm/model.html', site_url='https://site.test/docs/')
+    targets = [t for c in nb.cells if c.cell_type == 'markdown' for t in LINK.findall(c.source)]
+    assert len(targets) > 3 and all(t.startswith(('https://', 'http://')) for t in targets), targets
+    # Resolved from the page's folder, `../` included, and a source file's link goes to its page
+    text = '\n'.join(c.source for c in nb.cells)
+    assert '(https://site.test/docs/transformers/embeddings.html)' in text
+    assert 'https://site.test/docs/transformers/mlm/model.html' in nb.cells[0].source
+    links = SiteLinks('transformers/mlm/model.html', 'https://site.test')
+    assert links.markdown('[the data](data.py#windows), `[x](y.html)`, [paper](https://arxiv.org/x)') == \
+        '[the data](https://site.test/transformers/mlm/data.html#windows), `[x](y.html)`, [paper](https://arxiv.org/x)'
+    assert links.markdown('[`model.py`](model.py) and\n```\n[a](b.html)\n```') == \
+        '[`model.py`](https://site.test/transformers/mlm/model.html) and\n```\n[a](b.html)\n```'
+    assert links.markdown('[how far the\ntests allow](../../bench/x.html)') == \
+        '[how far the\ntests allow](https://site.test/bench/x.html)'
+    assert SiteLinks('transformers/mlm/model.html', '').markdown('see [the layers](../models.html)') == \
+        'see the layers (`transformers/models.html` in the site)'
+
+
+def test_a_small_project_gets_exercises_a_closing_cell_and_absolute_links(tmp_path):
+    project = small_project(tmp_path, 'site_url: https://site.test/')
+    mod = project / 'pkg/mod.py'
+    mod.write_text(mod.read_text().replace('Squares, $x^2$.', 'Squares, $x^2$, [the package](__init__.py).'))
+    (project / 'pkg/mod.exercises.md').write_text(textwrap.dedent('''\
+        ## Exercises
+
+        **1. Cubes.** Write `cube(x)`.
+
+        <details><summary>Solution</summary>
+
+        `x * x * x`
+
+        </details>
+
+        ```quiz
+        question: What is the square of 3?
+        choices:
+          - text: "9"
+            right: true
+            why: 3 times 3.
+          - text: "6"
+            why: That is 3 plus 3.
+        ```
+        '''))
+    (project / 'pkg/mod.notebook.py').write_text('"""## Try it"""\nprint(square(7), Shape().area())\n')
+    result = build(project)
+    assert result.returncode == 0, result.stderr
+    assert not (project / 'site/mod.notebook.html').exists()
+    nb = nbformat.read(project / 'site/mod.ipynb', as_version=4)
+    sources = [c.source for c in nb.cells]
+    assert nb.cells[0].metadata['tags'] == ['setup'] and 'https://site.test/mod.html' in sources[0]
+    assert any('[the package](https://site.test/index.html)' in s for s in sources), sources
+    i = sources.index('')
+    assert sources[i - 1].endswith('**1. Cubes.** Write `cube(x)`.') and sources[i + 1].startswith('<details>')
+    assert any(s.startswith('**Quiz.** What is the square of 3?') and '- (a) **Right.** 3 times 3.' in s
+               for s in sources), sources
+    assert sources[-2:] == ['## Try it', 'print(square(7), Shape().area())']
+    # It runs: the closing cell uses what the page defined
+    nbclient = pytest.importorskip('nbclient', reason='the `test` extra installs nbclient and ipykernel')
+    env = {'PYTHONPATH': str(project)}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        nbclient.NotebookClient(nb, timeout=120, kernel_name='python3',
+                                resources={'metadata': {'path': str(tmp_path)}}).execute()
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    assert ''.join(o.get('text', '') for o in nb.cells[-1].outputs) == '49 1\n'
