@@ -82,6 +82,13 @@ def test_timings_by_machine():
         assert_quoted('README.md', quote)
 
 
+def test_offline_corpus():
+    r"""The README's expectation for the offline corpus is the range of the recorded runs."""
+    from bench.offline_corpus import accuracy_range
+    low, high = accuracy_range(recorded('offline_corpus'))
+    assert_quoted('README.md', f"{100 * low:.1f}–{100 * high:.1f}% ([recorded](bench/results/offline_corpus.md)")
+
+
 def test_default_run_spread_is_what_the_model_card_quotes():
     r"""The exporter's copy of the spread is the recording's (it writes it into every default run's card)."""
     from labml_nn.transformers.mlm_tools import export
