@@ -6,8 +6,8 @@ summary: BERT's masking - 15% of the tokens chosen, of those 80% hidden, 10% ran
 
 # Masking for a Masked Language Model
 
-This page decides which characters the model must guess and what it sees in their place:
-the whole game, which the [model](model.html) and [training loop](experiment.html) only play.
+Which characters must the model guess, and what does it see there? This is the whole game;
+the [model](model.html) and [training loop](experiment.html) only play it.
 
 ## The procedure
 
@@ -25,12 +25,10 @@ must give the original token, whatever it was shown.
 
 ## Why not always `[MASK]`?
 
-`[MASK]` never appears in use. Guessing only at `[MASK]`, the model could ignore ordinary
-tokens. Random replacements teach it that any token may be wrong, so it checks each against
-its context; kept ones teach it that most are right.
+`[MASK]` never appears in use, yet a model that guesses only at `[MASK]` could ignore other
+tokens. Random ones teach it that any token may be wrong, kept ones that most are right.
 
-With the `o` of `To be, or not to be` chosen, the model sees `n[MASK]t`, `nxt` or `not`; its
-target there is `o` each time, and it has no target elsewhere.
+With the `o` of `not` chosen, the model sees `n[MASK]t`, `nxt` or `not`, and must say `o`.
 """
 
 from dataclasses import dataclass
@@ -47,11 +45,11 @@ class MaskingConfigs:
     The three probabilities; the [experiment](experiment.html) sets them
     (`masking.masking_prob=0.2`).
     """
-    # Probability that a token is chosen for prediction, $p_\text{select}$
+    # $p_\text{select}$: a token is chosen
     masking_prob: float = 0.15
-    # Probability that a chosen token is replaced by a random token, $p_\text{random}$
+    # $p_\text{random}$: a chosen token turns random
     randomize_prob: float = 0.1
-    # Probability that a chosen token is kept as it is, $p_\text{same}$
+    # $p_\text{same}$: a chosen token stays
     no_change_prob: float = 0.1
 
     def __post_init__(self):
@@ -95,8 +93,7 @@ class MLM:
         self.masking_prob = masking_prob
         self.randomize_prob = randomize_prob
         self.no_change_prob = no_change_prob
-        # Random replacements are drawn from *real* tokens only: a random `[MASK]` would
-        # blur the token the model must distrust with those it checks against context.
+        # Random replacements are *real* tokens, never `[PAD]` or `[MASK]`
         self.protected = torch.tensor(sorted(protected), dtype=torch.long)
         is_real = torch.ones(n_tokens, dtype=torch.bool)
         is_real[self.protected] = False
@@ -119,9 +116,9 @@ class MLM:
         `x`: what the model sees, and the target per position (`padding_token` for none).
         """
         device = x.device
-        # A position may be chosen unless it holds a protected token: `[batch_size, seq_len]`
+        # Unprotected positions, `[batch_size, seq_len]`
         selectable = ~torch.isin(x, self.protected.to(device))
-        # Choose each such position with probability $p_\text{select}$
+        # Each chosen with probability $p_\text{select}$
         draw = torch.rand(x.shape, generator=generator, device=device)
         selected = (draw < self.masking_prob) & selectable
         # One uniform $u$ per position picks its fate: $u < 0.8$ hides, $0.8 \le u < 0.9$
@@ -132,8 +129,7 @@ class MLM:
         to_mask = selected & (fate < p_mask)
         p_mask_or_random = p_mask + self.randomize_prob
         to_randomize = selected & (fate >= p_mask) & (fate < p_mask_or_random)
-        # A random real token for every position, chosen or not: the generator then advances
-        # the same way whatever the data
+        # A random token for every position: the generator advances the same whatever the data
         n_real = len(self.real_tokens)
         choice = torch.randint(n_real, x.shape, generator=generator, device=device)
         random_tokens = self.real_tokens.to(device)[choice]
@@ -142,7 +138,7 @@ class MLM:
         masked_x = x.clone()
         masked_x[to_mask] = self.mask_token
         masked_x[to_randomize] = random_tokens[to_randomize]
-        # The labels: the original token at every chosen position, padding elsewhere
+        # Labels: the original token where chosen, padding elsewhere
         labels = torch.full_like(x, self.padding_token)
         labels[selected] = x[selected]
 

@@ -6,9 +6,8 @@ summary: How a text becomes batches - characters and two special tokens, windows
 
 # The data
 
-The experiment trains on **Tiny Shakespeare**, a million characters of the plays. This page
-turns text into token ids, batches of windows and a held-out part; the
-[corpus helper](../../helpers/corpus.html) finds the text.
+Text becomes token ids, batches of windows and a held-out part. The experiment uses **Tiny
+Shakespeare**, a million characters, found by the [corpus helper](../../helpers/corpus.html).
 
 ## Characters as tokens
 
@@ -104,7 +103,7 @@ def random_windows(ids: torch.Tensor, batch_size: int, seq_len: int,
 def sample_lines(text: str, vocabulary: CharVocabulary, n_valid: int,
                  seq_len: int) -> List[Tuple[torch.Tensor, torch.Tensor]]:
     r"""
-    Three fixed validation lines as `(masked, original)`, to show guesses while training.
+    Three fixed validation lines, `(masked, original)`, to show guesses.
     """
     start = len(text) - n_valid
     lines = []

@@ -6,8 +6,7 @@ summary: The whole masked language model, and a loss that counts only the masked
 
 # The masked language model
 
-The model plays [the masking game](index.html): it reads a masked sequence and scores every
-token at each position, in three parts:
+The model reads a [masked](index.html) sequence and scores every token at each position:
 
 1. [embeddings with learned positions](../embeddings.html),
    `[batch_size, seq_len]` → `[batch_size, seq_len, d_model]`,
@@ -17,10 +16,9 @@ token at each position, in three parts:
 
 ## The loss, and only where it counts
 
-The loss is the cross-entropy averaged over positions whose label is not `[PAD]`; elsewhere
-the model sees its own token and a guess teaches nothing. So most logits are never needed:
-with `positions=labels != padding_token`, the last feed-forward layer and the head run on the
-chosen rows only (attention still reads every position):
+The loss is the cross-entropy over positions labelled other than `[PAD]`; elsewhere a guess
+teaches nothing. So with `positions=labels != padding_token` the last feed-forward layer and
+the head skip those rows (attention still reads them all):
 
 ```python
 target = labels != padding_token                       # [batch_size, seq_len]
@@ -30,11 +28,11 @@ loss, correct, total = masked_loss_and_accuracy(logits, labels[target], padding_
 
 ## Options that make it more like BERT
 
-Each option (and the `model.*` config of its name) switches on one of BERT's choices:
+Each option (a `model.*` config) switches on one of BERT's choices:
 
 * `tie_embeddings`: the output matrix *is* the token embedding table, $\mathrm{logits} = E\,h + b$;
-* `head_transform`: dense → GELU → LayerNorm before the output projection;
-* `embedding_norm`: a layer normalization of the embeddings;
+* `head_transform`: dense → GELU → LayerNorm before the output;
+* `embedding_norm`: LayerNorm on the embeddings;
 * `activation`: `'relu'` (default, cheaper) or `'gelu'`;
 * `post_norm`: post-norm layers ([pre- or post-norm](../models.html));
 * `init`: `'normal'`, $\mathcal{N}(0, 0.02^2)$ as in BERT; `'scaled'`, GPT-2's variant;
@@ -44,7 +42,7 @@ Each option (and the `model.*` config of its name) switches on one of BERT's cho
 
 ## Measured
 
-[Ablations](../../bench/results/ablations.html) tried each option alone. The defaults reached
+With the defaults ([ablations](../../bench/results/ablations.html)), the model reached
 40% masked accuracy in 0.54 to 0.58 times Hugging Face BERT's training time and 45% in 0.59 to
 0.66 times, on two seeds and two choices of CPU kernels, at 1.41 to 1.44 times its tokens/s
 ([time to accuracy](../../bench/results/time_to_accuracy.html)).
@@ -75,29 +73,26 @@ class ModelConfigs:
 
     Set on the [experiment's](experiment.html) command line (`model.d_model=256`).
     """
-    # Width of every vector in the model
+    # Width of every vector
     d_model: PositiveInt = 128
-    # Number of transformer layers
+    # Transformer layers
     n_layers: PositiveInt = 6
-    # Attention heads per layer; must divide d_model
+    # Heads per layer; divides d_model
     n_heads: PositiveInt = 8
-    # Hidden width of the feed-forward networks
+    # Feed-forward hidden width
     d_ff: PositiveInt = 512
     # Dropout probability
     dropout: Probability = 0.0
-    # Dropout on the attention weights (0 keeps PyTorch's fused attention kernel)
+    # Attention dropout (0 keeps the fused kernel)
     attention_dropout: Probability = 0.0
-    # Initial weights of the linear layers: torch, normal or scaled
+    # torch, normal or scaled
     init: str = 'torch'
-    # Activation of the feed-forward networks: relu or gelu
+    # relu or gelu
     activation: str = 'relu'
-    # Use the token embedding table as the output matrix (BERT does)
+    # BERT's choices, listed at the top of the page
     tie_embeddings: bool = False
-    # BERT's dense, GELU and LayerNorm before the output projection
     head_transform: bool = False
-    # A LayerNorm on the embeddings (BERT has one)
     embedding_norm: bool = False
-    # Post-norm layers, as in BERT
     post_norm: bool = False
 
     def __post_init__(self):
@@ -111,8 +106,7 @@ class ModelConfigs:
                                  f"{', '.join(allowed)}")
 
 
-# The options as the model had them before they could be chosen: a checkpoint or an export
-# that names none of them is read with these
+# The options of older checkpoints, which name none
 ROUND_1 = {'init': 'normal', 'activation': 'gelu', 'tie_embeddings': False,
            'head_transform': False, 'embedding_norm': False, 'post_norm': False}
 
@@ -139,7 +133,7 @@ class TransformerMLM(nn.Module):
         if embeddings is not None and embedding_norm:
             raise ValueError("embedding_norm applies to the default embeddings; add "
                              "the norm to the embeddings module you pass instead")
-        # (`is None`, not `or`: a module without parameters, or an empty container, is falsy)
+        # (`is None`: an empty module is falsy)
         if embeddings is None:
             embeddings = Embeddings(n_tokens, d_model, max_len, dropout,
                                     make_dropout, norm=embedding_norm)
@@ -147,9 +141,9 @@ class TransformerMLM(nn.Module):
         self.encoder = Encoder(n_layers, d_model, n_heads, d_ff, dropout,
                                attention_dropout, make_dropout, activation, post_norm)
         self.output = OutputProjection(d_model, n_tokens, transform=head_transform)
-        # BERT starts linear layers small ($\sigma = 0.02$) so each residual branch adds little.
-        # But small query and key weights make all scores nearly equal: attention starts as a
-        # plain average and learns slowly where to look. So PyTorch's larger weights stay.
+        # BERT starts small ($\sigma = 0.02$) so residual branches add little, but then all
+        # attention scores start nearly equal: a plain average, slow to learn where to look.
+        # Hence the default, `'torch'`, keeps PyTorch's larger weights
         if init != 'torch':
             for module in self.modules():
                 if isinstance(module, nn.Linear):
@@ -193,14 +187,14 @@ def masked_loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor,
                              padding_token: int
                              ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     r"""
-    ## Loss and accuracy on the masked positions
+    ## Loss and accuracy where masked
 
-    `logits` `[batch_size, seq_len, n_tokens]` with `labels` `[batch_size, seq_len]`, or
-    `[n_selected, n_tokens]` with `[n_selected]`. Returns the mean cross-entropy over positions
-    to predict, how many the top guess got right, and how many there were.
+    `logits` `[batch_size, seq_len, n_tokens]` and `labels` `[batch_size, seq_len]`, or
+    `[n_selected, n_tokens]` and `[n_selected]`. Returns the loss, the right top guesses, and
+    the count.
     """
     n_tokens = logits.shape[-1]
-    # Positions with a label; all others are ignored by the loss
+    # Positions with a label
     target = labels != padding_token  # [batch_size, seq_len]
     if target.any():
         loss = F.cross_entropy(logits.reshape(-1, n_tokens), labels.reshape(-1),
