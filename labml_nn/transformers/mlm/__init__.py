@@ -26,7 +26,8 @@ must give the original token, whatever it was shown.
 ## Why not always `[MASK]`?
 
 `[MASK]` never appears in use, yet a model that guesses only at `[MASK]` could ignore other
-tokens. Random ones teach it that any token may be wrong, kept ones that most are right.
+tokens. Random replacements teach it that any token may be wrong; kept ones, that most are
+right.
 
 With the `o` of `not` chosen, the model sees `n[MASK]t`, `nxt` or `not`, and must say `o`.
 """
