@@ -6,15 +6,13 @@ summary: BERT's masking - 15% of the tokens chosen, of those 80% hidden, 10% ran
 
 # Masking for a Masked Language Model
 
-This page decides which characters the model must guess, and what it is shown in their
-place. It is the whole of the game: the [model](model.html) and the
-[training loop](experiment.html) only play it.
+Which characters must the model guess, and what does it see there? This is the whole game;
+the [model](model.html) and [training loop](experiment.html) only play it.
 
 ## The procedure
 
-Every token is **chosen** independently with probability $p_\text{select} = 0.15$, except
-padding, `[MASK]` itself and any tokens the caller protects (such as `[CLS]` and `[SEP]`).
-Each chosen token then meets exactly one of three fates:
+Each token is **chosen** independently with probability $p_\text{select} = 0.15$, unless
+protected (padding, `[MASK]`, or ids such as `[CLS]`). A chosen token meets one of three fates:
 
 | fate | probability | what the model sees |
 |---|---|---|
@@ -22,20 +20,16 @@ Each chosen token then meets exactly one of three fates:
 | replaced | $p_\text{random} = 0.1$ | a real token drawn uniformly |
 | kept | $p_\text{same} = 0.1$ | the original token |
 
-So $0.15 \times 0.8 = 12\%$ of all tokens become `[MASK]`, and $0.15 \times 0.1$ of them
-each become a random token or are predicted in plain view. At every chosen position the
-model must give the original token, whatever it was shown.
+So $0.15 \times 0.8 = 12\%$ of tokens become `[MASK]`. At every chosen position the model
+must give the original token, whatever it was shown.
 
 ## Why not always `[MASK]`?
 
-`[MASK]` never appears once the model is put to use. If it only ever had to guess at
-`[MASK]`, the model could stop looking at the vectors of ordinary tokens. The random
-replacements teach it that any token it sees might be wrong, so it checks every token
-against its context; the kept ones teach it that what it sees is usually right.
+`[MASK]` never appears in use, yet a model that guesses only at `[MASK]` could ignore other
+tokens. Random replacements teach it that any token may be wrong; kept ones, that most are
+right.
 
-Take `To be, or not to be`. With the `o` of `not` chosen, the model may see
-`To be, or n[MASK]t to be` (hidden), `To be, or nxt to be` (replaced) or the line as it is
-(kept); in each case its target there is `o`, and nowhere else does it have one.
+With the `o` of `not` chosen, the model sees `n[MASK]t`, `nxt` or `not`, and must say `o`.
 """
 
 from dataclasses import dataclass
@@ -49,18 +43,18 @@ class MaskingConfigs:
     r"""
     ## The masking configs
 
-    The three probabilities, as the [experiment](experiment.html) sets them
-    (`masking.masking_prob=0.2` on its command line). `MLM` checks them.
+    The three probabilities; the [experiment](experiment.html) sets them
+    (`masking.masking_prob=0.2`).
     """
-    # Probability that a token is chosen for prediction, $p_\text{select}$
+    # $p_\text{select}$: a token is chosen
     masking_prob: float = 0.15
-    # Probability that a chosen token is replaced by a random token, $p_\text{random}$
+    # $p_\text{random}$: a chosen token turns random
     randomize_prob: float = 0.1
-    # Probability that a chosen token is kept as it is, $p_\text{same}$
+    # $p_\text{same}$: a chosen token stays
     no_change_prob: float = 0.1
 
     def __post_init__(self):
-        # The same checks `MLM` makes, now, with the config names in the message
+        # `MLM`'s checks, run now, naming the config
         try:
             MLM(padding_token=0, mask_token=1, n_tokens=3, **vars(self))
         except ValueError as e:
@@ -71,9 +65,8 @@ class MLM:
     r"""
     ## The masking procedure
 
-    `padding_token` is the id of `[PAD]`, which the labels hold wherever there is nothing to
-    predict; `mask_token` is the id of `[MASK]`; `no_mask_tokens` are never chosen;
-    `n_tokens` is the vocabulary size. The probabilities are the configs'.
+    `padding_token` (`[PAD]`) fills the labels where there is nothing to predict;
+    `no_mask_tokens` are never chosen; `n_tokens` is the vocabulary size.
     """
 
     def __init__(self, *, padding_token: int, mask_token: int,
@@ -85,7 +78,7 @@ class MLM:
                         ('no_change_prob', no_change_prob)):
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {p}")
-        # The two fates other than `[MASK]` cannot take more than all of the chosen tokens
+        # The two fates besides `[MASK]` can't exceed all chosen tokens
         if randomize_prob + no_change_prob > 1.0:
             raise ValueError(f"randomize_prob + no_change_prob must be at most 1, "
                              f"got {randomize_prob} + {no_change_prob}")
@@ -101,9 +94,7 @@ class MLM:
         self.masking_prob = masking_prob
         self.randomize_prob = randomize_prob
         self.no_change_prob = no_change_prob
-        # The protected ids, and the *real* tokens that a random replacement is drawn from.
-        # A "random" `[PAD]` or `[MASK]` would put the very token the model must learn to
-        # distrust among the ones it should check against their context.
+        # Random replacements are *real* tokens, never `[PAD]` or `[MASK]`
         self.protected = torch.tensor(sorted(protected), dtype=torch.long)
         is_real = torch.ones(n_tokens, dtype=torch.bool)
         is_real[self.protected] = False
@@ -122,37 +113,33 @@ class MLM:
     def __call__(self, x: torch.Tensor, generator: Optional[torch.Generator] = None
                  ) -> Tuple[torch.Tensor, torch.Tensor]:
         r"""
-        `x` holds token ids, e.g. `[batch_size, seq_len]`. Returns `(masked_x, labels)`, both
-        shaped like `x`: what the model sees, and the token to predict at each position
-        (`padding_token` where there is none). A `torch.Generator` makes the draws repeatable.
+        `x` holds token ids, `[batch_size, seq_len]`. Returns `(masked_x, labels)` shaped like
+        `x`: what the model sees, and the target per position (`padding_token` for none).
         """
         device = x.device
-        # A position may be chosen unless it holds a protected token: `[batch_size, seq_len]`
+        # Unprotected positions, `[batch_size, seq_len]`
         selectable = ~torch.isin(x, self.protected.to(device))
-        # Choose each such position with probability $p_\text{select}$
+        # Each chosen with probability $p_\text{select}$
         draw = torch.rand(x.shape, generator=generator, device=device)
         selected = (draw < self.masking_prob) & selectable
-        # One uniform number $u$ per position picks its fate: $u < 0.8$ hides it,
-        # $0.8 \le u < 0.9$ replaces it, the rest keep it. The intervals are disjoint, so each
-        # chosen token gets exactly one fate. Drawing "replace" and "keep" as two independent
-        # coins instead would let both land on one token and bend the split away from
-        # 80/10/10 (to about 81/10/9).
+        # One uniform $u$ per position picks its fate: $u < 0.8$ hides, $0.8 \le u < 0.9$
+        # replaces, the rest keep. Disjoint intervals give exactly one fate; two independent
+        # coins could both land on one token and bend the 80/10/10 split.
         fate = torch.rand(x.shape, generator=generator, device=device)
         p_mask = 1.0 - self.randomize_prob - self.no_change_prob
         to_mask = selected & (fate < p_mask)
         p_mask_or_random = p_mask + self.randomize_prob
         to_randomize = selected & (fate >= p_mask) & (fate < p_mask_or_random)
-        # A random real token for every position, chosen or not: the count of random numbers
-        # then never depends on the data, and a generator advances the same way every call
+        # A random token for every position: the generator advances the same whatever the data
         n_real = len(self.real_tokens)
         choice = torch.randint(n_real, x.shape, generator=generator, device=device)
         random_tokens = self.real_tokens.to(device)[choice]
 
-        # Build the model's input on a copy: the caller's tensor stays as it was
+        # On a copy: the caller's tensor stays as it was
         masked_x = x.clone()
         masked_x[to_mask] = self.mask_token
         masked_x[to_randomize] = random_tokens[to_randomize]
-        # The labels: the original token at every chosen position, padding elsewhere
+        # Labels: the original token where chosen, padding elsewhere
         labels = torch.full_like(x, self.padding_token)
         labels[selected] = x[selected]
 

@@ -6,38 +6,33 @@ summary: How a text becomes batches - characters and two special tokens, windows
 
 # The data
 
-The experiment trains on **Tiny Shakespeare**, a million characters of the plays. This page
-turns a text into what the model reads: token ids, batches of windows, and a held-out part to
-measure it on. Finding the text (downloading, checking and caching it, or an offline corpus)
-is the [corpus helper](../../helpers/corpus.html)'s job.
+Text becomes token ids, batches of windows and a held-out part. The experiment uses **Tiny
+Shakespeare**, a million characters, found by the [corpus helper](../../helpers/corpus.html).
 
 ## Characters as tokens
 
-Each character is a token. With $C$ the sorted set of the corpus's characters, the vocabulary
-is two special tokens and then $C$:
+Each character is a token. With $C$ the sorted characters of the corpus, the vocabulary is
+two special tokens, then $C$:
 
 $$\text{id}([\text{PAD}]) = 0, \quad \text{id}([\text{MASK}]) = 1, \quad
 \text{id}(c) = 2 + \big|\{c' \in C : c' < c\}\big|$$
 
-`[PAD]` in a label means "nothing to predict here"; `[MASK]` hides a character. No tokenizer
-is needed, and each guess is one readable character. To fill `th[MASK]t` the model must learn
-spelling (`a`, not `q`); to fill a whole word, grammar.
+`[PAD]` in a label means "nothing to predict"; `[MASK]` hides a character. To fill
+`th[MASK]t` the model learns spelling (`a`, not `q`); to fill a word, grammar.
 
 ## Windows
 
-A batch is $B$ windows of $T$ consecutive tokens, each starting at a uniformly random offset
-$s_b$ of a text of $N$ tokens:
+A batch is $B$ windows of $T$ tokens, each at a random offset $s_b$ of $N$ tokens:
 
 $$x_{b,t} = \text{ids}_{s_b + t}, \qquad s_b \sim \mathcal{U}\{0, \dots, N - T\}$$
 
-There is no epoch to track: the generator's state is the loader's whole state, so a resumed
-run continues exactly.
+No epochs: the generator's state is the loader's whole state, so a resumed run continues
+exactly.
 
 ## The held-out split
 
-The text is cut once: the first 90% trains, the last 10% validates. Windows overlap, so if
-both were drawn from the whole text, every validation character would be trained on too. One
-cut keeps the held-out text unseen.
+The first 90% of the text trains, the last 10% validates. Windows overlap, so drawing both
+from the whole text would train on every validation character; one cut keeps it unseen.
 """
 
 import math
@@ -57,7 +52,7 @@ class CharVocabulary:
     r"""
     ## Characters ↔ token ids
 
-    Checkpoints save `chars`, so a model is always read with its own vocabulary.
+    Checkpoints save `chars`, so a model keeps its vocabulary.
     """
 
     padding_token = 0
@@ -75,7 +70,7 @@ class CharVocabulary:
         return len(self.chars) + 2
 
     def unknown_chars(self, text: str) -> str:
-        r"""The characters of `text` that are not in the vocabulary, each once, in order."""
+        r"""The characters of `text` missing from the vocabulary, each once, in order."""
         return ''.join(dict.fromkeys(c for c in text if c not in self.char_to_id))
 
     def encode(self, text: str) -> torch.Tensor:
@@ -108,8 +103,7 @@ def random_windows(ids: torch.Tensor, batch_size: int, seq_len: int,
 def sample_lines(text: str, vocabulary: CharVocabulary, n_valid: int,
                  seq_len: int) -> List[Tuple[torch.Tensor, torch.Tensor]]:
     r"""
-    Three fixed validation lines as `(masked, original)`: the experiment shows the model's
-    guesses for them as it trains.
+    Three fixed validation lines, `(masked, original)`, to show guesses.
     """
     start = len(text) - n_valid
     lines = []
@@ -131,8 +125,8 @@ def curriculum_length(c, step: int) -> int:
     ## A curriculum of window lengths
 
     With `curriculum_steps` > 0, windows start at `curriculum_start_len` and double in equal
-    stages up to `seq_len`, in proportionally larger batches. Attention costs grow with $T^2$,
-    so early steps are cheap, and the model learns spelling before it needs long contexts.
+    stages to `seq_len`, in larger batches. Attention costs $T^2$, so early steps are cheap,
+    and spelling comes before long contexts.
     """
     if c.curriculum_steps == 0 or step >= c.curriculum_steps:
         return c.seq_len
@@ -151,7 +145,7 @@ def check_curriculum(seq_len: int, start_len: int, steps: int) -> None:
 def check_fits(text: str, seq_len: int, valid_fraction: float,
                resumed_chars: Optional[str] = None) -> None:
     r"""
-    Each split must hold a window; a resumed run needs its vocabulary's characters.
+    Each split must hold a window; a resumed run needs its own characters.
     """
     chars = CharVocabulary.from_text(text).chars
     if resumed_chars is not None and resumed_chars != chars:

@@ -6,24 +6,19 @@ summary: The whole masked language model, and a loss that counts only the masked
 
 # The masked language model
 
-The model plays the game of [the masking page](index.html): it reads a masked sequence and
-scores every token of the vocabulary at each position. It is three parts in a row:
+The model reads a [masked](index.html) sequence and scores every token at each position:
 
 1. [embeddings with learned positions](../embeddings.html),
    `[batch_size, seq_len]` → `[batch_size, seq_len, d_model]`,
-2. the [encoder](../models.html): layers of bidirectional [attention](../mha.html) and
-   [feed-forward](../feed_forward.html) networks,
-3. the [output projection](../models.html) to one logit per token.
+2. the [encoder](../models.html): bidirectional [attention](../mha.html) and
+   [feed-forward](../feed_forward.html) layers,
+3. the [output projection](../models.html): one logit per token.
 
 ## The loss, and only where it counts
 
-The loss is the cross-entropy between the logits and the labels, averaged over the positions
-whose label is not `[PAD]`. Elsewhere the model sees its own token, and a guess teaches
-nothing.
-
-So about 85% of the logits would be thrown away, and the model need not compute them. With
-`positions=labels != padding_token`, the last layer's feed-forward network and the output
-head run on the chosen rows only (attention still reads every position):
+The loss is the cross-entropy over positions labelled other than `[PAD]`; elsewhere a guess
+teaches nothing. So with `positions=labels != padding_token` the last feed-forward layer and
+the head skip those rows (attention still reads them all):
 
 ```python
 target = labels != padding_token                       # [batch_size, seq_len]
@@ -33,31 +28,26 @@ loss, correct, total = masked_loss_and_accuracy(logits, labels[target], padding_
 
 ## Options that make it more like BERT
 
-Each keyword option (and the experiment's `model.*` config of the same name) switches on one
-way in which BERT differs:
+Each option (a `model.*` config) switches on one of BERT's choices:
 
 * `tie_embeddings`: the output matrix *is* the token embedding table, $\mathrm{logits} = E\,h + b$;
-* `head_transform`: dense → GELU → LayerNorm before the output projection;
-* `embedding_norm`: a layer normalization of the embeddings;
-* `activation`: `'relu'` (the default: it learned as well here, and costs less) or `'gelu'`;
-* `post_norm`: post-norm layers ([pre-norm or post-norm](../models.html));
-* `init`: `'normal'`, $\mathcal{N}(0, 0.02^2)$ as in BERT; `'scaled'`, GPT-2's variant of it;
-  `'torch'`, the default, PyTorch's uniform $\pm 1/\sqrt{\text{fan-in}}$, whose larger weights
-  keep attention from starting as a plain average.
+* `head_transform`: dense → GELU → LayerNorm before the output;
+* `embedding_norm`: LayerNorm on the embeddings;
+* `activation`: `'relu'` (default, cheaper) or `'gelu'`;
+* `post_norm`: post-norm layers ([pre- or post-norm](../models.html));
+* `init`: `'normal'`, $\mathcal{N}(0, 0.02^2)$ as in BERT; `'scaled'`, GPT-2's variant;
+  `'torch'` (default), uniform $\pm 1/\sqrt{\text{fan-in}}$.
 
-Three more are levers for learning faster, off until
-[a study](../../bench/results/recipe_study.html) shows that they help: `qk_norm`
-([QK-norm](../mha.html)), `zero_init` (each layer's output projections start at zero) and
-`bias=False` (no biases at all).
-
-The [design notes](../../design_notes.html) say why the defaults are what they are.
+Three more, `qk_norm` ([QK-norm](../mha.html)), `zero_init` (output projections start at zero)
+and `bias=False`, are levers for learning faster, off until
+[a study](../../bench/results/recipe_study.html) shows that they help.
+[Design notes](../../design_notes.html) explain the defaults.
 
 ## Measured
 
-Each option was trained one change at a time ([ablations](../../bench/results/ablations.html)).
-With the defaults, at the reference size, the model reached 40% masked accuracy in 0.54 to
-0.58 times the training time of Hugging Face's BERT and 45% in 0.59 to 0.66 times, on two
-seeds and two choices of CPU kernels, at 1.41 to 1.44 times its tokens/s
+With the defaults ([ablations](../../bench/results/ablations.html)), the model reached
+40% masked accuracy in 0.54 to 0.58 times Hugging Face BERT's training time and 45% in 0.59 to
+0.66 times, on two seeds and two choices of CPU kernels, at 1.41 to 1.44 times its tokens/s
 ([time to accuracy](../../bench/results/time_to_accuracy.html)).
 """
 
@@ -84,32 +74,28 @@ class ModelConfigs:
     r"""
     ## The model's configs
 
-    Set on the [experiment's](experiment.html) command line (`model.d_model=256`), and saved
-    with every checkpoint.
+    Set on the [experiment's](experiment.html) command line (`model.d_model=256`).
     """
-    # Width of every vector in the model
+    # Width of every vector
     d_model: PositiveInt = 128
-    # Number of transformer layers
+    # Transformer layers
     n_layers: PositiveInt = 6
-    # Attention heads per layer; must divide d_model
+    # Heads per layer; divides d_model
     n_heads: PositiveInt = 8
-    # Hidden width of the feed-forward networks
+    # Feed-forward hidden width
     d_ff: PositiveInt = 512
     # Dropout probability
     dropout: Probability = 0.0
-    # Dropout on the attention weights (0 keeps PyTorch's fused attention kernel)
+    # Attention dropout (0 keeps the fused kernel)
     attention_dropout: Probability = 0.0
-    # Initial weights of the linear layers: torch, normal or scaled
+    # torch, normal or scaled
     init: str = 'torch'
-    # Activation of the feed-forward networks: relu or gelu
+    # relu or gelu
     activation: str = 'relu'
-    # Use the token embedding table as the output matrix (BERT does)
+    # BERT's choices, listed at the top of the page
     tie_embeddings: bool = False
-    # BERT's dense, GELU and LayerNorm before the output projection
     head_transform: bool = False
-    # A LayerNorm on the embeddings (BERT has one)
     embedding_norm: bool = False
-    # Post-norm layers, as in BERT
     post_norm: bool = False
     # Normalize each head's queries and keys before their dot product (QK-norm)
     qk_norm: bool = False
@@ -129,8 +115,7 @@ class ModelConfigs:
                                  f"{', '.join(allowed)}")
 
 
-# The options as the model had them before they could be chosen: a checkpoint or an export
-# that names none of them is read with these
+# The options of older checkpoints, which name none
 ROUND_1 = {'init': 'normal', 'activation': 'gelu', 'tie_embeddings': False,
            'head_transform': False, 'embedding_norm': False, 'post_norm': False}
 
@@ -139,9 +124,8 @@ class TransformerMLM(nn.Module):
     r"""
     ## Embeddings, encoder and output projection together
 
-    `n_tokens` is the vocabulary size and `max_len` the longest sequence. `embeddings` may
-    replace the default embeddings with any module from `[batch_size, seq_len]` to
-    `[batch_size, seq_len, d_model]`, and `make_dropout` builds every dropout module.
+    `embeddings` may be any module `[batch_size, seq_len]` → `[batch_size, seq_len, d_model]`;
+    `make_dropout` builds every dropout module.
     """
 
     def __init__(self, *, n_tokens: int, max_len: int, d_model: int, n_layers: int,
@@ -159,7 +143,7 @@ class TransformerMLM(nn.Module):
         if embeddings is not None and embedding_norm:
             raise ValueError("embedding_norm applies to the default embeddings; add "
                              "the norm to the embeddings module you pass instead")
-        # (`is None`, not `or`: a module without parameters, or an empty container, is falsy)
+        # (`is None`: an empty module is falsy)
         if embeddings is None:
             embeddings = Embeddings(n_tokens, d_model, max_len, dropout,
                                     make_dropout, norm=embedding_norm, bias=bias)
@@ -168,10 +152,9 @@ class TransformerMLM(nn.Module):
                                attention_dropout, make_dropout, activation, post_norm,
                                qk_norm, bias)
         self.output = OutputProjection(d_model, n_tokens, transform=head_transform, bias=bias)
-        # BERT and GPT-2 start the linear layers small (normal, $\sigma = 0.02$, zero bias), so
-        # that each residual branch adds only a little to its input. But small query and key
-        # weights make every attention score nearly equal: attention starts as a plain average
-        # and learns slowly where to look. So by default PyTorch's larger weights stay.
+        # BERT starts small ($\sigma = 0.02$) so residual branches add little, but then all
+        # attention scores start nearly equal: a plain average, slow to learn where to look.
+        # Hence the default, `'torch'`, keeps PyTorch's larger weights
         if init != 'torch':
             for module in self.modules():
                 if isinstance(module, nn.Linear):
@@ -179,9 +162,8 @@ class TransformerMLM(nn.Module):
                     if module.bias is not None:
                         nn.init.zeros_(module.bias)
         if init == 'scaled':
-            # The residual stream is a sum of $2 n_\text{layers}$ branches; with each branch's
-            # last projection $\sqrt{2 n_\text{layers}}$ times smaller, the sum starts with the
-            # variance of one branch. (A second draw: the weights above are replaced.)
+            # $2 n_\text{layers}$ branches add up; each last projection $\sqrt{2 n_\text{layers}}$
+            # times smaller keeps the sum's variance that of one branch
             std = 0.02 / math.sqrt(2 * n_layers)
             for layer in self.encoder.layers:
                 nn.init.normal_(layer.attention.output.weight, std=std)
@@ -201,9 +183,8 @@ class TransformerMLM(nn.Module):
             if not isinstance(tokens, nn.Embedding) or tokens.weight.shape != shape:
                 raise ValueError("tie_embeddings needs embeddings with a `tokens` "
                                  "table of [n_tokens, d_model]")
-            # One tensor in two places: the projection's `[n_tokens, d_model]` matrix *is* the
-            # embedding table (its own initial values are dropped). Its gradient is the sum of
-            # both uses; the projection keeps its own bias.
+            # One tensor in two places: the `[n_tokens, d_model]` output matrix *is* the
+            # embedding table, and its gradient sums both uses
             self.output.projection.weight = tokens.weight
 
     @classmethod
@@ -215,10 +196,8 @@ class TransformerMLM(nn.Module):
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None,
                 positions: Optional[torch.Tensor] = None) -> torch.Tensor:
         r"""
-        `x` holds token ids, `[batch_size, seq_len]`. With `positions`, a boolean tensor of the
-        same shape, only the rows where it is `True` are scored, in the order of
-        `labels[positions]`: `[n_selected, d_model]` out of the encoder and
-        `[n_selected, n_tokens]` out of the head.
+        `x`: token ids, `[batch_size, seq_len]`. With boolean `positions` of that shape, only
+        its `True` rows are scored, as `[n_selected, n_tokens]` in `labels[positions]` order.
         """
         h = self.embeddings(x)  # [batch_size, seq_len, d_model]
         h = self.encoder(h, mask, positions)  # [batch_size, seq_len, d_model]
@@ -229,22 +208,20 @@ def masked_loss_and_accuracy(logits: torch.Tensor, labels: torch.Tensor,
                              padding_token: int
                              ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     r"""
-    ## Loss and accuracy on the masked positions
+    ## Loss and accuracy where masked
 
-    `logits` is `[batch_size, seq_len, n_tokens]` and `labels` `[batch_size, seq_len]`, or
-    `[n_selected, n_tokens]` and `[n_selected]` when the model scored only the masked
-    positions. Returns the mean cross-entropy over the positions to predict, how many of them
-    the top guess got right, and how many there were.
+    `logits` `[batch_size, seq_len, n_tokens]` and `labels` `[batch_size, seq_len]`, or
+    `[n_selected, n_tokens]` and `[n_selected]`. Returns the loss, the right top guesses, and
+    the count.
     """
     n_tokens = logits.shape[-1]
-    # Positions with a label; all others are ignored by the loss
+    # Positions with a label
     target = labels != padding_token  # [batch_size, seq_len]
     if target.any():
         loss = F.cross_entropy(logits.reshape(-1, n_tokens), labels.reshape(-1),
                                ignore_index=padding_token)
     else:
-        # Nothing was selected (possible in a tiny batch): a zero loss that still has a
-        # gradient path, instead of the NaN that averaging over no positions would give
+        # Nothing chosen (a tiny batch): zero with a gradient path, not the NaN of an empty mean
         loss = logits.sum() * 0.0
     correct = ((logits.argmax(dim=-1) == labels) & target).sum()
     return loss, correct, target.sum()
