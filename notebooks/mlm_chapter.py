@@ -29,7 +29,8 @@ REPOSITORY = ''
 RELEASE = 'v0.1.0'
 if importlib.util.find_spec('labml_nn') is None:
     if not REPOSITORY:
-        raise SystemExit("Set REPOSITORY above to the repository's address, then run this cell again.")
+        raise SystemExit("Set REPOSITORY above to the repository's address, "
+                         "then run this cell again.")
     %pip install --quiet "labml-nn-mlm[notebook] @ git+{REPOSITORY}@{RELEASE}"
 
 # %% [markdown]
@@ -86,8 +87,9 @@ for i in chosen:
     fate = ('replaced by [MASK]' if int(seen[i]) == vocabulary.mask_token else
             'left unchanged' if int(seen[i]) == int(ids[i]) else 'replaced by a random character')
     print(f'{i:8d}  {original!r:8}  {shown!r:14}  {fate}')
-print('\nthe model sees:', ''.join('_' if int(t) == vocabulary.mask_token else vocabulary.decode_token(int(t))
-                                  for t in seen))
+hidden = vocabulary.mask_token
+print('\nthe model sees:',
+      ''.join('_' if int(t) == hidden else vocabulary.decode_token(int(t)) for t in seen))
 
 # %% [markdown]
 # Run the cell again with another seed, or set `masking_prob=0.5` in `MLM(...)`, and watch
@@ -100,8 +102,9 @@ seen_batch, labels_batch = masking(batch, generator=torch.Generator().manual_see
 is_chosen = labels_batch != vocabulary.padding_token
 as_mask = (seen_batch == vocabulary.mask_token) & is_chosen
 unchanged = (seen_batch == batch) & is_chosen
+as_random = is_chosen & ~as_mask & ~unchanged
 print(f'chosen {is_chosen.float().mean():.2%}, [MASK] {as_mask.float().mean():.2%}, '
-      f'random {(is_chosen & ~as_mask & ~unchanged).float().mean():.2%}, unchanged {unchanged.float().mean():.2%}')
+      f'random {as_random.float().mean():.2%}, unchanged {unchanged.float().mean():.2%}')
 
 # %% [markdown]
 # ## 2. One forward pass, every shape
@@ -123,15 +126,17 @@ def show(name):
 
 
 hooks = [model.embeddings.register_forward_hook(show('embeddings')),
-         *[layer.register_forward_hook(show(f'layer {n + 1}')) for n, layer in enumerate(model.encoder.layers)],
+         *[layer.register_forward_hook(show(f'layer {n + 1}'))
+           for n, layer in enumerate(model.encoder.layers)],
          model.encoder.norm.register_forward_hook(show('final norm')),
          model.output.register_forward_hook(show('logits'))]
 logits = model(x)  # [batch_size, seq_len, n_tokens]
 for hook in hooks:
     hook.remove()
 loss, correct, total = masked_loss_and_accuracy(logits, y, vocabulary.padding_token)
+uniform = torch.log(torch.tensor(len(vocabulary) * 1.0))
 print(f'\nloss {loss.item():.3f} over {int(total)} chosen positions '
-      f'(an untrained model: about ln {len(vocabulary)} = {torch.log(torch.tensor(len(vocabulary) * 1.0)):.3f})')
+      f'(an untrained model: about ln {len(vocabulary)} = {uniform:.3f})')
 
 # %% [markdown]
 # ## 3. A short training run, reported to labml
@@ -144,9 +149,9 @@ print(f'\nloss {loss.item():.3f} over {int(total)} chosen positions '
 # reports locally only and never waits for a server.
 
 # %%
-overrides = ['steps=400', 'model.d_model=64', 'model.n_layers=2', 'model.n_heads=4', 'model.d_ff=128',
-             'seq_len=64', 'batch_size=32', 'warmup_steps=40', 'valid_every=25', 'valid_sequences=128',
-             'sample_every=0', 'checkpoint_every=400']
+overrides = ['steps=400', 'model.d_model=64', 'model.n_layers=2', 'model.n_heads=4',
+             'model.d_ff=128', 'seq_len=64', 'batch_size=32', 'warmup_steps=40', 'valid_every=25',
+             'valid_sequences=128', 'sample_every=0', 'checkpoint_every=400']
 summary = train(cli.parse(Configs, ['--data', data, *overrides]))
 final = summary['final']
 print(f"\n{summary['steps']} steps in {summary['wall_time_s']:.0f} s; masked-character accuracy "
@@ -182,7 +187,8 @@ plt.show()
 # %%
 shipped = load_mlm()
 bundled, bundled_vocabulary = shipped.model, shipped.vocabulary
-for guesses in fill_mask(bundled, bundled_vocabulary, 'To be, or not to b[MASK], that is the qu[MASK]stion', top_k=3):
+question = 'To be, or not to b[MASK], that is the qu[MASK]stion'
+for guesses in fill_mask(bundled, bundled_vocabulary, question, top_k=3):
     print('  '.join(f'{g.token_str!r} {g.score:.0%}' for g in guesses))
 
 # %% [markdown]
