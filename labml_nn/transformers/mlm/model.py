@@ -92,10 +92,13 @@ class ModelConfigs:
     init: str = 'torch'
     # relu or gelu
     activation: str = 'relu'
-    # BERT's choices, listed at the top of the page
+    # BERT's choices, listed at the top of the page: the embeddings as the output matrix
     tie_embeddings: bool = False
+    # Dense, GELU and LayerNorm before the output
     head_transform: bool = False
+    # LayerNorm on the embeddings
     embedding_norm: bool = False
+    # Post-norm layers
     post_norm: bool = False
     # Normalize each head's queries and keys before their dot product (QK-norm)
     qk_norm: bool = False
