@@ -33,6 +33,27 @@ def corpus(tmp_path_factory) -> Path:
     return path
 
 
+def corpus_env(corpus: Path, cache: Path) -> dict:
+    r"""
+    The environment under which a child process (a kernel, a script) finds the suite's corpus
+    as the package would find Tiny Shakespeare: the variable names the local copy when it *is*
+    Tiny Shakespeare (naming another text is an error); otherwise an empty cache, so that with
+    no network the child falls back to the offline corpus, as a reader's would.
+    """
+    from labml_nn.helpers.corpus import LOCAL_COPY_VARIABLE, TINY_SHAKESPEARE_SHA256, sha256_of
+    if sha256_of(corpus.read_bytes()) == TINY_SHAKESPEARE_SHA256:
+        return {LOCAL_COPY_VARIABLE: str(corpus)}
+    return {LOCAL_COPY_VARIABLE: None, 'XDG_CACHE_HOME': str(cache)}
+
+
+def set_env(monkeypatch, env: dict) -> None:
+    for key, value in env.items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+
+
 @pytest.fixture
 def in_tmp(tmp_path, monkeypatch) -> Path:
     r"""Run in an empty working directory, so runs land in its `logs/`."""

@@ -14,6 +14,7 @@ pytest.importorskip('nbclient', reason='the `test` extra installs nbformat, nbcl
 pytest.importorskip('matplotlib', reason='the `notebook` extra installs matplotlib')
 
 from bench.notebook import NOTEBOOK, SOURCE, execute, notebook, read_cells, same_cells  # noqa: E402
+from conftest import corpus_env, set_env  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,14 +70,7 @@ def test_chapter_notebook_runs_top_to_bottom_in_a_fresh_kernel(tmp_path, monkeyp
     # if it is Tiny Shakespeare (a variable naming another text is an error)
     monkeypatch.setenv('PYTHONPATH', str(ROOT))
     monkeypatch.setenv('OMP_NUM_THREADS', '1')
-    from labml_nn.helpers.corpus import LOCAL_COPY_VARIABLE, TINY_SHAKESPEARE_SHA256, sha256_of
-    if sha256_of(corpus.read_bytes()) == TINY_SHAKESPEARE_SHA256:
-        monkeypatch.setenv(LOCAL_COPY_VARIABLE, str(corpus))
-    else:
-        # No Tiny Shakespeare here: the notebook finds none either (an empty cache) and, as a
-        # reader's would with no network, trains on the offline corpus, or downloads it
-        monkeypatch.delenv(LOCAL_COPY_VARIABLE, raising=False)
-        monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'cache'))
+    set_env(monkeypatch, corpus_env(corpus, tmp_path / 'cache'))
     # (No labml app is configured: the run reports locally and must not wait for one)
     monkeypatch.delenv('labml_app_url', raising=False)
     execute(nb, tmp_path, timeout=600)

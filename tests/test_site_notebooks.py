@@ -16,6 +16,7 @@ import pytest
 
 nbformat = pytest.importorskip('nbformat', reason='the notebooks need nbformat (the `site` extra)')
 
+from conftest import corpus_env, set_env  # noqa: E402
 from site_src.notebooks import SiteLinks, page_notebook  # noqa: E402
 from site_src.sections import parse_file  # noqa: E402
 
@@ -102,7 +103,7 @@ def test_page_notebooks_run_top_to_bottom_in_a_fresh_kernel(site_dir, tmp_path, 
     # The kernel inherits this environment: this checkout's code, one thread, the local corpus
     monkeypatch.setenv('PYTHONPATH', str(ROOT))
     monkeypatch.setenv('OMP_NUM_THREADS', '1')
-    monkeypatch.setenv('LABML_NN_TINY_SHAKESPEARE', str(corpus))
+    set_env(monkeypatch, corpus_env(corpus, tmp_path / 'cache'))
     nbclient.NotebookClient(nb, timeout=180, kernel_name='python3',
                             resources={'metadata': {'path': str(tmp_path)}}).execute()
     code = [c for c in nb.cells if c.cell_type == 'code' and c.source.strip()]
