@@ -579,3 +579,12 @@ def test_pages_quote_the_bundled_model():
         assert line and (int(line.group(1)), int(line.group(2))) == (layer + 1, head + 1), (role, layer, head)
         assert quoted_percentage_matches(score, line.group(3)), (role, score, line.group(3))
         assert quoted_percentage_matches(roles.uniform[role], line.group(4)), (role, roles.uniform[role])
+
+
+def test_a_default_run_recorded_before_an_option_existed_is_still_a_default_run():
+    r"""The bundled model's run names none of the options added since (QK-norm, zero-init,
+    biases): it is still the default run, and its card still quotes the default run's spread."""
+    config = json.loads((BUNDLED_MODEL / 'config.json').read_text(encoding='utf-8'))
+    flat = config['training']['configs']
+    assert 'model.qk_norm' not in flat and export.trained_with_default_configs(flat)
+    assert not export.trained_with_default_configs({**flat, 'model.qk_norm': True})
