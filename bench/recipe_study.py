@@ -204,10 +204,11 @@ class StudyRun:
                 'load_averages': loads, 'busy': max(loads, default=0.0) > BUSY_LOAD}
 
 
-def run_pass(names, seeds, lrs, steps: int, every: int, block: int, extra: Dict, cache: Path) -> None:
+def run_pass(names, seeds, lrs, steps: int, every: int, block: int, extra: Dict, cache: Path,
+             data: Optional[str] = None) -> None:
     r"""Every (variant, seed, lr) not yet done, interleaved `block` steps at a time."""
     cache.mkdir(parents=True, exist_ok=True)
-    corpus = Corpus()
+    corpus = Corpus(data)
     runs = []
     for seed in seeds:
         for lr in lrs:
@@ -371,6 +372,7 @@ def main(argv=None):
     run.add_argument('--full', action='store_true', help=f'the default run\'s setting ({FULL_STEPS} steps)')
     run.add_argument('--smoke', action='store_true', help='a tiny model, a few steps (for the tests)')
     run.add_argument('--cache', type=Path, default=CACHE)
+    run.add_argument('--data', help='the text (default: Tiny Shakespeare, as the harness finds it)')
     run.add_argument('--out', type=Path, help='with --smoke: also write the report here')
     rep = sub.add_parser('report', help='write recipe_study.json and .md from the kept runs')
     rep.add_argument('--steps', type=int, default=PROXY_STEPS)
@@ -390,7 +392,7 @@ def main(argv=None):
     if steps % every:
         parser.exit(2, f"error: --steps {steps} is not a multiple of --every {every}\n")
     extra = {**SMOKE, 'warmup_steps': 1} if args.smoke else {}
-    run_pass(args.variants, args.seeds, lrs, steps, every, args.block, extra, args.cache)
+    run_pass(args.variants, args.seeds, lrs, steps, every, args.block, extra, args.cache, args.data)
     if args.smoke and args.out:
         report(steps, 'smoke run', args.cache, args.out)
 

@@ -12,7 +12,7 @@ import sys
 import pytest
 import torch
 
-from conftest import ROOT, corpus_env
+from conftest import ROOT
 from labml_nn.helpers.optimizers import Optimizers, muon_with_adamw
 from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
 
@@ -131,9 +131,8 @@ def smoke(tmp_path_factory, corpus):
     r"""The study script's smoke mode: every variant, one seed, a tiny model, four steps."""
     out = tmp_path_factory.mktemp('recipe_study')
     env = {**os.environ, 'PYTHONPATH': str(ROOT), 'OMP_NUM_THREADS': '1'}
-    for key, value in corpus_env(corpus, out / 'data_cache').items():
-        env.pop(key, None) if value is None else env.update({key: value})
     result = subprocess.run([sys.executable, 'bench/recipe_study.py', 'run', '--smoke', '--seeds', '0',
+                             '--data', str(corpus),
                              '--cache', str(out / 'cache'), '--out', str(out)],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
