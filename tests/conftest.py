@@ -54,6 +54,16 @@ def set_env(monkeypatch, env: dict) -> None:
             monkeypatch.setenv(key, value)
 
 
+class FakeClock:
+    r"""`time.time`, `time.monotonic` and `time.perf_counter`, moved on only by the test."""
+
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def in_tmp(tmp_path, monkeypatch) -> Path:
     r"""Run in an empty working directory, so runs land in its `logs/`."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import SMALL, run_in_process
+from conftest import SMALL, FakeClock, run_in_process
 from labml_nn.helpers import cli
 from labml_nn.transformers.mlm import experiment as exp
 from labml_nn.transformers.mlm.data import curriculum_length
@@ -246,17 +246,7 @@ def test_resume_with_more_steps_keeps_its_plan_across_resumes(corpus, in_tmp):
     assert last_lr < exp.learning_rate(c, 19)
 
 
-# ## A time budget
-class FakeClock:
-    r"""`time.time`, `time.monotonic` and `time.perf_counter`, moved on only by the test."""
-
-    def __init__(self):
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
+# ## A time budget (the clock is the time-left test's fake one)
 STEP_S, VALIDATION_S = 0.1, 0.5
 
 

@@ -12,7 +12,7 @@ import re
 import time
 
 import pytest
-from conftest import SMALL
+from conftest import SMALL, FakeClock
 
 from labml_nn.helpers import cli
 from labml_nn.transformers.mlm import experiment as mlm
@@ -31,16 +31,6 @@ def step_seconds(step: int) -> float:
 def actual_remaining(step: int) -> float:
     r"""Seconds the run still takes after `step`."""
     return sum(step_seconds(s) for s in range(step + 1, STEPS + 1))
-
-
-class FakeClock:
-    r"""`time.time`, `time.monotonic` and `time.perf_counter`, moved on only by the test."""
-
-    def __init__(self):
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 # Each experiment's command line, small, with no checkpoint before the end
