@@ -292,7 +292,7 @@ class SiteLinks:
         """`text` with each relative link resolved against the page and made absolute."""
         if not self.page_url:
             return text
-        # (A link may hold code, [`model.py`](model.py); code never holds a link)
+        # (A link may hold code, as ``[`model.py`](model.py)`` does; code never holds a link)
         code = [m.span() for m in self.CODE.finditer(text)]
         return self.LINK.sub(lambda m: m.group(0) if any(a <= m.start() < b for a, b in code)
                              else self.link(m), text)
