@@ -48,6 +48,7 @@ import inspect
 import os
 import sys
 import textwrap
+import time
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,10 @@ def run_command(body: Callable[[], Optional[int]], prog: Optional[str] = None) -
     except UserError as e:
         if int(os.environ.get('RANK', '0')) == 0:
             print(f"{prog + ': ' if prog else ''}error: {e}", file=sys.stderr, flush=True)
+        else:
+            # torchrun stops every rank as soon as one exits: the others give rank 0 a moment
+            # to say what is wrong first
+            time.sleep(2)
         sys.exit(2)
     if status:
         sys.exit(status)
