@@ -16,6 +16,15 @@ LESSONS = ['transformers/mlm/readme.html', MASKING, 'transformers/mlm/model.html
            'transformers/mlm/experiment.html']
 
 
+def axe_violations(page, axe_source) -> list:
+    r"""The WCAG violations axe finds on the page as it stands, one line each."""
+    page.add_script_tag(content=axe_source)
+    return page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+            .then(r => r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))""",
+        WCAG_TAGS)
+
+
 def tab_to(page, test, limit=800):
     """Press Tab until `test(focused element's description)` holds; returns the description."""
     for _ in range(limit):
@@ -116,12 +125,7 @@ def test_a_quiz_answered_wrong_then_right_in_the_page(browser, origin, axe_sourc
     # Graded here: the page asked nothing of anyone
     assert requests == []
     # And the answered quiz passes axe
-    page.add_script_tag(content=axe_source)
-    violations = page.evaluate(
-        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
-            .then(r => r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))""",
-        WCAG_TAGS)
-    assert violations == []
+    assert axe_violations(page, axe_source) == []
     context.close()
 
 
@@ -252,10 +256,5 @@ def test_new_quizzes_are_graded_in_the_page(browser, origin, axe_source, path): 
         assert all(whys.nth(i).is_visible() for i in range(whys.count()))
     assert requests == []
     page.screenshot(path=str(ARTIFACTS / f"learn-quiz-{path.replace('/', '-').removesuffix('.html')}.png"))
-    page.add_script_tag(content=axe_source)
-    violations = page.evaluate(
-        """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
-            .then(r => r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')))""",
-        WCAG_TAGS)
-    assert violations == []
+    assert axe_violations(page, axe_source) == []
     context.close()
