@@ -17,16 +17,15 @@ Each variant is the default recipe with **one lever** (the last one has all of t
   cosine to 10% (Bergsma et al., "Straight to Zero", 2025);
 * `masking_schedule`: 30% of the characters masked at the first step, falling linearly to 15%
   at the last (Ankner et al., 2024);
-* `all`: everything above at once.
+* `all`: everything above at once;
+* `all_but_<lever>`: everything but that one lever, which says what it adds to the others.
 
-The model's levers are the model's configs. The optimizer, schedule and masking-rate levers are
-applied here, to the [experiment's](../transformers/mlm/experiment.html) own `Trainer` built by
-the [shared harness](training.html), without touching the experiment: Muon replaces its
-optimizer, the linear schedule rewrites the learning rate just before each optimizer step (a
-step pre-hook, at the same step count the experiment's schedule uses), and the masking
-schedule wraps the masking of the training batches. **Evaluation is the experiment's own**:
-masked-character accuracy at 15% masking (80/10/10) on the same fixed held-out windows. Beside
-it, the same measurement on fixed *training* windows gives the train/validation gap.
+Every lever is one of the [experiment's](../transformers/mlm/experiment.html) configs, so a
+variant is the default configs with a few set (`VARIANTS` below), trained by the experiment's
+own `Trainer` through the [shared harness](training.html), and whatever wins is adopted by
+changing a default. **Evaluation is the experiment's own**: masked-character accuracy at 15%
+masking (80/10/10) on the same fixed held-out windows, whatever rate a variant trains at.
+Beside it, the same measurement on fixed *training* windows gives the train/validation gap.
 
 **Interleaved.** All runs of a pass live in one process and take turns, `--block` steps each,
 so that the machine's load hits all of them alike. Accuracy per step is deterministic (the same
@@ -34,19 +33,28 @@ machine gives the same curve whatever the load); seconds per step are not, so th
 is recorded at every turn and a pass is marked **busy** when it exceeded 1.5 (the study itself
 uses one core of two). Only a quiet pass's timings mean anything.
 
+**Two lengths.** The proxy is the default run's model, batch and schedule shape over 500 steps
+(a tenth of the run): cheap enough for every lever, three seeds and a learning-rate sweep. The
+full length (5,400 steps) answers the question that matters, at a cost that allows a few
+variants; the report sets the two side by side and ranks the levers at each, which says how
+far the proxy can be trusted. Several passes may run at once, one process each (the machine
+then is busy for all of them, which costs time but changes no accuracy).
+
 ```bash
-# The proxy (500 steps of the default run's size), every lever, 3 seeds, one thread
+# The proxy, every lever, 3 seeds, one thread
 OMP_NUM_THREADS=1 python bench/recipe_study.py run --seeds 0 1 2
-# The peak learning rate re-tuned per lever
-OMP_NUM_THREADS=1 python bench/recipe_study.py run --seeds 0 --lrs 1e-3 4e-3 --variants muon all
-# The default run's setting (5,400 steps), for the final answer
-python bench/recipe_study.py run --full --seeds 0 1 2
-python bench/recipe_study.py report --note "..."   # recipe_study.json and .md
+# The peak learning rate re-tuned
+OMP_NUM_THREADS=1 python bench/recipe_study.py run --seeds 0 --lrs 1e-3 4e-3 --variants all
+# The default run's setting (5,400 steps)
+OMP_NUM_THREADS=1 python bench/recipe_study.py run --full --seeds 0 1 2 --variants baseline all
+# Quiet timings: every variant, 100 steps, both cores, nothing else running
+python bench/recipe_study.py run --steps 100 --every 100 --seeds 9 --cache bench/results/tmp/recipe_timing
+python bench/recipe_study.py report --note "..."   # recipe_study.json and .md, both lengths
 ```
 
 Finished runs are kept under the ignored `bench/results/tmp/recipe_study/` (a run stopped
 part-way keeps its curve so far, marked incomplete), so passes add up: `run` skips what is
-done, and `report` tabulates everything of one length. `--smoke` trains a tiny model a few
+done, and `report` tabulates every length it is given. `--smoke` trains a tiny model a few
 steps, for the tests.
 """
 
@@ -54,19 +62,16 @@ import argparse
 import json
 import math
 import os
-import platform
 import statistics
 import sys
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-from training import Corpus, Run, configs, plural, spread  # noqa: E402
+from training import Corpus, Run, configs, cpu_model, plural, spread  # noqa: E402
 
-from labml_nn.helpers.optimizers import muon_with_adamw  # noqa: E402
 from labml_nn.transformers.mlm import MLM  # noqa: E402
 from labml_nn.transformers.mlm.data import random_windows  # noqa: E402
 
@@ -83,97 +88,35 @@ SMOKE = {'seq_len': 16, 'batch_size': 4, 'model__d_model': 32, 'model__n_layers'
          'model__n_heads': 2, 'model__d_ff': 64, 'valid_sequences': 8}
 
 
-@dataclass(frozen=True)
-class Levers:
-    r"""The levers that act on training rather than on the model."""
-    # 'adamw' (the experiment's) or 'muon' (Muon on the encoder's matrices, AdamW on the rest)
-    optimizer: str = 'adamw'
-    # 'cosine' (the experiment's, to 10% of the peak) or 'linear' (to zero)
-    schedule: str = 'cosine'
-    # Masking rate at the first step, falling linearly to the configured rate (15%) at the last
-    masking_start: Optional[float] = None
-
-
 QK_ZERO = {'model__qk_norm': True, 'model__zero_init': True}
-# `name: (what it is, config overrides, training levers)`
+LINEAR = {'decay': 'linear', 'min_lr_ratio': 0.0}
+# `name: (what it is, the experiment's configs it sets)`
 VARIANTS = {
-    'baseline': ('the default recipe', {}, Levers()),
-    'qk_norm_zero_init': ('QK-norm + zero-initialised output projections', QK_ZERO, Levers()),
-    'no_bias': ('no biases', {'model__bias': False}, Levers()),
-    'muon': ('Muon for the encoder\'s matrices, AdamW for the rest', {}, Levers(optimizer='muon')),
-    'linear_decay': ('linear decay to zero (instead of cosine to 10%)', {}, Levers(schedule='linear')),
-    'masking_schedule': ('masking rate 30% → 15% over the run', {}, Levers(masking_start=0.3)),
-    'all': ('all of the above', {**QK_ZERO, 'model__bias': False},
-            Levers(optimizer='muon', schedule='linear', masking_start=0.3)),
+    'baseline': ('the default recipe', {}),
+    'qk_norm_zero_init': ('QK-norm + zero-initialised output projections', QK_ZERO),
+    'no_bias': ('no biases', {'model__bias': False}),
+    'muon': ("Muon for the encoder's matrices, AdamW for the rest", {'optimizer': 'muon'}),
+    'linear_decay': ('linear decay to zero (instead of cosine to 10%)', LINEAR),
+    'masking_schedule': ('masking rate 30% → 15% over the run', {'masking_start': 0.3}),
+    'all': ('all of the above', {**QK_ZERO, 'model__bias': False, 'optimizer': 'muon', **LINEAR,
+                                 'masking_start': 0.3}),
 }
-
-
-def linear_to_zero(c, step: int) -> float:
-    r"""The experiment's warm-up, then a straight line from the peak to zero at the end of the run."""
-    if step < c.warmup_steps:
-        return c.learning_rate * (step + 1) / c.warmup_steps
-    progress = min(1.0, (step - c.warmup_steps) / max(1, c.steps - c.warmup_steps))
-    return c.learning_rate * (1.0 - progress)
-
-
-def muon_optimizer(model: torch.nn.Module, c):
-    r"""Muon on the encoder's 2-D weights; AdamW, grouped as the experiment groups it, on the rest."""
-    trains = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    hidden = {n for n, p in trains if n.startswith('encoder.') and p.dim() == 2}
-    rest = [(n, p) for n, p in trains if n not in hidden]
-    decays = [p for n, p in rest if p.dim() == 2 and 'embeddings' not in n]
-    keeps = [p for n, p in rest if not (p.dim() == 2 and 'embeddings' not in n)]
-    groups = [g for g in ({'params': decays, 'weight_decay': c.weight_decay},
-                          {'params': keeps, 'weight_decay': 0.0}) if g['params']]
-    return muon_with_adamw([p for n, p in trains if n in hidden], groups, c.learning_rate,
-                           c.weight_decay, betas=(0.9, 0.98), eps=1e-9)
-
-
-class ScheduledMasking:
-    r"""The trainer's masking, with its rate set for the trainer's step before every batch."""
-
-    def __init__(self, masking: MLM, start: float, trainer):
-        self.masking, self.start, self.end, self.trainer = masking, start, masking.masking_prob, trainer
-
-    def rate(self, step: int) -> float:
-        return self.start + (self.end - self.start) * min(1.0, step / self.trainer.c.steps)
-
-    def __call__(self, x: torch.Tensor, generator: Optional[torch.Generator] = None):
-        self.masking.masking_prob = self.rate(self.trainer.step)
-        return self.masking(x, generator=generator)
-
-
-def apply_levers(run: Run, levers: Levers) -> None:
-    r"""Put the training levers into a fresh run's trainer (the defaults change nothing)."""
-    t = run.trainer
-    if levers.optimizer == 'muon':
-        t.optimizer = run.optimizer = muon_optimizer(t.model, t.c)
-    elif levers.optimizer != 'adamw':
-        raise ValueError(f"optimizer {levers.optimizer!r}: adamw or muon")
-    if levers.schedule == 'linear':
-        # The experiment has just set its cosine rate; this runs right after, before the update
-        def set_rate(optimizer, args, kwargs):
-            for group in optimizer.param_groups:
-                group['lr'] = linear_to_zero(t.c, t.step)
-        for optimizer in getattr(t.optimizer, 'optimizers', [t.optimizer]):
-            optimizer.register_step_pre_hook(set_rate)
-    elif levers.schedule != 'cosine':
-        raise ValueError(f"schedule {levers.schedule!r}: cosine or linear")
-    if levers.masking_start is not None:
-        t.masking = ScheduledMasking(t.masking, levers.masking_start, t)
+# Each lever left out of `all` in turn: what it adds to the others
+LEVERS = ['qk_norm_zero_init', 'no_bias', 'muon', 'linear_decay', 'masking_schedule']
+for _lever in LEVERS:
+    _rest = {k: v for other in LEVERS if other != _lever for k, v in VARIANTS[other][1].items()}
+    VARIANTS[f'all_but_{_lever}'] = (f'all of the levers but {_lever}', _rest)
 
 
 class StudyRun:
-    r"""One variant, seed and peak learning rate: a harness `Run` with its levers, and a train probe."""
+    r"""One variant, seed and peak learning rate: a harness `Run` with its configs, and a train probe."""
 
     def __init__(self, name: str, seed: int, lr: float, steps: int, every: int, corpus: Corpus,
                  extra: Dict, cache: Path):
-        description, overrides, levers = VARIANTS[name]
-        values = configs(**{**extra, **overrides}, seed=seed, learning_rate=lr, steps=steps,
-                         valid_every=every, sample_every=0)
-        self.name, self.seed, self.lr, self.levers = name, seed, lr, levers
+        values = configs(**{**extra, **VARIANTS[name][1]}, seed=seed, learning_rate=lr,
+                         steps=steps, valid_every=every, sample_every=0)
+        self.name, self.seed, self.lr = name, seed, lr
         self.run = Run(name, corpus, values)
-        apply_levers(self.run, levers)
         # Fixed training windows, masked once at the evaluation's 15%: the train side of the gap
         t, c = self.run.trainer, self.run.c
         g = torch.Generator().manual_seed(c.seed + 4)
@@ -194,7 +137,7 @@ class StudyRun:
     def record(self, loads: List[float]) -> Dict:
         seconds = self.run.step_seconds
         return {'name': self.name, 'seed': self.seed, 'lr': self.lr, 'steps': self.run.c.steps,
-                'complete': self.run.done, 'levers': asdict(self.levers),
+                'complete': self.run.done,
                 'overrides': VARIANTS[self.name][1], 'parameters': self.run.parameters,
                 'size': {k: self.run.values[k] for k in ('seq_len', 'batch_size', 'model.d_model',
                                                          'model.n_layers', 'model.d_ff')},
@@ -270,22 +213,66 @@ def summarize(records: List[Dict]) -> List[Dict]:
     return rows
 
 
-def report(steps: int, note: str, cache: Path, out: Path) -> Dict:
-    r"""`recipe_study.json` and `.md` in `out` from the runs of `steps` steps kept in `cache`."""
+def one_pass(steps: int, cache: Path) -> Optional[Dict]:
+    r"""Every kept run of `steps` steps, its summary, and the load it ran under (None: no runs)."""
     records = [json.loads(p.read_text()) for p in sorted(cache.glob(f'*.steps{steps}.json'))]
     if not records:
-        sys.exit(f"error: no runs of {steps} steps under {cache}; train some first with "
-                 f"`python bench/recipe_study.py run`")
+        return None
     loads = [x for r in records for x in r['load_averages']]
-    result = {'note': note, 'steps': steps, 'every': records[0]['curve'][1]['step'] - records[0]['curve'][0]['step']
-              if len(records[0]['curve']) > 1 else steps,
-              'machine': {'cpu': platform.processor() or platform.machine(), 'cores': os.cpu_count(),
-                          'torch': torch.__version__, 'threads': sorted({r['threads'] for r in records})},
-              'load_average': {'min': min(loads), 'max': max(loads)},
-              'busy': any(r['busy'] for r in records),
-              'variants': {name: {'description': d, 'overrides': o, 'levers': asdict(v)}
-                           for name, (d, o, v) in VARIANTS.items()},
-              'summary': summarize(records), 'runs': records}
+    curve = max((r['curve'] for r in records), key=len)
+    return {'steps': steps, 'every': curve[1]['step'] - curve[0]['step'] if len(curve) > 1 else steps,
+            'threads': sorted({r['threads'] for r in records}),
+            'load_average': {'min': min(loads), 'max': max(loads)},
+            'busy': any(r['busy'] for r in records), 'summary': summarize(records), 'runs': records}
+
+
+def agreement(passes: List[Dict]) -> List[Dict]:
+    r"""
+    The proxy against the longest pass: each variant's mean final accuracy in both, over the
+    seeds the longer one finished, and its rank in each (at the recipe's learning rate).
+    """
+    if len(passes) < 2:
+        return []
+    short, long = passes[0], passes[-1]
+    lr = configs()['learning_rate']
+    rows = []
+    for name in VARIANTS:
+        done = {r['seed']: r for r in long['runs'] if r['name'] == name and r['lr'] == lr and r['complete']}
+        proxy = {r['seed']: r for r in short['runs'] if r['name'] == name and r['lr'] == lr and r['complete']}
+        seeds = sorted(set(done) & set(proxy))
+        if seeds:
+            rows.append({'name': name, 'seeds': seeds,
+                         'proxy': statistics.fmean(proxy[s]['curve'][-1]['valid_accuracy'] for s in seeds),
+                         'full': statistics.fmean(done[s]['curve'][-1]['valid_accuracy'] for s in seeds)})
+    for key in ('proxy', 'full'):
+        for rank, row in enumerate(sorted(rows, key=lambda r: -r[key]), 1):
+            row[f'{key}_rank'] = rank
+    return rows
+
+
+def speeds(cache: Optional[Path]) -> Optional[Dict]:
+    r"""The timing pass: each variant's median milliseconds per step, and its ratio to the baseline's."""
+    records = [json.loads(p.read_text()) for p in sorted(cache.glob('*.json'))] if cache and cache.is_dir() else []
+    if not records:
+        return None
+    loads = [x for r in records for x in r['load_averages']]
+    ms = {r['name']: r['ms_per_step_median'] for r in records}
+    return {'steps': records[0]['steps'], 'threads': sorted({r['threads'] for r in records}),
+            'load_average': {'min': min(loads), 'max': max(loads)}, 'busy': any(r['busy'] for r in records),
+            'ms_per_step': ms, 'vs_baseline': {n: v / ms['baseline'] for n, v in ms.items()} if 'baseline' in ms else {}}
+
+
+def report(lengths: List[int], note: str, cache: Path, out: Path, timing: Optional[Path] = None) -> Dict:
+    r"""`recipe_study.json` and `.md` in `out` from the runs kept in `cache`, one pass per length,
+    and the timing pass kept in `timing`."""
+    passes = [p for p in (one_pass(steps, cache) for steps in sorted(lengths)) if p]
+    if not passes:
+        sys.exit(f"error: no runs of {' or '.join(map(str, lengths))} steps under {cache}; train some "
+                 f"first with `python bench/recipe_study.py run`")
+    result = {'note': note,
+              'machine': {'cpu': cpu_model(), 'cores': os.cpu_count(), 'torch': torch.__version__},
+              'variants': {name: {'description': d, 'overrides': o} for name, (d, o) in VARIANTS.items()},
+              'passes': passes, 'agreement': agreement(passes), 'speed': speeds(timing)}
     out.mkdir(parents=True, exist_ok=True)
     (out / 'recipe_study.json').write_text(json.dumps(result, indent=1) + '\n')
     (out / 'recipe_study.md').write_text(markdown(result))
@@ -298,22 +285,22 @@ def pct(x: Optional[float], sign: bool = False) -> str:
     return f"{100 * x:+.2f} pts" if sign else f"{x:.2%}"
 
 
-def markdown(result: Dict) -> str:
-    rows = result['summary']
-    timing = 'busy machine: timings not meaningful' if result['busy'] else 'quiet machine'
-    z = result['runs'][0]['size']
+def columns(steps: List[int], most: int = 8) -> List[int]:
+    r"""At most `most` of a curve's steps for a table, evenly spaced, always with the last."""
+    stride = max(1, math.ceil((len(steps) - 1) / (most - 1)))
+    return sorted(set(steps[::stride]) | {steps[-1]})
+
+
+def pass_markdown(one: Dict) -> List[str]:
+    rows = one['summary']
+    timing = 'busy machine: timings not meaningful' if one['busy'] else 'quiet machine'
+    z = one['runs'][0]['size']
     size = (f"seq_len {z['seq_len']}, batch {z['batch_size']}, d_model {z['model.d_model']}, "
             f"{z['model.n_layers']} layers, d_ff {z['model.d_ff']}")
     lines = [
-        '# The recipe study: results', '',
-        f"**{result['note']}**" if result['note'] else '', '',
-        f"{result['steps']:,} steps of {size} (warm-up and decay fitted to that length), "
-        f"validated every {result['every']} steps; threads {result['machine']['threads']}, "
-        f"load average {result['load_average']['min']}–{result['load_average']['max']} ({timing}). "
-        "Accuracy is masked-character accuracy at 15% masking on the fixed held-out windows "
-        "(train: the same on fixed training windows; gap: train minus valid, in percentage points; "
-        "vs baseline: the mean's difference from the baseline's, in points); ranges are over the "
-        "seeds listed. Written by [`bench/recipe_study.py`](../recipe_study.html).", '',
+        f"{one['steps']:,} steps of {size} (warm-up and decay fitted to that length), "
+        f"validated every {one['every']} steps; threads {one['threads']}, load average "
+        f"{one['load_average']['min']}–{one['load_average']['max']} ({timing}).", '',
         '| variant | peak lr | seeds | valid acc. mean (min–max) | vs baseline | train acc. | gap | ms/step | steps/s |',
         '|---|---|---|---|---|---|---|---|---|',
     ]
@@ -331,10 +318,10 @@ def markdown(result: Dict) -> str:
             f"{pct(row['gap']['mean'], sign=True)} | {row['ms_per_step_median']:.0f}{busy} | "
             f"{row['steps_per_second']:.2f}{busy} |")
     # Every run, finished or stopped part-way (its curve so far)
-    runs = sorted(result['runs'], key=lambda r: (list(VARIANTS).index(r['name']), r['lr'], r['seed']))
-    steps = sorted({p['step'] for r in runs for p in r['curve']})
-    lines += ['', '## Every run: validation accuracy at each step (train accuracy and gap at its last point)', '',
-              '| variant | peak lr | seed | finished | ' + ' | '.join(f'step {s}' for s in steps)
+    runs = sorted(one['runs'], key=lambda r: (list(VARIANTS).index(r['name']), r['lr'], r['seed']))
+    steps = columns(sorted({p['step'] for r in runs for p in r['curve']}))
+    lines += ['', f"Every run of {one['steps']:,} steps: validation accuracy (train accuracy and gap at its last point)",
+              '', '| variant | peak lr | seed | finished | ' + ' | '.join(f'step {s}' for s in steps)
               + ' | train acc. | gap |', '|---|---|---|---|' + '---|' * (len(steps) + 2)]
     for r in runs:
         by_step = {p['step']: p['valid_accuracy'] for p in r['curve']}
@@ -343,19 +330,45 @@ def markdown(result: Dict) -> str:
                      + ' | '.join(pct(by_step.get(s)) for s in steps)
                      + f" | {pct(last['train_accuracy'])} | "
                      f"{pct(last['train_accuracy'] - last['valid_accuracy'], sign=True)} |")
-    complete = [row for row in rows if 'curve' in row]
-    if complete:
-        steps = [p['step'] for p in complete[0]['curve']]
-        lines += ['', '## Validation accuracy along the run (mean over seeds)', '',
-                  '| variant | peak lr | ' + ' | '.join(f'step {s}' for s in steps) + ' |',
-                  '|---|---|' + '---|' * len(steps)]
-        for row in complete:
-            by_step = {p['step']: p['valid_accuracy'] for p in row['curve']}
-            lines.append(f"| {row['name']} | {row['lr']:g} | "
-                         + ' | '.join(pct(by_step.get(s)) for s in steps) + ' |')
-    lines += ['', '## The variants', '']
+    return lines
+
+
+def markdown(result: Dict) -> str:
+    lines = [
+        '# The recipe study: results', '',
+        f"**{result['note']}**" if result['note'] else '', '',
+        f"{result['machine']['cpu']}, {result['machine']['cores']} cores, torch {result['machine']['torch']}. "
+        "Accuracy is masked-character accuracy at 15% masking on the fixed held-out windows "
+        "(train: the same on fixed training windows; gap: train minus valid, in percentage points; "
+        "vs baseline: the mean's difference from the baseline's at the same length, in points); "
+        "ranges are over the seeds listed. Written by [`bench/recipe_study.py`](../recipe_study.html).", '']
+    for one in result['passes']:
+        lines += [f"## {one['steps']:,} steps", ''] + pass_markdown(one) + ['']
+    if result['agreement']:
+        short, long = result['passes'][0]['steps'], result['passes'][-1]['steps']
+        lines += [f'## Does {short:,} steps rank the levers as {long:,} do?', '',
+                  'Mean final validation accuracy over the seeds finished at both lengths, at the '
+                  'recipe\'s peak learning rate, and the rank of each variant at each length.', '',
+                  f'| variant | seeds | {short:,} steps | rank | {long:,} steps | rank |',
+                  '|---|---|---|---|---|---|']
+        for row in result['agreement']:
+            lines.append(f"| {row['name']} | {', '.join(map(str, row['seeds']))} | {pct(row['proxy'])} | "
+                         f"{row['proxy_rank']} | {pct(row['full'])} | {row['full_rank']} |")
+        lines.append('')
+    speed = result.get('speed')
+    if speed:
+        lines += ['## Speed', '', f"Every variant {speed['steps']} steps, taking turns in one process on "
+                  f"{speed['threads']} threads, load average {speed['load_average']['min']}–"
+                  f"{speed['load_average']['max']} ({'busy' if speed['busy'] else 'quiet'}).", '',
+                  '| variant | ms/step (median) | × baseline |', '|---|---|---|']
+        for name, ms in speed['ms_per_step'].items():
+            ratio = speed['vs_baseline'].get(name)
+            lines.append(f"| {name} | {ms:.0f} | {'–' if ratio is None else f'{ratio:.2f}'} |")
+        lines.append('')
+    lines += ['## The variants', '']
     for name, v in result['variants'].items():
-        lines.append(f"* `{name}`: {v['description']}")
+        sets = ', '.join(f"`{k.replace('__', '.')}={v}`" for k, v in v['overrides'].items()) or 'nothing'
+        lines.append(f"* `{name}`: {v['description']} (sets {sets})")
     return '\n'.join(lines) + '\n'
 
 
@@ -375,26 +388,27 @@ def main(argv=None):
     run.add_argument('--data', help='the text (default: Tiny Shakespeare, as the harness finds it)')
     run.add_argument('--out', type=Path, help='with --smoke: also write the report here')
     rep = sub.add_parser('report', help='write recipe_study.json and .md from the kept runs')
-    rep.add_argument('--steps', type=int, default=PROXY_STEPS)
+    rep.add_argument('--steps', type=int, nargs='+', default=[PROXY_STEPS, FULL_STEPS],
+                     help='the lengths to report, the proxy first')
     rep.add_argument('--note', default='')
+    rep.add_argument('--timing', type=Path, default=ROOT / 'bench/results/tmp/recipe_timing',
+                     help='the cache of the quiet timing pass')
     rep.add_argument('--cache', type=Path, default=CACHE)
     rep.add_argument('--out', type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
     if args.command == 'report':
-        report(args.steps, args.note, args.cache, args.out)
+        report(args.steps, args.note, args.cache, args.out, args.timing)
         return
     lrs = args.lrs or [configs()['learning_rate']]
     if any(lr <= 0 for lr in lrs):
         parser.exit(2, f"error: --lrs {lrs}: learning rates must be positive\n")
     steps = args.steps or (4 if args.smoke else FULL_STEPS if args.full else PROXY_STEPS)
     every = args.every or (2 if args.smoke else FULL_EVERY if args.full else PROXY_EVERY)
-    if steps % every:
-        parser.exit(2, f"error: --steps {steps} is not a multiple of --every {every}\n")
     extra = {**SMOKE, 'warmup_steps': 1} if args.smoke else {}
     run_pass(args.variants, args.seeds, lrs, steps, every, args.block, extra, args.cache, args.data)
     if args.smoke and args.out:
-        report(steps, 'smoke run', args.cache, args.out)
+        report([steps], 'smoke run', args.cache, args.out)
 
 
 if __name__ == '__main__':

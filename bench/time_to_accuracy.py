@@ -9,19 +9,21 @@ summary: Trains our model and Hugging Face's BertForMaskedLM at the same size, t
 Tokens per second say how fast a model *computes*; what a reader waiting for a model cares
 about is how fast it *learns*. This benchmark measures that directly: the seconds of training
 each implementation needs to reach 40% and 45% masked-character accuracy on the validation
-windows, and its accuracy after 60 and 120 seconds.
+windows, and its accuracy after 30 and 60 seconds.
 
-Every implementation trains at the [comparison benchmark's](compare.html) reference size
-(sequences of 32 characters, batches of 64, $d_\text{model} = 128$, 6 layers, 8 heads,
-$d_\text{ff} = 256$, dropout 0.1) with the same data, masking, optimizer (AdamW, peak
-learning rate $2 \cdot 10^{-3}$, 100 warm-up steps, a cosine over `--steps` steps down to 10%)
-and seeds, using the [shared harness](training.html):
+**Each side trains as its users would**, at the [default run's](default_run.html) size
+(sequences of 64 characters, batches of 32, $d_\text{model} = 128$, 6 layers, $d_\text{ff} = 512$),
+on the same text windows with the same seeds, evaluated the same way (15% masking, the same
+held-out windows), through the [shared harness](training.html):
 
-* **ours**: our model as the experiment builds it, with the defaults that the
-  [ablations](ablations.html) led to (PyTorch's initialization, ReLU), the output computed
-  only at the masked positions,
-* **hf-bert**: Hugging Face's `BertForMaskedLM` with its `sdpa` attention,
-* optionally **ours-round-1** (our model before the ablations) and **torch-encoder**.
+* **ours**: the [experiment's](../transformers/mlm/experiment.html) default recipe, model and
+  training alike, whatever they are today (`--ours key=value` races a candidate instead);
+* **hf-bert**: Hugging Face's `BertForMaskedLM` with its `sdpa` attention and the standard BERT
+  recipe: BERT's dropout of 0.1, 15% masking throughout, AdamW with a linear warm-up and a
+  linear decay to zero, at the peak learning rate that reached 45% in the fewest steps in a
+  small sweep (`--sweep`), so that BERT is not handicapped by our learning rate;
+* optionally **ours-round-1** (our model before the ablations, with BERT's recipe) and
+  **torch-encoder** (PyTorch's encoder, with BERT's recipe).
 
 **They take turns** in one process: every run of every seed trains a block of steps, then the
 next one does, so all of them see the same machine (other work on it slows them all alike).
@@ -36,6 +38,7 @@ each operation runs, as another CPU would. With `--kernels`, each choice of
 sets them) races in a fresh process of its own, one after the other:
 
 ```bash
+python bench/time_to_accuracy.py --sweep 5e-4 1e-3 2e-3 4e-3 --seeds 0  # BERT's peak learning rate
 python bench/time_to_accuracy.py --seeds 0 1 --kernels avx512 avx2
 ```
 
@@ -43,11 +46,12 @@ Every process runs with `OMP_WAIT_POLICY=PASSIVE`: on a machine that other work 
 thread that waits for its partner doesn't spin on a core someone else needs.
 
 Writes `bench/results/time_to_accuracy.json` and `.md`: the spread of each ratio to HF, every
-run, and one chart per kernel and seed.
+run, and one chart per kernel and seed (the sweep: `time_to_accuracy_sweep.json`).
 """
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -59,22 +63,25 @@ from pathlib import Path
 
 import torch
 
-from training import (KERNELS, REFERENCE, ROOT, ROUND_1_OPTIONS, Corpus, Run, configs, cpu_model, first_reaching,
+from training import (KERNELS, ROOT, ROUND_1_OPTIONS, Corpus, Run, configs, cpu_model, first_reaching,
                       interpolate, kernel_env, kernel_in_effect, native_kernel, plural, spread)
 
 TARGETS = (0.40, 0.45)
-AT_SECONDS = (60, 120)
+AT_SECONDS = (30, 60)
 
-# Our model as the experiment builds it, with the defaults the [ablations](results/ablations.html)
-# led to (PyTorch's initialization, ReLU), and scoring only the masked positions as the
-# experiment's training step does; and round 1's model for comparison
-OURS = {'options': {}, 'scored_only': True}
+# The standard BERT recipe, as the experiment's configs: BERT's dropout, 15% masking throughout,
+# AdamW with a linear warm-up and a linear decay to zero (the peak learning rate: the sweep's best)
+BERT_RECIPE = {'model__dropout': 0.1, 'optimizer': 'adamw', 'decay': 'linear', 'min_lr_ratio': 0.0,
+               'masking_start': 0.0}
+# `name: (implementation, our model's options, scoring only the masked positions, recipe)`;
+# `ours` is the experiment as it is, and the others get BERT's recipe
 IMPLEMENTATIONS = {
-    'ours': ('ours', OURS['options'], OURS['scored_only']),
-    'ours-round-1': ('ours', ROUND_1_OPTIONS, False),
-    'hf-bert': ('hf-bert', {}, False),
-    'torch-encoder': ('torch-encoder', {}, False),
+    'ours': ('ours', {}, True, {}),
+    'ours-round-1': ('ours', ROUND_1_OPTIONS, False, BERT_RECIPE),
+    'hf-bert': ('hf-bert', {}, False, BERT_RECIPE),
+    'torch-encoder': ('torch-encoder', {}, False, BERT_RECIPE),
 }
+SWEEP = ROOT / 'bench/results/time_to_accuracy_sweep.json'
 CLASSES = {'ours': 'train', 'hf-bert': 'valid', 'ours-round-1': 'third', 'torch-encoder': 'third'}
 
 
@@ -89,8 +96,34 @@ def chart(kernel: str, seed: int, runs) -> str:
                       f'{seed}; seconds to 45%: {times}.', x_label='seconds of training')
 
 
+def sweep_steps(sweep: dict, lr: float) -> str:
+    r"""The mean steps to 45% at one learning rate of the sweep, or "not reached"."""
+    steps = [r['steps_to']['0.45'] for r in sweep['results'] if r['learning_rate'] == lr]
+    return 'not reached' if None in steps else f'{statistics.fmean(steps):.0f}'
+
+
 def fmt_s(v):
     return 'not reached' if v is None else f'{v:.0f}'
+
+
+def parse_overrides(pairs) -> dict:
+    r"""`key=value` pairs (dotted keys) as config overrides, each value in its config's type."""
+    from labml_nn.helpers import cli
+    from labml_nn.transformers.mlm.experiment import Configs
+    table, out = cli.config_table(Configs), {}
+    for pair in pairs or []:
+        key, _, value = pair.partition('=')
+        if key not in table:
+            sys.exit(f"error: --ours {pair}: no config {key!r}; see the experiment's --help")
+        out[key.replace('.', '__')] = cli.parse_value(key, value, table[key].kind)
+    return out
+
+
+def hf_learning_rate() -> float:
+    r"""BERT's peak learning rate: the recorded sweep's best, or the experiment's before there is one."""
+    if SWEEP.exists():
+        return json.loads(SWEEP.read_text())['best_lr']
+    return configs()['learning_rate']
 
 
 def main():
@@ -101,15 +134,23 @@ def main():
                         help="ATEN_CPU_CAPABILITY values to record under, one fresh process each "
                              "(default: the machine's own)")
     parser.add_argument('--threads', type=int, default=torch.get_num_threads())
-    parser.add_argument('--steps', type=int, default=1500, help='step limit and the length of the cosine schedule')
+    parser.add_argument('--ours', nargs='*', metavar='KEY=VALUE', help="configs of ours other than the defaults")
+    parser.add_argument('--hf-lr', type=float, help="BERT's peak learning rate (default: the sweep's best)")
+    parser.add_argument('--sweep', type=float, nargs='+', metavar='LR',
+                        help="race BERT alone at these peak learning rates and record the best")
     parser.add_argument('--every', type=int, default=50)
     parser.add_argument('--block', type=int, default=25)
     parser.add_argument('--markdown-only', action='store_true', help='rewrite the .md from the recorded .json')
     parser.add_argument('--one-kernel', metavar='PATH', help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.ours = parse_overrides(args.ours)
+    args.hf_lr = args.hf_lr or hf_learning_rate()
     path = ROOT / 'bench/results/time_to_accuracy.json'
     if args.markdown_only:
         write_markdown(json.loads(path.read_text()))
+        return
+    if args.sweep:
+        sweep(args)
         return
     if args.one_kernel:
         # A child process, started below with one kernel's variables set: train, and hand back the results
@@ -128,72 +169,115 @@ def main():
         print(f'kernel {kernel}, {args.threads} threads', flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / 'results.json'
+            ours = [f"{k.replace('__', '.')}={v}" for k, v in args.ours.items()]
             subprocess.run([sys.executable, __file__, '--one-kernel', str(out), '--seeds', *map(str, args.seeds),
-                            '--implementations', *args.implementations, '--steps', str(args.steps),
-                            '--every', str(args.every), '--block', str(args.block)],
+                            '--implementations', *args.implementations, '--hf-lr', str(args.hf_lr),
+                            '--every', str(args.every), '--block', str(args.block),
+                            *(['--ours', *ours] if ours else [])],
                            env={**os.environ, **env}, check=True)
             measured = json.loads(out.read_text())
         assert measured['capability'] == kernel, measured
         per_kernel.append({'kernel': kernel, 'env': env, **measured})
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {args.threads} threads"
-    record = {'machine': machine, 'cpu': cpu_model(), 'native_kernel': native_kernel(), 'size': REFERENCE,
-              'steps': args.steps, 'every': args.every, 'block': args.block, 'seeds': args.seeds,
+    record = {'machine': machine, 'cpu': cpu_model(), 'native_kernel': native_kernel(),
+              'steps': configs()['steps'], 'every': args.every, 'block': args.block, 'seeds': args.seeds,
               'implementations': args.implementations, 'kernels': kernels, 'omp_wait_policy': 'PASSIVE',
-              'ours': OURS,
+              'recipes': {name: recipe_of(name, args) for name in args.implementations},
+              'hf_lr': args.hf_lr, 'sweep': json.loads(SWEEP.read_text()) if SWEEP.exists() else None,
               'per_kernel': [{k: v for k, v in p.items() if k != 'results'} for p in per_kernel],
               'results': [{'kernel': p['kernel'], **r} for p in per_kernel for r in p['results']]}
     path.write_text(json.dumps(record, indent=1) + '\n')
     write_markdown(record)
 
 
-def race(args) -> dict:
-    r"""Every run of every seed, taking turns in this process under its kernels; their results."""
-    corpus = Corpus()
-    size = {k.replace('.', '__'): v for k, v in REFERENCE.items()}
-    runs = []
-    for seed in args.seeds:
-        for name in args.implementations:
-            implementation, options, scored_only = IMPLEMENTATIONS[name]
-            values = configs(**size, steps=args.steps, valid_every=args.every, seed=seed)
-            run = Run(name, corpus, values, implementation, options, scored_only)
-            run.seed = seed
-            runs.append(run)
+def recipe_of(name: str, args) -> dict:
+    r"""The config overrides of one implementation's run: ours as asked, the others BERT's recipe."""
+    recipe = dict(IMPLEMENTATIONS[name][3])
+    if name == 'ours':
+        recipe.update(args.ours)
+    else:
+        recipe['learning_rate'] = args.hf_lr
+    return recipe
 
-    def finished(run):
-        return (run.curve and run.curve[-1]['valid_accuracy'] >= max(TARGETS)
-                and run.train_seconds >= max(AT_SECONDS))
 
-    load_before = os.getloadavg()[0]
-    started = time.time()
-    # Turns: every run trains `block` steps, then the next; validation every `every` steps
+def make_run(name: str, seed: int, corpus, recipe: dict) -> Run:
+    implementation, options, scored_only, _ = IMPLEMENTATIONS[name]
+    values = configs(**recipe, sample_every=0, seed=seed)
+    run = Run(name, corpus, values, implementation, options, scored_only)
+    run.seed = seed
+    return run
+
+
+def take_turns(runs, args, finished) -> None:
+    r"""Every run trains `block` steps, then the next; validation every `every` steps."""
     active = list(runs)
     while active:
         for run in list(active):
             seconds = run.train(args.block)
             if run.step % args.every == 0 or run.done:
                 p = run.validate()
-                print(f"seed {run.seed} {run.name:12s} step {run.step:5d} {run.train_seconds:6.1f} s "
-                      f"{seconds / args.block * 1000:5.0f} ms/step valid acc {p['valid_accuracy']:.1%}", flush=True)
+                print(f"seed {run.seed} {run.name:12s} lr {run.c.learning_rate:g} step {run.step:5d} "
+                      f"{run.train_seconds:6.1f} s {seconds / args.block * 1000:5.0f} ms/step "
+                      f"valid acc {p['valid_accuracy']:.1%}", flush=True)
                 if finished(run) or run.done:
                     active.remove(run)
-    load_after = os.getloadavg()[0]
 
-    results = []
-    for run in runs:
-        ms = statistics.median(run.step_seconds) * 1000
-        results.append({
-            'name': run.name, 'seed': run.seed, 'options': IMPLEMENTATIONS[run.name][1],
-            'scored_only': IMPLEMENTATIONS[run.name][2], 'parameters': run.parameters,
-            'ms_per_step': ms, 'tokens_per_s': run.batch_size * run.seq_len / (ms / 1000),
-            'steps': run.step, 'train_seconds': run.train_seconds,
+
+def result_of(run) -> dict:
+    ms = statistics.median(run.step_seconds) * 1000
+    return {'name': run.name, 'seed': run.seed, 'learning_rate': run.c.learning_rate,
+            'options': IMPLEMENTATIONS[run.name][1], 'scored_only': IMPLEMENTATIONS[run.name][2],
+            'parameters': run.parameters, 'ms_per_step': ms,
+            'tokens_per_s': run.batch_size * run.seq_len / (ms / 1000), 'steps': run.step,
+            'train_seconds': run.train_seconds,
             'seconds_to': {f'{t:.2f}': first_reaching(run.curve, t) for t in TARGETS},
             'steps_to': {f'{t:.2f}': first_reaching(run.curve, t, 'step') for t in TARGETS},
             'accuracy_at': {str(t): interpolate(run.curve, 'train_seconds', t) for t in AT_SECONDS},
-            'curve': run.curve})
+            'curve': run.curve}
+
+
+def race(args) -> dict:
+    r"""Every run of every seed, taking turns in this process under its kernels; their results."""
+    corpus = Corpus()
+    runs = [make_run(name, seed, corpus, recipe_of(name, args))
+            for seed in args.seeds for name in args.implementations]
+    load_before = os.getloadavg()[0]
+    started = time.time()
+    take_turns(runs, args, lambda run: (run.curve and run.curve[-1]['valid_accuracy'] >= max(TARGETS)
+                                        and run.train_seconds >= max(AT_SECONDS)))
+    load_after = os.getloadavg()[0]
     return {'capability': native_kernel(), 'threads': torch.get_num_threads(),
             'load_average_before_after': [round(load_before, 2), round(load_after, 2)],
-            'wall_minutes': (time.time() - started) / 60, 'results': results}
+            'wall_minutes': (time.time() - started) / 60, 'results': [result_of(run) for run in runs]}
+
+
+def sweep(args) -> None:
+    r"""
+    BERT alone at each peak learning rate in `--sweep`, every seed, taking turns until the first
+    one reaches 45% (the steps to it do not depend on the machine's load); the best is the one
+    with the fewest steps to 45% on average (a run that had not reached it counts as never),
+    then to 40%.
+    """
+    corpus = Corpus()
+    runs = [make_run('hf-bert', seed, corpus, {**BERT_RECIPE, 'learning_rate': lr})
+            for seed in args.seeds for lr in args.sweep]
+    # The runs are at the same step at each validation, so once one has reached 45% every other
+    # one needs more steps than it: the sweep has its answer, and the others stop there
+    take_turns(runs, args, lambda run: any(r.curve and r.curve[-1]['valid_accuracy'] >= max(TARGETS)
+                                           for r in runs))
+    results = [result_of(run) for run in runs]
+
+    def cost(lr):
+        mine = [r for r in results if r['learning_rate'] == lr]
+        return tuple(statistics.fmean(r['steps_to'][t] if r['steps_to'][t] is not None else math.inf
+                                      for r in mine) for t in ('0.45', '0.40'))
+    best = min(args.sweep, key=cost)
+    SWEEP.write_text(json.dumps({'recipe': BERT_RECIPE, 'seeds': args.seeds, 'learning_rates': args.sweep,
+                                 'best_lr': best, 'every': args.every,
+                                 'results': [{k: r[k] for k in ('seed', 'learning_rate', 'steps', 'steps_to', 'curve')}
+                                             for r in results]}, indent=1) + '\n')
+    print(f"best peak learning rate for BERT: {best:g}")
 
 
 def ratios(record) -> dict:
@@ -241,7 +325,7 @@ def write_markdown(record) -> None:
                     + ' | '.join('—' if r['accuracy_at'][str(t)] is None else f"{r['accuracy_at'][str(t)]:.1%}"
                                  for t in AT_SECONDS) + ' |')
 
-    # Ratios to HF, per kernel and seed, then their spread: the targets are ≤ 0.7× HF's time
+    # Ratios to HF, per kernel and seed, then their spread
     ratio_rows, summary = [], []
     if 'hf-bert' in names:
         def cell(v):
@@ -264,30 +348,34 @@ def write_markdown(record) -> None:
                 summary.append(f"| {labels[key]} | {sp['min']:.2f} | {sp['max']:.2f} | {sp['mean']:.2f} |")
             summary.append('')
 
-    ours = record['ours']
-    options = ', '.join(f'`{k}={v!r}`' for k, v in ours['options'].items()) or "the experiment's defaults (PyTorch's initialization, ReLU)"
     loads = '; '.join(f"{p['kernel']}: {p['load_average_before_after'][0]:.2f} before, "
                       f"{p['load_average_before_after'][1]:.2f} after, {p['wall_minutes']:.0f} minutes"
                       for p in record['per_kernel'])
     quiet = all(p['load_average_before_after'][0] < 1.5 for p in record['per_kernel'])
     charts = '\n\n'.join(chart(kernel, seed, [r for r in results if r['seed'] == seed and r['kernel'] == kernel])
                           for kernel in kernels for seed in seeds)
-    described = [f"**ours** = our model with {options}"
-                 f"{', scoring only the masked positions' if ours['scored_only'] else ''}"]
-    if 'ours-round-1' in names:
-        described.append('**ours-round-1** = our model before the ablations')
+    recipes = '; '.join(f"**{name}**: " + (', '.join(f"`{k.replace('__', '.')}={v}`" for k, v in recipe.items())
+                                          or "the experiment's defaults")
+                        for name, recipe in record['recipes'].items())
+    sweep = record.get('sweep')
+    swept = (f" BERT's peak learning rate, {record['hf_lr']:g}, reached 45% in the fewest steps of "
+             f"{', '.join(f'{lr:g}' for lr in sweep['learning_rates'])} on seeds "
+             f"{', '.join(map(str, sweep['seeds']))} (steps to 45%: "
+             + ', '.join(f"{lr:g}: {sweep_steps(sweep, lr)}" for lr in sweep['learning_rates'])
+             + "; `--sweep`, recorded in `time_to_accuracy_sweep.json`)." if sweep else '')
     (ROOT / 'bench/results/time_to_accuracy.md').write_text(
         '# Time to accuracy: ours against Hugging Face BERT\n\n'
-        "Reference size (seq 32, batch 64, d_model 128, 6 layers, 8 heads, d_ff 256, dropout 0.1), AdamW "
-        f"(peak 2e-3, 100 warm-up steps, cosine over {record['steps']} steps to 10%), the same data, masking and "
-        f"seeds. For each choice of CPU kernels (`ATEN_CPU_CAPABILITY`; the machine's own is "
-        f"`{record['native_kernel']}`, and below it oneDNN and MKL are capped to match), one fresh process in which "
-        f"all runs took turns in blocks of {record['block']} steps ({record['cpu']}; {record['machine']}; "
-        f"OMP_WAIT_POLICY={record['omp_wait_policy']}). Load average, per kernel: {loads}"
+        "The default run's size (seq 64, batch 32, d_model 128, 6 layers, d_ff 512), each side with its own "
+        f"recipe, over a {record['steps']:,}-step schedule, on the same text windows and seeds, evaluated alike "
+        f"(15% masking, the same held-out windows). Recipes: {recipes}.{swept} For each choice of CPU kernels "
+        f"(`ATEN_CPU_CAPABILITY`; the machine's own is `{record['native_kernel']}`, and below it oneDNN and MKL are "
+        f"capped to match), one fresh process in which all runs took turns in blocks of {record['block']} steps "
+        f"({record['cpu']}; {record['machine']}; OMP_WAIT_POLICY={record['omp_wait_policy']}). Load average, per "
+        f"kernel: {loads}"
         + ("; the benchmark's own: nothing else ran, so the seconds are this machine's" if quiet else
            "; other work shared the machine, so read the ratios, not the seconds")
         + f". Seconds count training steps only; validation every {record['every']} steps; a run stopped once it "
-        f"had reached 45% and trained {max(AT_SECONDS)} s. " + '; '.join(described) + '. '
+        f"had reached 45% and trained {max(AT_SECONDS)} s. "
         "Written by [`bench/time_to_accuracy.py`](../time_to_accuracy.html).\n\n"
         + ('## The spread\n\n' + '\n'.join(summary) + '\n' if summary else '')
         + '## Every run\n\n' + '\n'.join(rows) + '\n\n'

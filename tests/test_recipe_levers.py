@@ -1,7 +1,7 @@
 """
 The levers of the recipe study (issue 28) do what they say, and are off by default: QK-norm and
 zero-initialised output projections, a model without biases, Muon on the hidden matrices with
-AdamW on the rest, and the study script's own levers (linear decay, masking-rate schedule). The
+AdamW on the rest, linear decay and a masking-rate schedule: all configs of the experiment. The
 default model is left as it was (tests/test_golden.py holds the run to its recording).
 """
 import json
@@ -141,45 +141,118 @@ def smoke(tmp_path_factory, corpus):
 
 def test_the_study_smoke_mode_runs_every_variant(smoke):
     result, page = smoke
-    names = {'baseline', 'qk_norm_zero_init', 'no_bias', 'muon', 'linear_decay', 'masking_schedule', 'all'}
-    assert {row['name'] for row in result['summary']} == names
-    for run in result['runs']:
+    levers = ['qk_norm_zero_init', 'no_bias', 'muon', 'linear_decay', 'masking_schedule']
+    names = {'baseline', *levers, 'all', *(f'all_but_{lever}' for lever in levers)}
+    [one] = result['passes']
+    assert {row['name'] for row in one['summary']} == names
+    for run in one['runs']:
         assert run['complete'] and [p['step'] for p in run['curve']] == [0, 2, 4]
         for p in run['curve']:
             assert 0.0 <= p['valid_accuracy'] <= 1.0 and 0.0 <= p['train_accuracy'] <= 1.0
     # The model levers reached the model: fewer parameters without biases, more with QK-norm
-    size = {run['name']: run['parameters'] for run in result['runs']}
+    size = {run['name']: run['parameters'] for run in one['runs']}
     assert size['no_bias'] < size['baseline'] < size['qk_norm_zero_init']
+    assert size['all_but_no_bias'] > size['all'] and size['all_but_qk_norm_zero_init'] < size['all']
     for name in names:
         assert f'| {name} |' in page
     assert 'busy' in page or 'quiet machine' in page
 
 
-def test_the_study_levers_set_the_rate_and_the_masking(corpus):
-    sys.path.insert(0, str(ROOT / 'bench'))
-    try:
-        import recipe_study as study
-        from training import Corpus
-    finally:
-        sys.path.remove(str(ROOT / 'bench'))
-    r = study.StudyRun('all', 0, 2e-3, 8, 4, Corpus(str(corpus)), {**study.SMOKE, 'warmup_steps': 2},
-                       ROOT / 'unused')
-    trainer = r.run.trainer
-    assert isinstance(trainer.optimizer, Optimizers)
-    masking = trainer.masking
-    assert masking.rate(0) == pytest.approx(0.3) and masking.rate(8) == pytest.approx(0.15)
+def test_the_experiment_levers_set_the_optimizer_the_rate_and_the_masking(corpus):
+    from labml_nn.helpers import cli
+    from labml_nn.transformers.mlm.data import load_corpus
+    from labml_nn.transformers.mlm.experiment import Configs, Trainer, learning_rate, masking_rate
+    small = {'seq_len': 16, 'batch_size': 4, 'model.d_model': 32, 'model.n_layers': 2,
+             'model.n_heads': 2, 'model.d_ff': 64, 'valid_sequences': 8, 'warmup_steps': 2,
+             'steps': 8}
+    text, _ = load_corpus(str(corpus))
+    levers = {'optimizer': 'muon', 'decay': 'linear', 'min_lr_ratio': 0.0, 'masking_start': 0.3}
+    c = cli.build(Configs, {**small, **levers})
+    trainer = Trainer(c, text[:200_000], torch.device('cpu'))
+    muon, adamw = trainer.optimizer.optimizers
+    hidden = {n for n, p in trainer.model.named_parameters() if n.startswith('encoder.') and p.dim() == 2}
+    assert {id(p) for g in muon.param_groups for p in g['params']} == \
+        {id(p) for n, p in trainer.model.named_parameters() if n in hidden}
+    assert masking_rate(c, 0.0) == pytest.approx(0.3) and masking_rate(c, 1.0) == pytest.approx(0.15)
     rates, masked = [], []
     for _ in range(8):
         loss, correct, count, _ = trainer.train_step()
         rates.append(trainer.optimizer.param_groups[0]['lr'])
         masked.append(count)
-    # The experiment's warm-up, then a straight line that reaches zero at the end (where the
-    # experiment's cosine stops at 10% of the peak)
-    from labml_nn.transformers.mlm.experiment import learning_rate
-    assert rates == pytest.approx([study.linear_to_zero(r.run.c, s) for s in range(8)])
-    assert rates[:2] == pytest.approx([learning_rate(r.run.c, s) for s in range(2)])
+    # The warm-up, then a straight line that reaches zero at the end (where the default cosine
+    # stops at 10% of the peak)
+    cosine = cli.build(Configs, small)
+    assert rates[:2] == pytest.approx([learning_rate(cosine, s) for s in range(2)])
     steps = [rates[s] - rates[s + 1] for s in range(2, 7)]
     assert steps == pytest.approx([steps[0]] * 5) and steps[0] > 0
-    assert study.linear_to_zero(r.run.c, 8) == 0.0 < learning_rate(r.run.c, 8)
-    # More positions are masked early on than at the end (30% against 15%)
+    assert learning_rate(c, 8) == 0.0 < learning_rate(cosine, 8)
+    # More positions are masked early on than at the end (30% against 15%); validation stays at 15%
     assert sum(masked[:2]) > sum(masked[-2:])
+    assert trainer.masking.masking_prob == 0.15
+    # Without a schedule the rate is the masking config's throughout
+    assert masking_rate(cosine, 0.0) == masking_rate(cosine, 1.0) == 0.15
+
+
+@pytest.mark.parametrize('setting, message', [('decay=cosin', 'decay=cosin: expected cosine or linear'),
+                                              ('optimizer=sgd', 'optimizer=sgd: expected adamw or muon'),
+                                              ('masking_start=1.5', 'masking_start')])
+def test_a_mistyped_lever_is_one_line(setting, message):
+    from labml_nn.helpers import cli
+    from labml_nn.transformers.mlm.experiment import Configs
+    key, value = setting.split('=')
+    with pytest.raises(cli.UserError, match=message):
+        table = cli.config_table(Configs)
+        flat = {key: cli.parse_value(key, value, table[key].kind)}
+        cli.check_ranges(table, flat)
+        cli.build(Configs, flat)
+
+
+def test_the_report_sets_the_proxy_beside_the_full_run(tmp_path):
+    r"""Two lengths in one report, and the ranking of each: a proxy that ranks the levers
+    otherwise than the full run shows it."""
+    sys.path.insert(0, str(ROOT / 'bench'))
+    try:
+        import recipe_study as study
+    finally:
+        sys.path.remove(str(ROOT / 'bench'))
+    lr = study.configs()['learning_rate']
+    size = {'seq_len': 64, 'batch_size': 32, 'model.d_model': 128, 'model.n_layers': 6, 'model.d_ff': 512}
+    finals = {4: {'baseline': 0.30, 'muon': 0.35, 'all': 0.40}, 8: {'baseline': 0.60, 'muon': 0.55, 'all': 0.70}}
+    for steps, by_name in finals.items():
+        for name, accuracy in by_name.items():
+            for seed in (0, 1):
+                curve = [{'step': s, 'valid_accuracy': accuracy * s / steps + 0.01 * seed, 'valid_loss': 1.0,
+                          'train_accuracy': accuracy * s / steps + 0.02} for s in range(0, steps + 1, 2)]
+                record = {'name': name, 'seed': seed, 'lr': lr, 'steps': steps, 'complete': True, 'curve': curve,
+                          'parameters': 1, 'size': size, 'threads': 1, 'ms_per_step_median': 100.0,
+                          'steps_per_second': 10.0, 'load_averages': [0.5], 'busy': False}
+                (tmp_path / f'{name}.seed{seed}.lr{lr:g}.steps{steps}.json').write_text(json.dumps(record))
+    result = study.report([8, 4], 'a test', tmp_path, tmp_path / 'out')
+    assert [p['steps'] for p in result['passes']] == [4, 8]
+    rows = {row['name']: row for row in result['agreement']}
+    assert rows['muon']['proxy'] == pytest.approx(0.355) and rows['muon']['full'] == pytest.approx(0.555)
+    assert [rows[n]['proxy_rank'] for n in ('all', 'muon', 'baseline')] == [1, 2, 3]
+    assert [rows[n]['full_rank'] for n in ('all', 'baseline', 'muon')] == [1, 2, 3]
+    page = (tmp_path / 'out' / 'recipe_study.md').read_text()
+    assert '## 4 steps' in page and '## 8 steps' in page and 'Does 4 steps rank the levers as 8 do?' in page
+    assert '| muon | 0, 1 | 35.50% | 2 | 55.50% | 3 |' in page
+
+
+def test_the_race_gives_bert_its_own_recipe():
+    r"""In the race against Hugging Face's BERT each side trains with its own recipe: ours as the
+    experiment's configs say (or as `--ours` sets them), BERT with the standard one at the swept rate."""
+    import argparse
+    sys.path.insert(0, str(ROOT / 'bench'))
+    try:
+        import time_to_accuracy as race
+    finally:
+        sys.path.remove(str(ROOT / 'bench'))
+    args = argparse.Namespace(ours=race.parse_overrides(['optimizer=muon', 'model.qk_norm=true']), hf_lr=1e-3)
+    assert race.recipe_of('ours', args) == {'optimizer': 'muon', 'model__qk_norm': True}
+    bert = race.recipe_of('hf-bert', args)
+    assert bert == {'model__dropout': 0.1, 'optimizer': 'adamw', 'decay': 'linear', 'min_lr_ratio': 0.0,
+                    'masking_start': 0.0, 'learning_rate': 1e-3}
+    # Every key is one of the experiment's configs
+    race.configs(**bert)
+    with pytest.raises(SystemExit, match="no config 'optimiser'"):
+        race.parse_overrides(['optimiser=muon'])

@@ -82,6 +82,15 @@ def test_timings_by_machine():
         assert_quoted('README.md', quote)
 
 
+def test_time_budget():
+    r"""`--minutes 10` ended within 10 minutes ± 5%, timed as a user would from start to exit
+    (`bench/time_budget.py`), and the README quotes the recording."""
+    run = recorded('time_budget')
+    assert run['minutes'] == 10 and run['ended_on_time'] and run['steps'] < run['planned_steps'], run
+    assert abs(run['ratio'] - 1) <= 0.05, run['ratio']
+    assert_quoted('README.md', f"a `--minutes 10` run took {run['wall_s'] / 60:.2f} minutes from start to exit")
+
+
 def test_offline_corpus():
     r"""The README's expectation for the offline corpus is the range of the recorded runs."""
     from bench.offline_corpus import accuracy_range

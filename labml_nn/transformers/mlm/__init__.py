@@ -30,6 +30,14 @@ tokens. Random replacements teach it that any token may be wrong; kept ones, tha
 right.
 
 With the `o` of `not` chosen, the model sees `n[MASK]t`, `nxt` or `not`, and must say `o`.
+
+## Why 15%?
+
+It is a trade. Each chosen character is one more guess to learn from, but one less character
+of context for the guesses around it. Early in training the model uses little context, so
+more guesses are cheap; later, context is what it learns. So [training](experiment.html)
+may start by choosing 30% (`masking_start=0.3`) and lower $p_\text{select}$ steadily to 15% by
+the end, while validation always chooses 15%.
 """
 
 from dataclasses import dataclass
@@ -110,18 +118,21 @@ class MLM:
                    mask_token=vocabulary.mask_token, n_tokens=len(vocabulary),
                    **vars(c))
 
-    def __call__(self, x: torch.Tensor, generator: Optional[torch.Generator] = None
-                 ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, x: torch.Tensor, generator: Optional[torch.Generator] = None,
+                 masking_prob: Optional[float] = None) -> Tuple[torch.Tensor, torch.Tensor]:
         r"""
         `x` holds token ids, `[batch_size, seq_len]`. Returns `(masked_x, labels)` shaped like
         `x`: what the model sees, and the target per position (`padding_token` for none).
+        `masking_prob`, if given, replaces $p_\text{select}$ for this call (a
+        [schedule](experiment.html) sets it).
         """
         device = x.device
         # Unprotected positions, `[batch_size, seq_len]`
         selectable = ~torch.isin(x, self.protected.to(device))
         # Each chosen with probability $p_\text{select}$
         draw = torch.rand(x.shape, generator=generator, device=device)
-        selected = (draw < self.masking_prob) & selectable
+        p_select = self.masking_prob if masking_prob is None else masking_prob
+        selected = (draw < p_select) & selectable
         # One uniform $u$ per position picks its fate: $u < 0.8$ hides, $0.8 \le u < 0.9$
         # replaces, the rest keep. Disjoint intervals give exactly one fate; two independent
         # coins could both land on one token and bend the 80/10/10 split.

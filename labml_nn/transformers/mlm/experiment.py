@@ -29,6 +29,7 @@ import torch
 
 from labml_nn.helpers import checkpoint, cli, device, distributed, run, tracking
 from labml_nn.helpers.cli import Count, Fraction, OpenFraction, PositiveFloat, PositiveInt, Range
+from labml_nn.helpers.optimizers import muon_with_adamw
 from labml_nn.transformers.mlm import MLM, MaskingConfigs
 from labml_nn.transformers.mlm.data import (DATA_HELP, CharVocabulary, check_curriculum,
                                             check_fits, curriculum_length, load_corpus,
@@ -56,7 +57,7 @@ class Trainer(run.Experiment):
                            'mask': torch.Generator().manual_seed(c.seed + 2)}
         self.model = make_model(c.model, len(self.vocabulary), c.seq_len).to(on)
         distributed.seed_dropout(processes, c.seed)
-        self.optimizer = adamw(self.model, c, fused=True)
+        self.optimizer = make_optimizer(self.model, c)
         self.forward_model = device.wrap(self.model, on, processes.is_distributed, c.compile)
         valid_generator = torch.Generator().manual_seed(c.seed + 3)  # the same windows each time
         windows = random_windows(self.valid_ids, c.valid_sequences, c.seq_len, valid_generator)
@@ -80,7 +81,9 @@ class Trainer(run.Experiment):
         rows = c.batch_size * (c.seq_len // seq_len)
         x = random_windows(self.train_ids, rows, seq_len, self.generators['data'])  # [rows, len]
         # Mask them: `labels` holds the hidden character where one was chosen, padding elsewhere
-        masked, labels = self.masking(x, generator=self.generators['mask'])  # [rows, len] each
+        progress = schedule_progress(c, self.step, self.budget_spent, self.since)
+        masked, labels = self.masking(x, generator=self.generators['mask'],  # [rows, len] each
+                                      masking_prob=masking_rate(c, progress))
         masked_count = int((labels != padding).sum())
         masked, labels = (distributed.shard(self.processes, t).to(self.device)  # this rank's rows
                           for t in (masked, labels))
@@ -182,13 +185,41 @@ def decay_progress(c: 'Recipe', step: int, since: Optional[Tuple[int, float]] = 
 
 
 def learning_rate(c: 'Recipe', step: int, spent: Optional[float] = None, since=None) -> float:
-    r"""$\eta_t$; `spent` is the fraction of a time budget spent (1 at its last step)."""
+    r"""
+    $\eta_t$; `spent` is the fraction of a time budget spent (1 at its last step). With
+    `decay='linear'` the cosine's factor $\frac{1 + \cos \pi p_t}{2}$ becomes $1 - p_t$: a
+    straight line, which ends at zero with `min_lr_ratio=0`.
+    """
     if step < c.warmup_steps:
         return c.learning_rate * (step + 1) / c.warmup_steps
-    # With a time budget the decay is as far along as the clock says, if that is further
-    progress = max(decay_progress(c, step, since), min(1.0, spent or 0.0))
-    decay = (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
-    return c.learning_rate * (c.min_lr_ratio + decay)
+    progress = schedule_progress(c, step, spent, since)
+    left = 1 - progress if c.decay == 'linear' else 0.5 * (1 + math.cos(math.pi * progress))
+    return c.learning_rate * (c.min_lr_ratio + (1 - c.min_lr_ratio) * left)
+
+
+def schedule_progress(c: 'Recipe', step: int, spent: Optional[float] = None, since=None) -> float:
+    r"""$p_t$: with a time budget, as far along as the clock says, if that is further."""
+    return max(decay_progress(c, step, since), min(1.0, spent or 0.0))
+
+
+def masking_rate(c: 'Configs', progress: float) -> float:
+    r"""
+    ## The masking-rate schedule
+    $p_\text{select}$ for the training batches: `masking_start` at first, falling along $p_t$
+    to `masking.masking_prob` at the end ([why](index.html#why-15)). Validation always uses
+    `masking.masking_prob`, so its scores stay comparable along the run and between runs.
+    """
+    end = c.masking.masking_prob
+    start = c.masking_start or end  # 0: no schedule
+    return start + (end - start) * progress
+
+
+def adamw_groups(named: List[Tuple[str, torch.nn.Parameter]], c: 'Recipe') -> List[Dict]:
+    r"""Weight decay on the weight matrices only (see below)."""
+    decays = [p for n, p in named if p.dim() == 2 and 'embeddings' not in n]
+    keeps = [p for n, p in named if not (p.dim() == 2 and 'embeddings' not in n)]
+    return [g for g in ({'params': decays, 'weight_decay': c.weight_decay},
+                        {'params': keeps, 'weight_decay': 0.0}) if g['params']]
 
 
 def adamw(model: torch.nn.Module, c: 'Recipe', fused: Optional[bool] = None):
@@ -199,10 +230,31 @@ def adamw(model: torch.nn.Module, c: 'Recipe', fused: Optional[bool] = None):
     the model. The fused kernel updates all parameters in one pass.
     """
     trains = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    decays = {n for n, p in trains if p.dim() == 2 and 'embeddings' not in n}
-    groups = [{'params': [p for n, p in trains if n in decays], 'weight_decay': c.weight_decay},
-              {'params': [p for n, p in trains if n not in decays], 'weight_decay': 0.0}]
-    return torch.optim.AdamW(groups, lr=c.learning_rate, betas=(0.9, 0.98), eps=1e-9, fused=fused)
+    return torch.optim.AdamW(adamw_groups(trains, c), lr=c.learning_rate, betas=(0.9, 0.98),
+                             eps=1e-9, fused=fused)
+
+
+def make_optimizer(model: torch.nn.Module, c: 'Configs'):
+    r"""
+    AdamW, or with `optimizer='muon'` [Muon](../../helpers/optimizers.html) for the weight
+    matrices inside the encoder (each maps one hidden vector to another) and AdamW for the
+    embeddings, the output layer, gains and biases. One learning rate and schedule drive both.
+    """
+    if c.optimizer == 'adamw':
+        return adamw(model, c, fused=True)
+    trains = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    hidden = [(n, p) for n, p in trains if n.startswith('encoder.') and p.dim() == 2]
+    rest = [(n, p) for n, p in trains if not (n.startswith('encoder.') and p.dim() == 2)]
+    return muon_with_adamw([p for _, p in hidden], adamw_groups(rest, c), c.learning_rate,
+                           c.weight_decay, betas=(0.9, 0.98), eps=1e-9)
+
+
+DECAYS, OPTIMIZERS = ('cosine', 'linear'), ('adamw', 'muon')
+
+
+def check_choice(key: str, value: str, allowed: Tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{key}={value}: expected {' or '.join(allowed)}")
 
 
 @dataclass
@@ -224,8 +276,10 @@ class Recipe:
     learning_rate: PositiveFloat = 2e-3
     # Steps of linear learning-rate warm-up
     warmup_steps: Count = 100
-    # Final learning rate of the cosine decay, as a fraction of the peak
+    # Final learning rate of the decay, as a fraction of the peak
     min_lr_ratio: Fraction = 0.1
+    # Shape of the decay after the warm-up: cosine or linear
+    decay: str = 'cosine'
     # AdamW weight decay
     weight_decay: Fraction = 0.01
     # Largest gradient norm; larger gradients are scaled down
@@ -238,6 +292,9 @@ class Recipe:
     checkpoint_every: PositiveInt = 500
     # Seed of every random number generator of the run
     seed: int = 0
+
+    def __post_init__(self):
+        check_choice('decay', self.decay, DECAYS)
 
 
 @dataclass
@@ -266,9 +323,19 @@ class Configs(Recipe):
     # `steps`; it does not repeat bit for bit. A resumed run continues the budget
     minutes: Annotated[float, Range(0, words='0 or more')] = 0.0
 
+    # Optimizer: adamw, or muon (Muon for the encoder's weight matrices, AdamW for the rest)
+    optimizer: str = 'adamw'
+    # Masking rate at the first step, falling to masking.masking_prob at the last (0: none)
+    masking_start: Fraction = 0.0
+
     def __post_init__(self):
+        super().__post_init__()
+        check_choice('optimizer', self.optimizer, OPTIMIZERS)
         check_curriculum(self.seq_len, self.curriculum_start_len, self.curriculum_steps)
 
+
+# What runs did before round 4's levers had configs
+RECIPE_BEFORE_ROUND_4 = {'decay': 'cosine', 'optimizer': 'adamw', 'masking_start': 0.0}
 
 # This experiment's [checkpoints](../../helpers/checkpoint.html): the training state, the
 # vocabulary, the data's name and `since`. On resume only configs that leave what is learned
@@ -276,7 +343,7 @@ class Configs(Recipe):
 CHECKPOINTS = checkpoint.Format(
     'labml_nn.mlm.checkpoint/1',
     frozenset({'steps', 'valid_every', 'sample_every', 'checkpoint_every'}),
-    {f'model.{k}': v for k, v in ROUND_1.items()},
+    {**{f'model.{k}': v for k, v in ROUND_1.items()}, **RECIPE_BEFORE_ROUND_4},
     lambda t: {'vocabulary': t.vocabulary.chars, 'data': t.data, 'since': t.since})
 
 
@@ -316,5 +383,8 @@ def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
 # ([recorded](../../bench/results/default_run_spread.html)): one machine repeats a run bit for
 # bit, another adds up in another order and lands within that spread. Why the recipe is as it
 # is: [the design notes](../../design_notes.html) and [the benchmarks](../../benchmarks.html).
+# Five published levers for learning more in the same steps (the optimizer, the schedule, the
+# masking rate, QK-norm and biases) are tried alone and together in
+# [the recipe study](../../bench/results/recipe_study.html).
 if __name__ == '__main__':
     main()

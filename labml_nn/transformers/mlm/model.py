@@ -120,7 +120,8 @@ class ModelConfigs:
 
 # The options of older checkpoints, which name none
 ROUND_1 = {'init': 'normal', 'activation': 'gelu', 'tie_embeddings': False,
-           'head_transform': False, 'embedding_norm': False, 'post_norm': False}
+           'head_transform': False, 'embedding_norm': False, 'post_norm': False,
+           'qk_norm': False, 'zero_init': False, 'bias': True}
 
 
 class TransformerMLM(nn.Module):
