@@ -30,8 +30,8 @@ Beside it, the same measurement on fixed *training* windows gives the train/vali
 **Interleaved.** All runs of a pass live in one process and take turns, `--block` steps each,
 so that the machine's load hits all of them alike. Accuracy per step is deterministic (the same
 machine gives the same curve whatever the load); seconds per step are not, so the load average
-is recorded at every turn and a pass is marked **busy** when it exceeded 1.5 (the study itself
-uses one core of two). Only a quiet pass's timings mean anything.
+is recorded at every turn and a pass is marked **busy** when it exceeded the pass's own threads
+by more than 0.5. Only a quiet pass's timings mean anything.
 
 **Two lengths.** The proxy is the default run's model, batch and schedule shape over 500 steps
 (a tenth of the run): cheap enough for every lever, three seeds and a learning-rate sweep. The
@@ -81,8 +81,13 @@ RESULTS = ROOT / 'bench/results'
 PROXY_STEPS, PROXY_EVERY = 500, 100
 # The default run's setting
 FULL_STEPS, FULL_EVERY = 5400, 250
-# Above this load average (2 cores, of which the study uses one), timings are marked busy
-BUSY_LOAD = 1.5
+# Load above the pass's own threads by more than this marks its timings busy
+BUSY_LOAD = 0.5
+
+
+def is_busy(loads: List[float], threads: int) -> bool:
+    r"""More load than the pass's own threads account for, by more than `BUSY_LOAD`."""
+    return max(loads, default=0.0) > threads + BUSY_LOAD
 # A tiny model for the smoke mode
 SMOKE = {'seq_len': 16, 'batch_size': 4, 'model__d_model': 32, 'model__n_layers': 2,
          'model__n_heads': 2, 'model__d_ff': 64, 'valid_sequences': 8}
@@ -144,7 +149,7 @@ class StudyRun:
                 'threads': torch.get_num_threads(), 'curve': self.run.curve,
                 'ms_per_step_median': statistics.median(seconds) * 1000 if seconds else None,
                 'steps_per_second': len(seconds) / sum(seconds) if seconds else None,
-                'load_averages': loads, 'busy': max(loads, default=0.0) > BUSY_LOAD}
+                'load_averages': loads, 'busy': is_busy(loads, torch.get_num_threads())}
 
 
 def run_pass(names, seeds, lrs, steps: int, every: int, block: int, extra: Dict, cache: Path,
@@ -256,7 +261,7 @@ def speeds(cache: Optional[Path]) -> Optional[Dict]:
     if not records:
         return None
     loads = [x for r in records for x in r['load_averages']]
-    ms = {r['name']: r['ms_per_step_median'] for r in records}
+    ms = {r['name']: r['ms_per_step_median'] for r in sorted(records, key=lambda r: list(VARIANTS).index(r['name']))}
     return {'steps': records[0]['steps'], 'threads': sorted({r['threads'] for r in records}),
             'load_average': {'min': min(loads), 'max': max(loads)}, 'busy': any(r['busy'] for r in records),
             'ms_per_step': ms, 'vs_baseline': {n: v / ms['baseline'] for n, v in ms.items()} if 'baseline' in ms else {}}

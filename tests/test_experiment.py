@@ -133,7 +133,7 @@ def test_help_lists_every_config_with_its_default(capsys):
     exp.main(['--help'])  # returns: exit status 0
     text = capsys.readouterr().out
     table = cli.config_table(exp.Configs)
-    assert len(table) == 37
+    assert len(table) == 40
     for key, config in table.items():
         assert f'{key}={config.default}' in text
         assert config.help and config.help in text
