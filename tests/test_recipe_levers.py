@@ -161,7 +161,8 @@ def test_the_study_smoke_mode_runs_every_variant(smoke):
 def test_the_experiment_levers_set_the_optimizer_the_rate_and_the_masking(corpus):
     from labml_nn.helpers import cli
     from labml_nn.transformers.mlm.data import load_corpus
-    from labml_nn.transformers.mlm.experiment import Configs, Trainer, learning_rate, masking_rate
+    from labml_nn.transformers.mlm import masking_rate
+    from labml_nn.transformers.mlm.experiment import Configs, Trainer, learning_rate
     small = {'seq_len': 16, 'batch_size': 4, 'model.d_model': 32, 'model.n_layers': 2,
              'model.n_heads': 2, 'model.d_ff': 64, 'valid_sequences': 8, 'warmup_steps': 2,
              'steps': 8}
@@ -173,7 +174,7 @@ def test_the_experiment_levers_set_the_optimizer_the_rate_and_the_masking(corpus
     hidden = {n for n, p in trainer.model.named_parameters() if n.startswith('encoder.') and p.dim() == 2}
     assert {id(p) for g in muon.param_groups for p in g['params']} == \
         {id(p) for n, p in trainer.model.named_parameters() if n in hidden}
-    assert masking_rate(c, 0.0) == pytest.approx(0.3) and masking_rate(c, 1.0) == pytest.approx(0.15)
+    assert masking_rate(0.3, 0.15, 0.0) == pytest.approx(0.3) and masking_rate(0.3, 0.15, 1.0) == pytest.approx(0.15)
     rates, masked = [], []
     for _ in range(8):
         loss, correct, count, _ = trainer.train_step()
@@ -190,11 +191,11 @@ def test_the_experiment_levers_set_the_optimizer_the_rate_and_the_masking(corpus
     assert sum(masked[:2]) > sum(masked[-2:])
     assert trainer.masking.masking_prob == 0.15
     # Without a schedule the rate is the masking config's throughout
-    assert masking_rate(cosine, 0.0) == masking_rate(cosine, 1.0) == 0.15
+    assert masking_rate(cosine.masking_start, 0.15, 0.0) == masking_rate(0.0, 0.15, 1.0) == 0.15
 
 
-@pytest.mark.parametrize('setting, message', [('decay=cosin', 'decay=cosin: expected cosine or linear'),
-                                              ('optimizer=sgd', 'optimizer=sgd: expected adamw or muon'),
+@pytest.mark.parametrize('setting, message', [('decay=cosin', 'decay=cosin: must be cosine or linear'),
+                                              ('optimizer=sgd', 'optimizer=sgd: must be adamw or muon'),
                                               ('masking_start=1.5', 'masking_start')])
 def test_a_mistyped_lever_is_one_line(setting, message):
     from labml_nn.helpers import cli

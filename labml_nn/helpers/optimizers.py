@@ -18,7 +18,7 @@ PyTorch ships Muon (`torch.optim.Muon`); this module only pairs it with AdamW. W
 one learning rate and one schedule serve both.
 """
 
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import torch
 
@@ -65,3 +65,26 @@ def muon_with_adamw(hidden: Iterable[torch.nn.Parameter], adamw_groups: List[Dic
     muon = torch.optim.Muon(list(hidden), lr=lr, weight_decay=weight_decay, momentum=momentum,
                             adjust_lr_fn='match_rms_adamw')
     return Optimizers(muon, torch.optim.AdamW(adamw_groups, lr=lr, **adamw_options))
+
+
+def decay_groups(named: List[Tuple[str, torch.nn.Parameter]], weight_decay: float) -> List[Dict[str, Any]]:
+    r"""Weight decay on the weight matrices; none on embeddings, gains and biases."""
+    decays = [p for n, p in named if p.dim() == 2 and 'embeddings' not in n]
+    keeps = [p for n, p in named if not (p.dim() == 2 and 'embeddings' not in n)]
+    return [g for g in ({'params': decays, 'weight_decay': weight_decay},
+                        {'params': keeps, 'weight_decay': 0.0}) if g['params']]
+
+
+def build(model: torch.nn.Module, kind: str, lr: float, weight_decay: float, hidden: str = 'encoder.',
+          fused: Optional[bool] = None, **adamw_options):
+    r"""
+    `kind='adamw'`: AdamW on every parameter that trains, grouped by `decay_groups`;
+    `kind='muon'`: Muon on the 2-D parameters whose names start with `hidden`, AdamW on the rest.
+    """
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    if kind == 'adamw':
+        return torch.optim.AdamW(decay_groups(named, weight_decay), lr=lr, fused=fused, **adamw_options)
+    inside = {n for n, p in named if n.startswith(hidden) and p.dim() == 2}
+    return muon_with_adamw([p for n, p in named if n in inside],
+                           decay_groups([(n, p) for n, p in named if n not in inside], weight_decay),
+                           lr, weight_decay, **adamw_options)

@@ -49,6 +49,16 @@ class Range:
             raise ValueError(f"{key}={value}: must be {self.words}")
 
 
+@dataclass(frozen=True)
+class OneOf(Range):
+    r"""A text config that takes one of `choices`: `Annotated[str, OneOf(choices=('cosine', 'linear'))]`."""
+    choices: tuple = ()
+
+    def check(self, key: str, value: Any) -> None:
+        if value not in self.choices:
+            raise ValueError(f"{key}={value}: must be {' or '.join(self.choices)}")
+
+
 PositiveInt = Annotated[int, Range(1, words='a positive integer')]
 Count = Annotated[int, Range(0, words='0 or more')]
 PositiveFloat = Annotated[float, Range(0, low_open=True, words='positive')]

@@ -273,7 +273,12 @@ def replan(c: Any, resumed: Optional[Dict[str, Any]],
     Where a resumed run's schedule was re-planned, `(step, progress)`, or `None`: the
     checkpoint's own `since`, or, when `steps` changed, the step where the run stopped with
     how far its decay had come by its old plan (`progress(configs, step, since)`). Before the
-    end of the warm-up there is nothing to re-plan: the decay has not started.
+    end of the warm-up there is nothing to re-plan: the decay has not started. After it, the
+    rest of the decay is stretched over the new remaining steps,
+    $p_t = p_s + (1 - p_s) \frac{t - s}{T - s}$, so the learning rate goes on from its value at
+    $s$ to the floor at the new last step $T$; the warm-up is not repeated, and `since` is saved
+    in the checkpoints so that a later resume keeps the plan. Such a run differs from one
+    planned for the new `steps` from the start.
     """
     since = tuple(resumed['since']) if resumed and resumed.get('since') else None
     if not resumed or resumed['configs']['steps'] == c.steps or resumed['step'] <= c.warmup_steps:

@@ -120,6 +120,24 @@ def sample_lines(text: str, vocabulary: CharVocabulary, n_valid: int,
     return lines
 
 
+def sample_guesses(model, samples, vocabulary: CharVocabulary, device
+                   ) -> List[List[Tuple[str, bool, bool]]]:
+    r"""
+    ## Live samples
+    The model's top guess at each character of the sample lines, as `(shown, hidden, right)`:
+    the guess where a character was hidden (green when right, red when not), the character
+    itself where it was not (grey). Line breaks show as ↵
+    ([where the trained model looks](../mlm_tools/attention_maps.html) in them).
+    """
+    lines = []
+    for masked, original in samples:
+        guesses = model(masked[None].to(device))[0].argmax(-1).cpu()  # [seq_len]
+        lines.append([(vocabulary.decode_token(g if m == vocabulary.mask_token else o),
+                       m == vocabulary.mask_token, g == o)
+                      for m, o, g in zip(masked.tolist(), original.tolist(), guesses.tolist())])
+    return lines
+
+
 def curriculum_length(c, step: int) -> int:
     r"""
     ## A curriculum of window lengths

@@ -27,13 +27,13 @@ from typing import Annotated, Any, Dict, List, Optional, Tuple
 
 import torch
 
-from labml_nn.helpers import checkpoint, cli, device, distributed, run, tracking
+from labml_nn.helpers import checkpoint, cli, device, distributed, optimizers, run, tracking
 from labml_nn.helpers.cli import Count, Fraction, OpenFraction, PositiveFloat, PositiveInt, Range
-from labml_nn.helpers.optimizers import muon_with_adamw
-from labml_nn.transformers.mlm import MLM, MaskingConfigs
-from labml_nn.transformers.mlm.data import (DATA_HELP, CharVocabulary, check_curriculum,
-                                            check_fits, curriculum_length, load_corpus,
-                                            random_windows, sample_lines, split)
+from labml_nn.helpers.ranges import OneOf
+from labml_nn.transformers.mlm import MLM, MaskingConfigs, masking_rate
+from labml_nn.transformers.mlm.data import (
+    DATA_HELP, CharVocabulary, check_curriculum, check_fits, curriculum_length, load_corpus,
+    random_windows, sample_guesses, sample_lines, split)
 from labml_nn.transformers.mlm.model import (ROUND_1, ModelConfigs, TransformerMLM,
                                              masked_loss_and_accuracy)
 
@@ -57,7 +57,7 @@ class Trainer(run.Experiment):
                            'mask': torch.Generator().manual_seed(c.seed + 2)}
         self.model = make_model(c.model, len(self.vocabulary), c.seq_len).to(on)
         distributed.seed_dropout(processes, c.seed)
-        self.optimizer = make_optimizer(self.model, c)
+        self.optimizer = make_optimizer(self.model, c, c.optimizer, fused=c.optimizer == 'adamw')
         self.forward_model = device.wrap(self.model, on, processes.is_distributed, c.compile)
         valid_generator = torch.Generator().manual_seed(c.seed + 3)  # the same windows each time
         windows = random_windows(self.valid_ids, c.valid_sequences, c.seq_len, valid_generator)
@@ -81,9 +81,9 @@ class Trainer(run.Experiment):
         rows = c.batch_size * (c.seq_len // seq_len)
         x = random_windows(self.train_ids, rows, seq_len, self.generators['data'])  # [rows, len]
         # Mask them: `labels` holds the hidden character where one was chosen, padding elsewhere
-        progress = schedule_progress(c, self.step, self.budget_spent, self.since)
-        masked, labels = self.masking(x, generator=self.generators['mask'],  # [rows, len] each
-                                      masking_prob=masking_rate(c, progress))
+        rate = masking_rate(c.masking_start, c.masking.masking_prob,
+                            decay_progress(c, self.step, self.since, self.budget_spent))
+        masked, labels = self.masking(x, self.generators['mask'], rate)  # [rows, len] each
         masked_count = int((labels != padding).sum())
         masked, labels = (distributed.shard(self.processes, t).to(self.device)  # this rank's rows
                           for t in (masked, labels))
@@ -139,23 +139,14 @@ class Trainer(run.Experiment):
 
     @torch.no_grad()
     def show_samples(self) -> None:
-        r"""
-        ## Live samples
-        A few lines of validation text with fixed characters hidden, and the model's top guess
-        at each: green where it is the hidden character, red where it is not
-        ([where the trained model looks](../mlm_tools/attention_maps.html) in them). Line
-        breaks show as ↵; the characters that were not hidden are grey.
-        """
+        r"""[Live samples](data.html#live-samples): the model's guesses on three fixed lines."""
         self.model.eval()
-        hidden = self.vocabulary.mask_token
-        for masked, original in self.samples:
-            guesses = self.model(masked[None].to(self.device))[0].argmax(-1).cpu()  # [seq_len]
-            line = zip(masked.tolist(), original.tolist(), guesses.tolist())
-            run.show_guesses([(self.vocabulary.decode_token(g if m == hidden else o),
-                               m == hidden, g == o) for m, o, g in line])
+        for line in sample_guesses(self.model, self.samples, self.vocabulary, self.device):
+            run.show_guesses(line)
 
 
-def decay_progress(c: 'Recipe', step: int, since: Optional[Tuple[int, float]] = None) -> float:
+def decay_progress(c: 'Recipe', step: int, since: Optional[Tuple[int, float]] = None,
+                   spent: Optional[float] = None) -> float:
     r"""
     ## The learning-rate schedule
     A linear warm-up over the first $w$ = `warmup_steps` steps, then a cosine from the peak
@@ -166,95 +157,43 @@ def decay_progress(c: 'Recipe', step: int, since: Optional[Tuple[int, float]] = 
       \eta_t = \eta \left( r + (1 - r) \, \frac{1 + \cos \pi p_t}{2} \right), \qquad
       p_t = \frac{t - w}{T - w}.$$
 
-    The schedule is a function of the step, so a resumed run continues it with nothing saved.
-    Two ways to end a run change $p_t$ alone:
+    A resumed run continues it with nothing saved; two things move $p_t$ besides the step:
 
-    * **Resuming with another `steps`** re-plans the decay at the step $s$ where the run
-      stopped: the rest of the cosine is stretched over the new remaining steps,
-      $p_t = p_s + (1 - p_s) \frac{t - s}{T - s}$, so the learning rate goes on from its value
-      at $s$ to the floor at the new last step. The warm-up is not repeated, and `since`,
-      $(s, p_s)$, is saved in the checkpoints so that a later resume keeps the plan. Such a
-      run differs from one planned for the new `steps` from the start.
-    * **A time budget** (`--minutes N`): $p_t$ is the fraction of the budget spent when that is
-      further along, so the run anneals on time on any machine.
+    * **Resuming with another `steps`** stretches the rest of the decay from where the run
+      stopped, `since` $= (s, p_s)$ ([how](../../helpers/run.html)).
+    * **A time budget** (`--minutes N`): $p_t$ is the fraction of the budget `spent` when that
+      is further along, so the run anneals on time on any machine.
     """
-    if since is None:
-        return min(1.0, (step - c.warmup_steps) / max(1, c.steps - c.warmup_steps))
-    s, p = since
-    return min(1.0, p + (1 - p) * (step - s) / max(1, c.steps - s))
+    # Planned from the end of the warm-up, $(w, 0)$, or from where a resume re-planned it
+    s, p = since or (c.warmup_steps, 0.0)
+    p = p + (1 - p) * (step - s) / max(1, c.steps - s)
+    return min(1.0, max(p, spent or 0.0))
 
 
 def learning_rate(c: 'Recipe', step: int, spent: Optional[float] = None, since=None) -> float:
     r"""
-    $\eta_t$; `spent` is the fraction of a time budget spent (1 at its last step). With
-    `decay='linear'` the cosine's factor $\frac{1 + \cos \pi p_t}{2}$ becomes $1 - p_t$: a
-    straight line, which ends at zero with `min_lr_ratio=0`.
+    $\eta_t$. With `decay=linear` the factor $\frac{1 + \cos \pi p_t}{2}$ becomes $1 - p_t$, a
+    straight line that reaches zero with `min_lr_ratio=0`: "straight to zero" (Bergsma et al.,
+    2025), where the last steps, at the smallest rates, settle the weights the most.
     """
     if step < c.warmup_steps:
         return c.learning_rate * (step + 1) / c.warmup_steps
-    progress = schedule_progress(c, step, spent, since)
+    progress = decay_progress(c, step, since, spent)
     left = 1 - progress if c.decay == 'linear' else 0.5 * (1 + math.cos(math.pi * progress))
     return c.learning_rate * (c.min_lr_ratio + (1 - c.min_lr_ratio) * left)
 
 
-def schedule_progress(c: 'Recipe', step: int, spent: Optional[float] = None, since=None) -> float:
-    r"""$p_t$: with a time budget, as far along as the clock says, if that is further."""
-    return max(decay_progress(c, step, since), min(1.0, spent or 0.0))
-
-
-def masking_rate(c: 'Configs', progress: float) -> float:
-    r"""
-    ## The masking-rate schedule
-    $p_\text{select}$ for the training batches: `masking_start` at first, falling along $p_t$
-    to `masking.masking_prob` at the end ([why](index.html#why-15)). Validation always uses
-    `masking.masking_prob`, so its scores stay comparable along the run and between runs.
-    """
-    end = c.masking.masking_prob
-    start = c.masking_start or end  # 0: no schedule
-    return start + (end - start) * progress
-
-
-def adamw_groups(named: List[Tuple[str, torch.nn.Parameter]], c: 'Recipe') -> List[Dict]:
-    r"""Weight decay on the weight matrices only (see below)."""
-    decays = [p for n, p in named if p.dim() == 2 and 'embeddings' not in n]
-    keeps = [p for n, p in named if not (p.dim() == 2 and 'embeddings' not in n)]
-    return [g for g in ({'params': decays, 'weight_decay': c.weight_decay},
-                        {'params': keeps, 'weight_decay': 0.0}) if g['params']]
-
-
-def adamw(model: torch.nn.Module, c: 'Recipe', fused: Optional[bool] = None):
+def make_optimizer(model: torch.nn.Module, c: 'Recipe', kind: str = 'adamw', fused=None):
     r"""
     ## The optimizer
-    AdamW on the weights that train, with weight decay on the weight matrices only: pulling
-    biases, layer norm gains and embeddings towards zero does not regularize, it only fights
-    the model. The fused kernel updates all parameters in one pass.
+    AdamW, with weight decay on the weight matrices only: pulling biases, gains and embeddings
+    towards zero only fights the model. With `optimizer=muon`, [Muon](../../helpers/optimizers.html)
+    takes the encoder's weight matrices, which map one hidden vector to another: it gives every
+    direction of such a matrix's update the same size, so that the rare directions are not
+    drowned by the common ones. The embeddings, the output layer, gains and biases keep AdamW.
     """
-    trains = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    return torch.optim.AdamW(adamw_groups(trains, c), lr=c.learning_rate, betas=(0.9, 0.98),
-                             eps=1e-9, fused=fused)
-
-
-def make_optimizer(model: torch.nn.Module, c: 'Configs'):
-    r"""
-    AdamW, or with `optimizer='muon'` [Muon](../../helpers/optimizers.html) for the weight
-    matrices inside the encoder (each maps one hidden vector to another) and AdamW for the
-    embeddings, the output layer, gains and biases. One learning rate and schedule drive both.
-    """
-    if c.optimizer == 'adamw':
-        return adamw(model, c, fused=True)
-    trains = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    hidden = [(n, p) for n, p in trains if n.startswith('encoder.') and p.dim() == 2]
-    rest = [(n, p) for n, p in trains if not (n.startswith('encoder.') and p.dim() == 2)]
-    return muon_with_adamw([p for _, p in hidden], adamw_groups(rest, c), c.learning_rate,
-                           c.weight_decay, betas=(0.9, 0.98), eps=1e-9)
-
-
-DECAYS, OPTIMIZERS = ('cosine', 'linear'), ('adamw', 'muon')
-
-
-def check_choice(key: str, value: str, allowed: Tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{key}={value}: expected {' or '.join(allowed)}")
+    return optimizers.build(model, kind, c.learning_rate, c.weight_decay, fused=fused,
+                            betas=(0.9, 0.98), eps=1e-9)
 
 
 @dataclass
@@ -279,7 +218,7 @@ class Recipe:
     # Final learning rate of the decay, as a fraction of the peak
     min_lr_ratio: Fraction = 0.1
     # Shape of the decay after the warm-up: cosine or linear
-    decay: str = 'cosine'
+    decay: Annotated[str, OneOf(choices=('cosine', 'linear'))] = 'cosine'
     # AdamW weight decay
     weight_decay: Fraction = 0.01
     # Largest gradient norm; larger gradients are scaled down
@@ -293,9 +232,6 @@ class Recipe:
     # Seed of every random number generator of the run
     seed: int = 0
 
-    def __post_init__(self):
-        check_choice('decay', self.decay, DECAYS)
-
 
 @dataclass
 class Configs(Recipe):
@@ -304,8 +240,7 @@ class Configs(Recipe):
     model: ModelConfigs = field(default_factory=ModelConfigs)
     # The [masking](index.html) probabilities
     masking: MaskingConfigs = field(default_factory=MaskingConfigs)
-    # Training steps, the schedule's length; --resume with more re-plans the decay from where
-    # the run stopped, which differs from a run planned that long from the start
+    # Training steps, the schedule's length (--resume with more stretches the rest of the decay)
     steps: PositiveInt = 5400
     # Fraction of the text (at its end) held out for validation
     valid_fraction: OpenFraction = 0.1
@@ -322,28 +257,24 @@ class Configs(Recipe):
     # A time budget (0: none): the schedule follows the clock and the run ends on time, or at
     # `steps`; it does not repeat bit for bit. A resumed run continues the budget
     minutes: Annotated[float, Range(0, words='0 or more')] = 0.0
-
-    # Optimizer: adamw, or muon (Muon for the encoder's weight matrices, AdamW for the rest)
-    optimizer: str = 'adamw'
-    # Masking rate at the first step, falling to masking.masking_prob at the last (0: none)
+    # Optimizer: adamw, or muon (Muon for the encoder's weight matrices, AdamW for the rest,
+    # one learning rate and schedule for both)
+    optimizer: Annotated[str, OneOf(choices=('adamw', 'muon'))] = 'adamw'
+    # Masking rate at the first step, falling to masking.masking_prob at the last (0: none);
+    # validation always masks at masking.masking_prob
     masking_start: Fraction = 0.0
 
     def __post_init__(self):
-        super().__post_init__()
-        check_choice('optimizer', self.optimizer, OPTIMIZERS)
         check_curriculum(self.seq_len, self.curriculum_start_len, self.curriculum_steps)
 
 
-# What runs did before round 4's levers had configs
-RECIPE_BEFORE_ROUND_4 = {'decay': 'cosine', 'optimizer': 'adamw', 'masking_start': 0.0}
-
-# This experiment's [checkpoints](../../helpers/checkpoint.html): the training state, the
-# vocabulary, the data's name and `since`. On resume only configs that leave what is learned
-# alone may change; older checkpoints get the model options they were trained with.
+# The [checkpoints](../../helpers/checkpoint.html): the training state, vocabulary, data and
+# `since`. Resuming may change only what leaves learning alone; older ones get their options.
 CHECKPOINTS = checkpoint.Format(
     'labml_nn.mlm.checkpoint/1',
     frozenset({'steps', 'valid_every', 'sample_every', 'checkpoint_every'}),
-    {**{f'model.{k}': v for k, v in ROUND_1.items()}, **RECIPE_BEFORE_ROUND_4},
+    {**{f'model.{k}': v for k, v in ROUND_1.items()}, 'decay': 'cosine', 'optimizer': 'adamw',
+     'masking_start': 0.0},
     lambda t: {'vocabulary': t.vocabulary.chars, 'data': t.data, 'since': t.since})
 
 
@@ -383,8 +314,7 @@ def main(argv: Optional[List[str]] = None, prog: Optional[str] = None) -> None:
 # ([recorded](../../bench/results/default_run_spread.html)): one machine repeats a run bit for
 # bit, another adds up in another order and lands within that spread. Why the recipe is as it
 # is: [the design notes](../../design_notes.html) and [the benchmarks](../../benchmarks.html).
-# Five published levers for learning more in the same steps (the optimizer, the schedule, the
-# masking rate, QK-norm and biases) are tried alone and together in
+# Five published levers for learning more in the same steps are tried alone and together in
 # [the recipe study](../../bench/results/recipe_study.html).
 if __name__ == '__main__':
     main()

@@ -90,7 +90,7 @@ from labml_nn.helpers.cli import Count, PositiveFloat, PositiveInt, UserError
 from labml_nn.transformers.mlm.data import (DATA_HELP, STDLIB_DOCSTRINGS, TINY_SHAKESPEARE,
                                             CharVocabulary, load_corpus)
 from labml_nn.transformers.mlm.experiment import Configs as MLMConfigs
-from labml_nn.transformers.mlm.experiment import Recipe, adamw, learning_rate
+from labml_nn.transformers.mlm.experiment import Recipe, learning_rate, make_optimizer
 from labml_nn.transformers.mlm.model import ROUND_1, ModelConfigs, TransformerMLM
 from labml_nn.transformers.mlm_fine_tuning import (
     IGNORE,
@@ -270,7 +270,7 @@ class Trainer(run.Experiment):
             for p in self.model.encoder_parameters():
                 p.requires_grad_(False)
         # [The lesson's AdamW](../mlm/experiment.html#the-optimizer), on what trains
-        self.optimizer = adamw(self.model, c)
+        self.optimizer = make_optimizer(self.model, c)
         # One generator, the data's: there is no masking and no dropout to draw for. Its state
         # and PyTorch's global one are what a checkpoint must keep for an exact resume
         self.generators = {'data': torch.Generator().manual_seed(c.seed + 1)}
