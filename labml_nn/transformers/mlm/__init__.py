@@ -161,8 +161,8 @@ def masking_rate(start: float, end: float, progress: float) -> float:
     r"""
     ## A falling masking rate
     $p_\text{select}$ for a training batch `progress` of the way through the run (0 to 1):
-    `start` at first, `end` at the end, in a straight line ([why](#why-15)); a `start` of 0
-    means no schedule, `end` throughout. The [experiment](experiment.html) passes
+    `start` at first, `end` at the end, in a straight line ([why](index.html#why-15)); a
+    `start` of 0 means no schedule, `end` throughout. The [experiment](experiment.html) passes
     `masking_start` and `masking.masking_prob`, and validates at `masking.masking_prob`.
     """
     start = start or end
