@@ -83,7 +83,7 @@ SAMPLE_LINES = ['?\n\nGREMIO:\nGood m[MASK]r[MASK]ow, neigh[MASK]our Baptista.\n
 
 # ### What the model attends to in the experiment's sample lines
 #
-# While it trains, the [experiment](../mlm/data.html#live-samples) shows its guesses for
+# While it trains, the experiment shows [its guesses](../mlm/data.html#live-samples) for
 # these three lines. Here is where the bundled model looks in them, for the heads that the
 # measurement above names:
 #
