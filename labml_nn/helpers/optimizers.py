@@ -80,6 +80,7 @@ def build(model: torch.nn.Module, kind: str, lr: float, weight_decay: float, hid
     r"""
     `kind='adamw'`: AdamW on every parameter that trains, grouped by `decay_groups`;
     `kind='muon'`: Muon on the 2-D parameters whose names start with `hidden`, AdamW on the rest.
+    `fused` picks AdamW's fused kernel in the first case (Muon's AdamW keeps the default).
     """
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     if kind == 'adamw':

@@ -57,7 +57,7 @@ class Trainer(run.Experiment):
                            'mask': torch.Generator().manual_seed(c.seed + 2)}
         self.model = make_model(c.model, len(self.vocabulary), c.seq_len).to(on)
         distributed.seed_dropout(processes, c.seed)
-        self.optimizer = make_optimizer(self.model, c, c.optimizer, fused=c.optimizer == 'adamw')
+        self.optimizer = make_optimizer(self.model, c, c.optimizer, fused=True)
         self.forward_model = device.wrap(self.model, on, processes.is_distributed, c.compile)
         valid_generator = torch.Generator().manual_seed(c.seed + 3)  # the same windows each time
         windows = random_windows(self.valid_ids, c.valid_sequences, c.seq_len, valid_generator)
