@@ -47,7 +47,7 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-from training import REFERENCE, ROUND_1_CONFIGS, Corpus, Run, configs, first_reaching, interpolate
+from training import REFERENCE, ROUND_1_CONFIGS, ROUND_3_CONFIGS, Corpus, Run, configs, first_reaching, interpolate
 
 CACHE = ROOT / 'bench/results/tmp/ablations'
 STEPS = 1000
@@ -126,7 +126,7 @@ def all_variants():
 
 def make_run(name: str, seed: int, corpus: Corpus) -> Run:
     description, overrides, options, scored_only, implementation = all_variants()[name]
-    return Run(name, corpus, configs(**overrides, seed=seed), implementation, options, scored_only)
+    return Run(name, corpus, configs(**{**ROUND_3_CONFIGS, **overrides}, seed=seed), implementation, options, scored_only)
 
 
 def tokens_per_step(name: str) -> int:

@@ -52,7 +52,7 @@ from pathlib import Path
 
 import torch
 
-from training import REFERENCE, Corpus, Run, configs
+from training import REFERENCE, ROUND_3_CONFIGS, Corpus, Run, configs
 
 ROOT = Path(__file__).resolve().parent.parent
 # The reference recipe's size, in the experiment's config names (shared with the other benchmarks)
@@ -81,7 +81,8 @@ def worker(name: str, data: str, steps: int, every: int) -> dict:
     r"""Trains one implementation through the experiment's own training step and returns its measurements."""
     peak = peak_matmul_gflops()
     implementation, options = IMPLEMENTATIONS[name]
-    run = Run(name, Corpus(data), configs(**{k.replace('.', '__'): v for k, v in SIZE.items()}, steps=steps),
+    run = Run(name, Corpus(data), configs(**ROUND_3_CONFIGS, **{k.replace('.', '__'): v for k, v in SIZE.items()},
+                                             steps=steps),
               implementation, options)
     # FLOPs of one training step (forward and backward: the optimizer's update is not a matrix
     # multiply and is not counted), counted on the first step, which is also the first warm-up step

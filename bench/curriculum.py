@@ -11,8 +11,8 @@ tokens, the rest 512) is to train on short sequences first. Short sequences are 
 token, since attention grows with the square of the length, and the first things a model
 learns (spelling, frequent words) need little context anyway.
 
-This script measures whether that pays off here. For each seed it runs the experiment twice with
-the final length 128 and the same number of tokens per step (`batch_size=16`):
+This script measures whether that pays off here. For each seed it runs the experiment twice,
+with the recipe of round 3 (`ROUND_3_CONFIGS` of [the harness](training.html)), the final length 128 and the same number of tokens per step (`batch_size=16`):
 
 * **plain**: 128-character sequences from the first step,
 * **curriculum**: `curriculum_steps` steps that start at 16 characters and double the length
@@ -36,7 +36,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from training import ROOT, spread
+from training import ROOT, ROUND_3_CONFIGS, spread
+
+
+# The recipe it was measured with, before the recipe study changed the experiment's
+ROUND_3 = [f"{key.replace('__', '.')}={value}" for key, value in ROUND_3_CONFIGS.items()]
 
 
 def train(data: str, steps: int, extra: list) -> dict:
@@ -44,7 +48,7 @@ def train(data: str, steps: int, extra: list) -> dict:
         summary = Path(work) / 'summary.json'
         subprocess.run([sys.executable, '-m', 'labml_nn.transformers.mlm.experiment', '--data', data,
                         '--steps', str(steps), 'seq_len=128', 'batch_size=16', 'valid_every=100',
-                        'sample_every=0', 'checkpoint_every=100000', '--summary', str(summary), *extra],
+                        'sample_every=0', 'checkpoint_every=100000', '--summary', str(summary), *ROUND_3, *extra],
                        cwd=work, check=True, stdout=subprocess.DEVNULL)
         return json.loads(summary.read_text())
 

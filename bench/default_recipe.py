@@ -42,7 +42,7 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-from training import ROUND_1_CONFIGS, Corpus, Run, configs
+from training import ROUND_1_CONFIGS, ROUND_3_CONFIGS, Corpus, Run, configs
 from labml_nn.transformers.mlm.data import curriculum_length
 
 CACHE = ROOT / 'bench/results/tmp/default_recipe'
@@ -68,7 +68,7 @@ RECIPES = {
 def make_run(name: str, corpus: Corpus, **extra) -> Run:
     overrides, options, scored_only = RECIPES[name]
     # Every recipe starts from round 1's model and changes what it names
-    values = configs(**{**ROUND_1_CONFIGS, **overrides, **extra})
+    values = configs(**{**ROUND_3_CONFIGS, **ROUND_1_CONFIGS, **overrides, **extra})
     return Run(name, corpus, values, 'ours', options, scored_only)
 
 
@@ -189,7 +189,7 @@ def stopped_runs(logs) -> list:
                 points.append({'step': int(parts[2]), 'seq_len': int(parts[4]),
                                'valid_accuracy': float(parts[7].rstrip('%')) / 100, 'valid_loss': float(parts[9])})
         name = line.split()[0] if points else None
-        if points and points[-1]['step'] < configs(**{**ROUND_1_CONFIGS, **RECIPES[name][0]})['steps']:
+        if points and points[-1]['step'] < configs(**{**ROUND_3_CONFIGS, **ROUND_1_CONFIGS, **RECIPES[name][0]})['steps']:
             runs.append({'name': name, 'recipe': RECIPES[name], 'curve': points})
     return runs
 

@@ -53,6 +53,8 @@ from pathlib import Path
 
 import torch
 
+from training import cpu_model
+
 ROOT = Path(__file__).resolve().parent.parent
 # Where the package keeps the exported default run (package data of the tools' chapter)
 BUNDLED = ROOT / 'labml_nn' / 'transformers' / 'mlm_tools' / 'pretrained' / 'tiny-shakespeare-mlm'
@@ -179,6 +181,7 @@ def run_experiment(data: str, overrides: list, export: bool = False, env: dict =
     summary['data'] = 'tiny_shakespeare'
     summary['overrides'] = list(overrides)
     summary['load_average_before_after'] = [round(load_before[0], 2), round(load_after[0], 2)]
+    summary['cpu'] = cpu_model()
     return summary
 
 

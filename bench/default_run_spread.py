@@ -31,8 +31,11 @@ python bench/default_run_spread.py --data ../shared/data/tiny_shakespeare.txt --
 
 It writes `bench/results/default_run_spread.json` and `.md` after every run, so an
 interrupted recording keeps what it finished; started again, it skips the (seed, kernel)
-pairs already recorded. No run is exported: the bundled model stays the one
-`default_run.py` recorded.
+pairs already recorded (`--fresh` starts a new record, as after a change of the recipe). No
+run is exported: the bundled model stays the one `default_run.py` recorded.
+
+The recorded default run *is* the run of seed 0 on the machine's own kernels, when this
+machine recorded it: `--with-default-run` takes it in as that run instead of training it again.
 """
 
 import argparse
@@ -59,7 +62,10 @@ def write(record: dict) -> None:
              f"every run a fresh process with the default configs except `seed`, "
              f"`ATEN_CPU_CAPABILITY` set to the kernel (the machine's own is `{record['native_kernel']}`; "
              f"for other kernels oneDNN and MKL are capped at the same instruction set), "
-             f"{record['threads']} threads. Recorded by `bench/default_run_spread.py`.", '']
+             f"{'/'.join(sorted({str(r['threads']) for r in runs}) or [str(record['threads'])])} threads"
+             + (" (the seed-0 run on the machine's own kernels is the recorded default run, `default_run.json`)"
+                if any(r.get('from') for r in runs) else '')
+             + ". Recorded by `bench/default_run_spread.py`.", '']
     if runs:
         s = record['summary']
         acc, loss, wall = s['valid_accuracy'], s['valid_loss'], s['wall_time_s']
@@ -99,11 +105,37 @@ def write(record: dict) -> None:
     RESULTS.with_suffix('.md').write_text('\n'.join(lines) + '\n')
 
 
+def run_of(summary: dict, seed: int, kernel: str, threads: int, env: dict) -> dict:
+    r"""One run's row of the record, from the experiment's summary."""
+    final = summary['final']
+    return {'seed': seed, 'kernel': kernel, 'threads': threads, 'env': env,
+            'valid_accuracy': final['valid_accuracy'], 'valid_loss': final['valid_loss'],
+            'train_accuracy': final['train_accuracy'], 'train_loss': final['train_loss'],
+            'steps': summary['steps'], 'wall_time_s': summary['wall_time_s'],
+            'tokens_per_s': summary['tokens_per_s'],
+            'load_average_before_after': summary['load_average_before_after'],
+            'cpu': cpu_model(), 'torch': torch.__version__, 'machine': summary['machine'],
+            'run_uuid': summary['run_uuid'],
+            'valid_curve': [{'step': p['step'], 'valid_accuracy': p['valid_accuracy'], 'valid_loss': p['valid_loss']}
+                            for p in summary['curve']]}
+
+
+def take_default_run(record: dict) -> None:
+    r"""The recorded default run as seed 0 on the machine's own kernels, where this machine made it."""
+    summary = json.loads((ROOT / 'bench/results/default_run.json').read_text())
+    if summary['overrides'] or summary['config']['seed'] != 0 or summary.get('cpu') != cpu_model():
+        sys.exit('--with-default-run: default_run.json is not seed 0 with the defaults on this machine; '
+                 'train it instead (leave the flag out)')
+    threads = int(summary['machine'].rsplit(', ', 1)[-1].split()[0])  # '..., 2 threads': its own
+    record['runs'] = [r for r in record['runs'] if (r['seed'], r['kernel']) != (0, native_kernel())]
+    record['runs'].insert(0, {**run_of(summary, 0, native_kernel(), threads, {}), 'from': 'default_run.json'})
+
+
 def compare_with_recorded(record: dict) -> None:
     r"""Says whether seed 0 on the machine's own kernels repeats `default_run.json` bit for bit."""
     recorded = json.loads((ROOT / 'bench/results/default_run.json').read_text())['final']
     for r in record['runs']:
-        if r['seed'] == 0 and r['kernel'] == record['native_kernel']:
+        if r['seed'] == 0 and r['kernel'] == record['native_kernel'] and not r.get('from'):
             same = r['valid_loss'] == recorded['valid_loss'] and r['valid_accuracy'] == recorded['valid_accuracy']
             record['recorded_default_run_same'] = same
             record['recorded_default_run'] = (
@@ -124,6 +156,9 @@ def main():
     parser.add_argument('--passive-wait', action='store_true',
                         help='OMP_WAIT_POLICY=PASSIVE: far faster on a busy machine, the same results')
     parser.add_argument('--markdown-only', action='store_true', help='rewrite the .md from the recorded .json')
+    parser.add_argument('--fresh', action='store_true', help='start a new record (the recipe changed)')
+    parser.add_argument('--with-default-run', action='store_true',
+                        help="take default_run.json in as seed 0 on this machine's own kernels")
     args = parser.parse_args()
     if not args.data and not args.markdown_only:
         parser.error('--data is required (the path to tiny_shakespeare.txt), except with --markdown-only')
@@ -134,9 +169,12 @@ def main():
         compare_with_recorded(record)
         write(record)
         return
-    record = json.loads(path.read_text()) if path.exists() else {'runs': []}
+    record = json.loads(path.read_text()) if path.exists() and not args.fresh else {'runs': []}
     record.update({'cpu': cpu_model(), 'cores': os.cpu_count(), 'torch': torch.__version__,
                    'native_kernel': native_kernel(), 'threads': args.threads})
+    if args.with_default_run:
+        take_default_run(record)
+        write(record)
     done = {(r['seed'], r['kernel'], r['threads']) for r in record['runs']}
     # Seeds first within a kernel would confound the two axes with the machine's load over time;
     # alternating kernels spreads any slow stretch over both
@@ -153,17 +191,7 @@ def main():
         print(f"seed {seed}, kernel {kernel}, {args.threads} threads", flush=True)
         summary = run_experiment(args.data, [f'seed={seed}'], env=env)
         final = summary['final']
-        record['runs'].append({
-            'seed': seed, 'kernel': kernel, 'threads': args.threads, 'env': env,
-            'valid_accuracy': final['valid_accuracy'], 'valid_loss': final['valid_loss'],
-            'train_accuracy': final['train_accuracy'], 'train_loss': final['train_loss'],
-            'steps': summary['steps'], 'wall_time_s': summary['wall_time_s'],
-            'tokens_per_s': summary['tokens_per_s'],
-            'load_average_before_after': summary['load_average_before_after'],
-            'cpu': cpu_model(), 'torch': torch.__version__, 'machine': summary['machine'],
-            'run_uuid': summary['run_uuid'],
-            'valid_curve': [{'step': p['step'], 'valid_accuracy': p['valid_accuracy'], 'valid_loss': p['valid_loss']}
-                            for p in summary['curve']]})
+        record['runs'].append(run_of(summary, seed, kernel, args.threads, env))
         compare_with_recorded(record)
         write(record)
         print(f"  valid accuracy {final['valid_accuracy']:.2%}, loss {final['valid_loss']:.4f}, "

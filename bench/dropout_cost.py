@@ -30,8 +30,9 @@ from torch import nn
 
 from labml_nn.transformers.mlm.data import load_corpus
 from labml_nn.transformers.mlm.experiment import Configs, Trainer
-from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
-from training import ROOT, timed_steps
+from labml_nn.helpers import cli
+from labml_nn.transformers.mlm.model import TransformerMLM
+from training import ROOT, ROUND_3_CONFIGS, configs, timed_steps
 
 
 def main():
@@ -47,7 +48,7 @@ def main():
     text, _ = load_corpus(args.data)
 
     def build(dropout: float, make_dropout=None) -> Trainer:
-        c = Configs(model=ModelConfigs(dropout=dropout))
+        c = cli.build(Configs, configs(**ROUND_3_CONFIGS, model__dropout=dropout))
         # The model takes the factory of its dropout modules: PyTorch's `nn.Dropout` for one variant
         parts = {'make_dropout': make_dropout} if make_dropout else {}
         return Trainer(c, text, torch.device('cpu'),
@@ -69,7 +70,7 @@ def main():
     (out / 'dropout_cost.json').write_text(json.dumps(record, indent=1) + '\n')
     rows = '\n'.join(f'| {name} | {median[name]:.0f} | {ratios[name]:.2f}× |' for name in trainers)
     (out / 'dropout_cost.md').write_text(
-        '# Dropout cost per training step (default model, CPU)\n\n'
+        '# Dropout cost per training step (the round-3 model and recipe, CPU)\n\n'
         f'Median of {args.blocks} alternating blocks of {args.steps_per_block} steps; torch {torch.__version__}, '
         f'{torch.get_num_threads()} threads. Written by [`bench/dropout_cost.py`](../dropout_cost.html).\n\n'
         f'| dropout | ms/step | × no dropout |\n|---|---|---|\n{rows}\n')

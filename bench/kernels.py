@@ -268,16 +268,17 @@ def write(record: dict) -> None:
              f"(kernel:threads): {', '.join(f'`{n}`' for n in record['runs'])}. For a kernel other than the "
              f"machine's own (`{record['native_kernel']}`) oneDNN and MKL are capped at the same instruction set.", '',
              '## The largest difference from the recording', '',
-             'Golden runs and the old checkpoint: against the fixtures in `tests/fixtures/` (recorded on another '
-             'machine). The bundled model: against the first combination.', '',
+             'Golden runs and the old checkpoint: against the fixtures in `tests/fixtures/` (recorded by '
+             '`tests/fixtures/golden/record.py`). The bundled model: against the first combination.', '',
              '| quantity | largest difference | where |', '|---|---|---|']
     for key, d in sorted(record['deviations'].items()):
         lines.append(f"| {key} | {d['value']:.3g} | {d['where'] if d['value'] else 'no combination'} |")
     native = record['native_kernel']
     lines += ['', f"The 60-step run of `test_short_run_lowers_the_loss` ended at least {short_run_margin(record['runs']):.3f} "
                   "below its threshold (the untrained loss minus 0.6) in every combination.", '',
-              "Combinations with 2 threads ran pinned to one core (`--pin`): the thread count splits the sums, not "
-              "the cores" + (f", and `{native}:2` gave the golden runs as recorded (PyTorch's default 2 threads on "
+              ("Combinations with 2 threads ran pinned to one core (`--pin`)" if record.get('pinned', True) else
+               "Every combination ran on the whole machine, one after the other (without `--pin`)")
+              + ": the thread count splits the sums, not the cores" + (f", and `{native}:2` gave the golden runs as recorded (PyTorch's default 2 threads on "
                              "a 2-core machine) bit for bit." if exact_native_2(record) else '.')]
     if record.get('sensitivity'):
         lines += section('What a real change moves',
@@ -294,6 +295,8 @@ def write(record: dict) -> None:
     if record.get('head_leads'):
         lines += ['', "The quoted best heads lead the next best head by at least: " + '; '.join(
             f"{lead:.4f} ({page.replace('_', ' ')})" for page, lead in record['head_leads'].items()) + '.']
+    if record.get('suite_note'):
+        lines += ['', record['suite_note']]
     if record.get('suite'):
         lines += section('The recorded-number tests under each combination', None,
                          ['combination', 'tests', 'result'],
@@ -399,6 +402,7 @@ def main():
         measured = json.loads(result.stdout.strip().splitlines()[-1])
         assert measured['capability'] == kernel and measured['threads'] == int(threads), measured
         record['runs'][combination] = measured
+        record['pinned'] = args.pin
         write(record)
         print(combination, 'measured', flush=True)
 

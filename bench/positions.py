@@ -37,7 +37,7 @@ from torch import nn
 
 from labml_nn.transformers.embeddings import Embeddings
 from labml_nn.transformers.mlm.model import TransformerMLM
-from training import ROOT, Corpus, Run, configs
+from training import ROOT, ROUND_3_CONFIGS, Corpus, Run, configs
 
 
 class ScaledSinusoidal(nn.Module):
@@ -89,7 +89,7 @@ def main():
     out = Path(args.out)
 
     corpus = Corpus(args.data)
-    values = configs(steps=args.steps)
+    values = configs(**ROUND_3_CONFIGS, steps=args.steps)
     results = {}
     for name, variant in VARIANTS.items():
         # The same model with another embedding module, built by the trainer from the same seed
@@ -114,7 +114,8 @@ def main():
             f"{results[n]['curve'][i]['valid_accuracy']:.1%}" for n in results) + ' |')
     (out / 'positions.md').write_text(
         '# Masked-character validation accuracy by embedding scheme\n\n'
-        f'Default experiment configs, {args.steps} steps, Tiny Shakespeare.\n\n' + '\n'.join(rows) + '\n')
+        f'The experiment\'s configs with the round-3 recipe (`ROUND_3_CONFIGS` of the [harness](../training.html)), '
+        f'{args.steps} steps, Tiny Shakespeare.\n\n' + '\n'.join(rows) + '\n')
     print('\n'.join(rows))
 
 

@@ -40,6 +40,7 @@ sets them) races in a fresh process of its own, one after the other:
 ```bash
 python bench/time_to_accuracy.py --sweep 5e-4 1e-3 2e-3 4e-3 --seeds 0  # BERT's peak learning rate
 python bench/time_to_accuracy.py --seeds 0 1 --kernels avx512 avx2
+python bench/time_to_accuracy.py --seeds 0 1 --kernels avx512 avx2 --together --threads 1  # in half the time
 ```
 
 Every process runs with `OMP_WAIT_POLICY=PASSIVE`: on a machine that other work shares, a
@@ -141,6 +142,9 @@ def main():
     parser.add_argument('--every', type=int, default=50)
     parser.add_argument('--block', type=int, default=25)
     parser.add_argument('--markdown-only', action='store_true', help='rewrite the .md from the recorded .json')
+    parser.add_argument('--together', action='store_true',
+                        help='race the kernels at the same time, one process each (the ratios hold; the seconds '
+                             'are then a shared machine\'s)')
     parser.add_argument('--one-kernel', metavar='PATH', help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.ours = parse_overrides(args.ours)
@@ -160,29 +164,37 @@ def main():
     # Every kernel in a fresh process: ATen and the matrix libraries read their variables when torch loads
     kernels = args.kernels or [native_kernel()]
     per_kernel = []
-    for kernel in kernels:
-        env = kernel_env(kernel, args.threads, passive=True)
-        in_effect = kernel_in_effect(env)
-        if in_effect != kernel:
-            sys.exit(f'--kernels {kernel}: this CPU lacks it (PyTorch falls back to {in_effect}); '
-                     f'use {native_kernel()} or one below it')
-        print(f'kernel {kernel}, {args.threads} threads', flush=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / 'results.json'
+    with tempfile.TemporaryDirectory() as tmp:
+        started = []
+        for kernel in kernels:
+            env = kernel_env(kernel, args.threads, passive=True)
+            in_effect = kernel_in_effect(env)
+            if in_effect != kernel:
+                sys.exit(f'--kernels {kernel}: this CPU lacks it (PyTorch falls back to {in_effect}); '
+                         f'use {native_kernel()} or one below it')
+            print(f'kernel {kernel}, {args.threads} threads', flush=True)
+            out = Path(tmp) / f'{kernel}.json'
             ours = [f"{k.replace('__', '.')}={v}" for k, v in args.ours.items()]
-            subprocess.run([sys.executable, __file__, '--one-kernel', str(out), '--seeds', *map(str, args.seeds),
-                            '--implementations', *args.implementations, '--hf-lr', str(args.hf_lr),
-                            '--every', str(args.every), '--block', str(args.block),
-                            *(['--ours', *ours] if ours else [])],
-                           env={**os.environ, **env}, check=True)
+            process = subprocess.Popen(
+                [sys.executable, __file__, '--one-kernel', str(out), '--seeds', *map(str, args.seeds),
+                 '--implementations', *args.implementations, '--hf-lr', str(args.hf_lr),
+                 '--every', str(args.every), '--block', str(args.block), *(['--ours', *ours] if ours else [])],
+                env={**os.environ, **env})
+            started.append((kernel, env, out, process))
+            if not args.together:
+                process.wait()
+        for kernel, env, out, process in started:
+            if process.wait() != 0:
+                sys.exit(f'the race under {kernel} failed (exit {process.returncode})')
             measured = json.loads(out.read_text())
-        assert measured['capability'] == kernel, measured
-        per_kernel.append({'kernel': kernel, 'env': env, **measured})
+            assert measured['capability'] == kernel, measured
+            per_kernel.append({'kernel': kernel, 'env': env, **measured})
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {args.threads} threads"
     record = {'machine': machine, 'cpu': cpu_model(), 'native_kernel': native_kernel(),
               'steps': configs()['steps'], 'every': args.every, 'block': args.block, 'seeds': args.seeds,
               'implementations': args.implementations, 'kernels': kernels, 'omp_wait_policy': 'PASSIVE',
+              'together': args.together,
               'recipes': {name: recipe_of(name, args) for name in args.implementations},
               'hf_lr': args.hf_lr, 'sweep': json.loads(SWEEP.read_text()) if SWEEP.exists() else None,
               'per_kernel': [{k: v for k, v in p.items() if k != 'results'} for p in per_kernel],
@@ -370,7 +382,8 @@ def write_markdown(record) -> None:
         f"(15% masking, the same held-out windows). Recipes: {recipes}.{swept} For each choice of CPU kernels "
         f"(`ATEN_CPU_CAPABILITY`; the machine's own is `{record['native_kernel']}`, and below it oneDNN and MKL are "
         f"capped to match), one fresh process in which all runs took turns in blocks of {record['block']} steps "
-        f"({record['cpu']}; {record['machine']}; OMP_WAIT_POLICY={record['omp_wait_policy']}). Load average, per "
+        + ("(the kernels' processes at the same time, one thread each) " if record.get('together') else '')
+        + f"({record['cpu']}; {record['machine']}; OMP_WAIT_POLICY={record['omp_wait_policy']}). Load average, per "
         f"kernel: {loads}"
         + ("; the benchmark's own: nothing else ran, so the seconds are this machine's" if quiet else
            "; other work shared the machine, so read the ratios, not the seconds")

@@ -21,6 +21,9 @@ wall time with the CPU's name and the load average before and after (a busy mach
 recorded, and marked busy). `--add WHAT SECONDS MACHINE SOURCE` records a time measured
 elsewhere, with who measured it. The default run's own recording,
 [`default_run.json`](default_run.html), is always the first row.
+
+A change of the default recipe makes the default run's old timings another run's: `--retire`
+moves them to a table of their own (`retired`, with the recipe they timed), out of the ranges.
 """
 
 import argparse
@@ -50,7 +53,8 @@ def default_run_row() -> dict:
     r"""The recorded default run (`bench/default_run.py`) as a row of this table."""
     run = json.loads((RESULTS / 'default_run.json').read_text(encoding='utf-8'))
     return {'what': 'default_run', 'seconds': run['wall_time_s'],
-            'machine': f"{run['machine']}", 'source': 'bench/default_run.py (the recorded run)'}
+            'machine': ', '.join(filter(None, [run.get('cpu'), run['machine']])),
+            'source': 'bench/default_run.py (the recorded run)'}
 
 
 def ranges(recording: dict) -> dict:
@@ -77,6 +81,13 @@ def write(recording: dict) -> None:
     for what, (low, high, n) in ranges(recording).items():
         lines.append(f"- {what.replace('_', ' ')}: {low / 60:.1f}–{high / 60:.1f} minutes "
                      f"over {plural(n, 'timing')}")
+    if recording.get('retired'):
+        lines += ['', '## Timings of earlier recipes', '',
+                  "Default runs of a recipe that is no longer the default: not in the ranges.", '',
+                  '| what | minutes | recipe | machine | measured by |', '|---|---|---|---|---|']
+        for row in recording['retired']:
+            lines.append(f"| {row['what'].replace('_', ' ')} | {row['seconds'] / 60:.1f} | {row['recipe']} "
+                         f"| {row['machine']} | {row['source']} |")
     (RESULTS / 'timings_by_machine.md').write_text('\n'.join(lines) + '\n', encoding='utf-8')
 
 
@@ -101,8 +112,14 @@ def main(argv=None) -> int:
     parser.add_argument('--add', nargs=4, metavar=('WHAT', 'SECONDS', 'MACHINE', 'SOURCE'),
                         help='record a timing made elsewhere')
     parser.add_argument('--markdown-only', action='store_true', help='rewrite the .md from the .json')
+    parser.add_argument('--retire', metavar='RECIPE',
+                        help="move the default run's timings made elsewhere out of the ranges, as RECIPE's")
     args = parser.parse_args(argv)
     recording = read()
+    if args.retire:
+        old = [r for r in recording['timings'] if r['what'] == 'default_run']
+        recording['retired'] = recording.get('retired', []) + [{**r, 'recipe': args.retire} for r in old]
+        recording['timings'] = [r for r in recording['timings'] if r['what'] != 'default_run']
     if args.add:
         what, seconds, machine, source = args.add
         try:

@@ -4,7 +4,7 @@ language models (here, a line fitted to noisy points), gets its command line, it
 its loop, checkpoints in its own format and an exact resume from the helpers, without an edit
 to them. It provides what `run.Experiment` lists, and nothing else.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, Tuple
 
 import pytest
@@ -100,3 +100,29 @@ def test_the_format_keeps_other_experiments_checkpoints_out(in_tmp):
     # …and its resume rules are its own: `learning_rate` may not change, `steps` may
     with pytest.raises(cli.UserError, match='cannot change learning_rate when resuming'):
         train(cli.parse(LineConfigs, ['--resume', run['run_uuid'], 'learning_rate=0.1']))
+
+
+# ## A nested group whose field gives it other defaults
+@dataclass
+class Widths:
+    # Width of a layer
+    width: PositiveInt = 8
+    # Whether layers have biases
+    bias: bool = True
+
+
+@dataclass
+class Wider:
+    # The layers, without biases here
+    layers: Widths = field(default_factory=lambda: Widths(bias=False))
+
+
+def test_a_group_keeps_the_defaults_its_field_gives_it():
+    r"""`default_factory=lambda: Group(...)` sets the group's defaults for the command line too:
+    in `--help`, in a configs object built from nothing, and under an override."""
+    assert cli.build(Wider, {}).layers == Widths(width=8, bias=False)
+    assert cli.build(Wider, {'layers.bias': True, 'layers.width': 4}).layers == Widths(width=4, bias=True)
+    table = cli.config_table(Wider)
+    assert table['layers.bias'].default is False and table['layers.width'].default == 8
+    assert 'layers.bias=False' in cli.help_text(Wider, 'prog', 'about', 'data')
+    assert cli.flatten(cli.build(Wider, {})) == cli.flatten(Wider())

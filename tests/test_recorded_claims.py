@@ -196,19 +196,36 @@ def quoted_range(values) -> str:
 
 
 def test_time_to_accuracy():
+    import sys
+    sys.path.insert(0, str(ROOT / 'bench'))  # the benchmark imports its harness as a script does
+    try:
+        from time_to_accuracy import BERT_RECIPE
+    finally:
+        sys.path.remove(str(ROOT / 'bench'))
     data, races = recorded('time_to_accuracy'), time_ratios()
     # A spread over seeds *and* CPU kernels, as the prose says
     assert len(data['seeds']) >= 2 and len(data['kernels']) >= 2, (data['seeds'], data['kernels'])
-    # The issue's target, which the prose states as met: at most 0.7 of BERT's time, in every race
-    assert all(race[t] <= 0.7 for race in races for t in ('0.40', '0.45')), races
+    # Each side as its users would train it: ours the experiment's defaults, BERT its standard
+    # recipe at the peak learning rate that did best in the recorded sweep
+    sweep = recorded('time_to_accuracy_sweep')
+    assert data['recipes']['ours'] == {} and data['steps'] == 5400
+    assert data['recipes']['hf-bert'] == {**BERT_RECIPE, 'learning_rate': data['hf_lr']} == \
+        {**sweep['recipe'], 'learning_rate': sweep['best_lr']}
+    assert len(sweep['learning_rates']) >= 3
+    # The issue's target, which the prose states as met: 45% in at most half of BERT's time, on
+    # the mean over the races
+    mean_45 = sum(race['0.45'] for race in races) / len(races)
+    assert mean_45 <= 0.5, races
     over = f"on {NUMBER_WORDS[len(data['seeds'])]} seeds and {NUMBER_WORDS[len(data['kernels'])]} choices of CPU kernels"
     for target in ('0.40', '0.45'):
         for path in ('docs/benchmarks.md', 'README.md', 'labml_nn/transformers/mlm/model.py'):
             assert_quoted(path, quoted_range([race[target] for race in races]), over)
+    assert_quoted('docs/benchmarks.md', f'mean {mean_45:.2f}')
     speed = quoted_range([race['tokens_per_s'] for race in races])
     assert_quoted('docs/benchmarks.md', f'{speed} times BERT\'s tokens/s')
     assert_quoted('labml_nn/transformers/mlm/model.py', f'{speed} times its tokens/s')
     assert_quoted('docs/benchmarks.md', f"{quoted_range([race['hf_steps'] for race in races])} times as many steps")
+    assert_quoted('docs/benchmarks.md', f"peak learning rate of {data['hf_lr']:g}")
 
 
 # ## The design notes: the ablations behind the model's defaults
@@ -280,11 +297,13 @@ def test_design_notes():
                   f"instead of 100 gained {gain('warmup_300'):.1f} points, and "
                   f"{gain('defaults_warmup_300', against='defaults'):.1f} on top of the adopted defaults")
     assert gain('lr_4e-3') < 0 < gain('lr_1e-3') and gain('batch_32') < 0 < gain('batch_128')
-    # The warm-up that lost where it counts: the default run with 300 warm-up steps
-    warm, default = recorded('default_run_warmup_300'), json.loads((RESULTS / 'default_run.json').read_text())
-    assert warm['final']['valid_accuracy'] < default['final']['valid_accuracy']
+    # The warm-up that lost where it counts: the default run of then (before the recipe study,
+    # `torch_relu_5400` of the candidates) with 300 warm-up steps
+    recipes = {r['name']: r['curve'][-1] for r in recorded('default_recipe')['recipes']}
+    warm, then = recorded('default_run_warmup_300'), recipes['torch_relu_5400']
+    assert warm['final']['valid_accuracy'] < then['valid_accuracy'] and warm['steps'] == then['step']
     assert_quoted(path, f"ended at {percent(warm['final']['valid_accuracy'])} against "
-                  f"{percent(default['final']['valid_accuracy'])}")
+                  f"{percent(then['valid_accuracy'])}")
     # Combinations: the runs stopped at 500 steps against PyTorch's initialization alone there
     stopped = [r for r in data['stopped'] if r['label'] == 'tied + PyTorch init + ReLU']
     assert [r['curve'][-1]['step'] for r in stopped] == [500, 500]
@@ -293,12 +312,52 @@ def test_design_notes():
     assert_quoted(path, ' and '.join(percent(r['curve'][-1]['valid_accuracy']) for r in stopped)
                   + ' after 500 steps on two seeds, against ' + ' and '.join(percent(a) for a in alone))
     # ... and in the default run's setting
-    recipes = {r['name']: r['curve'][-1] for r in recorded('default_recipe')['recipes']}
     tied, before, now = recipes['tied_relu_torch'], recipes['today'], recipes['torch_relu_5400']
-    assert tied['step'] == before['step'] == 5000 and now['step'] == default['steps'] == 5400
+    assert tied['step'] == before['step'] == 5000 and now['step'] == 5400
     assert_quoted(path, f"reached {percent(tied['valid_accuracy'])} after 5,000 steps",
                   f"GELU reached {percent(before['valid_accuracy'])}",
                   f"reached {percent(now['valid_accuracy'])} after 5,400 steps")
+
+
+def test_design_notes_recipe_study():
+    r"""The design notes' account of the recipe study is its recording, and what it adopted is
+    the experiment's default recipe."""
+    from bench.training import ROUND_3_CONFIGS, configs
+    path, study = 'docs/design_notes.md', recorded('recipe_study')
+    rows = {(p['steps'], s['name'], s['lr']): s for p in study['passes'] for s in p['summary']}
+    proxy = {name: s for (steps, name, lr), s in rows.items() if steps == 500 and lr == 0.002}
+    assert all(len(proxy[n]['seeds']) == 3 for n in ('baseline', 'all', 'masking_schedule', 'muon'))
+
+    def gained(name):
+        x = 100 * proxy[name]['valid_accuracy_minus_baseline']
+        return (points(x) if round(x, 1) else '0.0') + ' points'  # no sign on a rounded zero
+    assert_quoted(path, f"falling to 15% by the end: {gained('masking_schedule')}",
+                  f"start at zero: {gained('qk_norm_zero_init')}", f"encoder's matrices: {gained('muon')}",
+                  f"no biases: {gained('no_bias')}", f"instead of the cosine: {gained('linear_decay')}",
+                  f"All five together gained {gained('all')}")
+    acc = {n: proxy[n]['valid_accuracy'] for n in ('all', 'baseline')}
+    assert_quoted(path, f"({100 * acc['all']['min']:.1f}–{percent(acc['all']['max'])} against "
+                  f"{100 * acc['baseline']['min']:.1f}–{percent(acc['baseline']['max'])})")
+    everything = proxy['all']['valid_accuracy']['max']  # seed 0's, which the leave-one-out starts from
+    assert everything == next(r['valid_accuracy']['max'] for k, r in rows.items() if k == (500, 'all', 0.002))
+    cost = {lever: 100 * (everything - proxy[f'all_but_{lever}']['valid_accuracy']['mean'])
+            for lever in ('qk_norm_zero_init', 'muon', 'masking_schedule', 'no_bias', 'linear_decay')}
+    assert_quoted(path, f"where all five reached {percent(everything)}), QK-norm cost "
+                  f"{cost['qk_norm_zero_init']:.1f} points, Muon {cost['muon']:.1f} and the masking schedule "
+                  f"{cost['masking_schedule']:.1f}")
+    assert cost['no_bias'] <= 0 and cost['linear_decay'] <= 0
+    full = {(name, lr): s for (steps, name, lr), s in rows.items() if steps == 5400}
+    ours, old, higher = full['all', 0.002]['valid_accuracy'], full['baseline', 0.002], full['all', 0.004]
+    assert_quoted(path, f"ended at {100 * ours['min']:.1f}–{percent(ours['max'])} on three seeds "
+                  f"(mean {percent(ours['mean'])}), against {percent(old['valid_accuracy']['mean'])}",
+                  f"4e-3 reached {percent(higher['valid_accuracy']['mean'])} on seed 0")
+    assert_quoted(path, f"took {study['speed']['vs_baseline']['all']:.2f} times as long in a quiet timing pass")
+    assert not study['speed']['busy']
+    # What was adopted: `all` at the peak learning rate studied is today's default recipe
+    adopted = {k.replace('__', '.'): v for k, v in study['variants']['all']['overrides'].items()}
+    today, before = configs(), configs(**ROUND_3_CONFIGS)
+    assert {k: today[k] for k in adopted} == adopted and today['learning_rate'] == 0.002
+    assert {k for k in today if today[k] != before[k]} == set(adopted)
 
 
 # ## The tests' tolerances, measured across CPU kernels and thread counts
@@ -326,8 +385,9 @@ def test_tolerances_quote_their_measurements():
                   times(LOSS_RELATIVE / losses), times(PROBABILITY_ABSOLUTE / probabilities),
                   f'{top1_lead:.4f}', f'{head_lead:.4f}',
                   *(f"by {sci(m['min'])} to {sci(m['max'])}" for m in data['sensitivity'].values()))
-    # What tolerances.py says did not happen in any combination
-    assert worst['golden train_accuracy (absolute)'] == worst['golden valid_accuracy (absolute)'] == 0
+    # What tolerances.py says happened: one flipped training position at most, no validation one
+    assert worst['golden valid_accuracy (absolute)'] == 0 and worst['golden train_accuracy (absolute)'] < 1 / 1000
+    assert_quoted('tests/tolerances.py', sci(worst['golden train_accuracy (absolute)']))
     assert worst['old checkpoint train_loss (relative)'] == worst['old checkpoint valid_loss (relative)'] == 0
     assert worst['bundled guesses: top-1 changed'] == worst['best head changed'] == 0
     # The pages that cite the measurement

@@ -204,25 +204,35 @@ def _comments_above_fields(cls: type) -> Dict[str, str]:
     return found
 
 
-def config_table(cls: type, prefix: str = '') -> Dict[str, Config]:
+def _group_defaults(f: dataclasses.Field, prefix: str) -> Dict[str, Any]:
+    r"""A nested group's defaults where its field sets them (`default_factory=lambda: ...`)."""
+    if f.default_factory is dataclasses.MISSING:
+        return {}
+    return flatten(f.default_factory(), prefix)
+
+
+def config_table(cls: type, prefix: str = '', defaults: Optional[Dict[str, Any]] = None
+                 ) -> Dict[str, Config]:
     r"""
     Every settable config of a dataclass, nested groups included, as
-    `{dotted name: Config}` in declaration order.
+    `{dotted name: Config}` in declaration order, with the defaults the outer class gives them.
     """
     hints = typing.get_type_hints(cls, include_extras=True)
     comments = _comments_above_fields(cls)
-    table, groups = {}, {}
+    table, groups, defaults = {}, {}, defaults or {}
     for f in dataclasses.fields(cls):
         hint = hints[f.name]
         if dataclasses.is_dataclass(hint):
             # A nested group: its members get the group's name in front, and come last
-            groups.update(config_table(hint, f'{prefix}{f.name}.'))
+            group = f'{prefix}{f.name}.'
+            groups.update(config_table(hint, group, {**_group_defaults(f, group), **defaults}))
             continue
         kind, ranges = hint, None
         if typing.get_origin(hint) is Annotated:
             kind, *extras = typing.get_args(hint)
             ranges = next((e for e in extras if isinstance(e, Range)), None)
-        table[prefix + f.name] = Config(kind, f.default, comments.get(f.name, ''), ranges)
+        table[prefix + f.name] = Config(kind, defaults.get(prefix + f.name, f.default),
+                                        comments.get(f.name, ''), ranges)
     return {**table, **groups}
 
 
@@ -248,7 +258,8 @@ def build(cls: Type, flat: Dict[str, Any], prefix: str = '') -> Any:
     values = {}
     for f in dataclasses.fields(cls):
         if dataclasses.is_dataclass(hints[f.name]):
-            values[f.name] = build(hints[f.name], flat, f'{prefix}{f.name}.')
+            group = f'{prefix}{f.name}.'
+            values[f.name] = build(hints[f.name], {**_group_defaults(f, group), **flat}, group)
         elif prefix + f.name in flat:
             values[f.name] = flat[prefix + f.name]
     try:

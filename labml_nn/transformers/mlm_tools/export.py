@@ -108,7 +108,6 @@ import labml_nn
 from labml_nn.helpers import cli, extras
 from labml_nn.helpers.cli import UserError
 from labml_nn.transformers.mlm.data import MASK, PAD, CharVocabulary
-from labml_nn.transformers.mlm.model import ROUND_1
 from labml_nn.transformers.mlm_tools.load import (CARD, CONFIG, MODEL_TYPE, PREFIX, SPECIAL_TOKENS, TOKENIZER_CONFIG,
                                                   VOCAB, WEIGHTS, load_mlm)
 from labml_nn.transformers.mlm_tools.onnx_graph import ONNX, check_onnx_installed, export_onnx
@@ -276,11 +275,11 @@ def plural(n: int, noun: str) -> str:
 
 def trained_with_default_configs(flat_configs: Dict[str, Any]) -> bool:
     r"""Whether a run's configs are the experiment's defaults, but for the seed and the bookkeeping."""
-    from labml_nn.transformers.mlm.experiment import Configs
+    from labml_nn.transformers.mlm.experiment import CHECKPOINTS, Configs
     defaults = cli.flatten(Configs())
-    # A config the run does not name did not exist yet: the model options of the oldest runs had
-    # the values in ROUND_1, every option added since has the value that keeps the model as it was
-    named = {**{f'model.{k}': v for k, v in ROUND_1.items()}, **flat_configs}
+    # A config the run does not name did not exist yet: it had the value that the checkpoints'
+    # format gives older runs (the model options of the oldest ones: ROUND_1's)
+    named = {**CHECKPOINTS.added_since, **flat_configs}
     return all(named.get(k, v) == v for k, v in defaults.items() if k not in BOOKKEEPING)
 
 
