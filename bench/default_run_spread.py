@@ -36,6 +36,12 @@ run is exported: the bundled model stays the one `default_run.py` recorded.
 
 The recorded default run *is* the run of seed 0 on the machine's own kernels, when this
 machine recorded it: `--with-default-run` takes it in as that run instead of training it again.
+In the same way, the [recipe study's](recipe_study.html) full-length runs of `all` are default
+runs once the study's answer became the default recipe, trained by the same `Trainer` on one
+thread: `--from-study SEED ...` takes them in, but only where a fresh process of another seed,
+on one thread and the machine's own kernels, repeated that seed's study run bit for bit. Such a
+run has no wall time, tokens/s or training-side accuracy of its own (the study timed a shared
+process), so those cells stay empty.
 """
 
 import argparse
@@ -54,7 +60,7 @@ RESULTS = ROOT / 'bench/results/default_run_spread'
 def write(record: dict) -> None:
     r"""Writes the JSON and the Markdown table, with the summary over all runs so far."""
     runs = record['runs']
-    record['summary'] = {key: spread([r[key] for r in runs])
+    record['summary'] = {key: spread([r[key] for r in runs if r[key] is not None])
                          for key in ('valid_accuracy', 'valid_loss', 'wall_time_s', 'tokens_per_s')} if runs else {}
     RESULTS.with_suffix('.json').write_text(json.dumps(record, indent=1) + '\n')
     lines = ['# The default run: its spread over seeds and CPU kernels', '',
@@ -64,7 +70,7 @@ def write(record: dict) -> None:
              f"for other kernels oneDNN and MKL are capped at the same instruction set), "
              f"{'/'.join(sorted({str(r['threads']) for r in runs}) or [str(record['threads'])])} threads"
              + (" (the seed-0 run on the machine's own kernels is the recorded default run, `default_run.json`)"
-                if any(r.get('from') for r in runs) else '')
+                if any(r.get('from') == 'default_run.json' for r in runs) else '')
              + ". Recorded by `bench/default_run_spread.py`.", '']
     if runs:
         s = record['summary']
@@ -88,10 +94,20 @@ def write(record: dict) -> None:
                   '| load before → after |',
                   '|---|---|---|---|---|---|---|---|---|']
         for r in runs:
+            if r.get('from', '').startswith('recipe_study'):
+                lines.append(f"| {r['seed']} | {r['kernel']} | {r['threads']} | {r['valid_accuracy']:.2%} "
+                             f"| {r['valid_loss']:.4f} | — | — | — | — (from the recipe study) |")
+                continue
             lines.append(f"| {r['seed']} | {r['kernel']} | {r['threads']} | {r['valid_accuracy']:.2%} "
                          f"| {r['valid_loss']:.4f} | {r['train_accuracy']:.2%} | {r['wall_time_s'] / 60:.1f} "
                          f"| {r['tokens_per_s']:,.0f} | {r['load_average_before_after'][0]:.2f} → "
                          f"{r['load_average_before_after'][1]:.2f} |")
+        if record.get('study_check'):
+            lines += ['', "The runs marked *from the recipe study* are its full-length runs of `all`, today's default "
+                      "recipe, trained by the same `Trainer` on one thread in a shared process (`--from-study`). A "
+                      "fresh process of seed " + ', '.join(map(str, record['study_check'])) + " on one thread "
+                      "repeated its study run bit for bit, every validation loss along the way, so the study's "
+                      "runs are what fresh processes would have given."]
         if record.get('recorded_default_run'):
             lines += ['', record['recorded_default_run']]
         # Where the curves part: validation accuracy at each step, per run
@@ -131,6 +147,49 @@ def take_default_run(record: dict) -> None:
     record['runs'].insert(0, {**run_of(summary, 0, native_kernel(), threads, {}), 'from': 'default_run.json'})
 
 
+def take_study_runs(record: dict, seeds) -> None:
+    r"""The recipe study's full-length runs of `all` for `seeds`, after checking that they are default
+    runs and that a fresh process repeats such a run bit for bit."""
+    from training import ROUND_3_CONFIGS, configs
+    bookkeeping = {'seed', 'valid_every', 'sample_every', 'checkpoint_every'}
+    today = configs()
+
+    def study(seed):
+        path = ROOT / f"bench/results/tmp/recipe_study/all.seed{seed}.lr{today['learning_rate']:g}.steps{today['steps']}.json"
+        if not path.exists():
+            sys.exit(f'--from-study: no full-length study run of seed {seed} at {path}; run the study first')
+        run = json.loads(path.read_text())
+        values = configs(**{**ROUND_3_CONFIGS, **run['overrides']}, learning_rate=run['lr'], steps=run['steps'])
+        if not run['complete'] or {k: v for k, v in values.items() if k not in bookkeeping} != \
+                {k: v for k, v in today.items() if k not in bookkeeping}:
+            sys.exit(f'--from-study: {path.name} is not a complete run of the default recipe')
+        return run
+    checks = [(r, study(r['seed'])) for r in record['runs'] if r['threads'] == 1 and not r.get('from')
+              and r['kernel'] == native_kernel()
+              and (ROOT / f"bench/results/tmp/recipe_study/all.seed{r['seed']}.lr{today['learning_rate']:g}"
+                          f".steps{today['steps']}.json").exists()]
+    same = [(r['valid_accuracy'], r['valid_loss']) == (s['curve'][-1]['valid_accuracy'], s['curve'][-1]['valid_loss'])
+            and [(p['step'], p['valid_loss']) for p in r['valid_curve']] ==
+            [(p['step'], p['valid_loss']) for p in s['curve'] if p['step'] > 0] for r, s in checks]
+    if not checks or not all(same):
+        sys.exit('--from-study: no fresh one-thread run of this machine repeats its study run bit for bit; '
+                 'train the seeds instead (leave the flag out)')
+    record['study_check'] = [r['seed'] for r, _ in checks]
+    for seed in seeds:
+        run = study(seed)
+        record['runs'] = [r for r in record['runs'] if (r['seed'], r['kernel']) != (seed, native_kernel())]
+        final = run['curve'][-1]
+        record['runs'].append({
+            'seed': seed, 'kernel': native_kernel(), 'threads': run['threads'], 'env': {},
+            'valid_accuracy': final['valid_accuracy'], 'valid_loss': final['valid_loss'],
+            'train_accuracy': None, 'train_loss': None, 'steps': final['step'], 'wall_time_s': None,
+            'tokens_per_s': None, 'load_average_before_after': None, 'cpu': cpu_model(),
+            'torch': torch.__version__, 'machine': None, 'run_uuid': None,
+            'valid_curve': [{k: p[k] for k in ('step', 'valid_accuracy', 'valid_loss')} for p in run['curve']
+                            if p['step'] > 0],
+            'from': f'recipe_study: all.seed{seed}'})
+
+
 def compare_with_recorded(record: dict) -> None:
     r"""Says whether seed 0 on the machine's own kernels repeats `default_run.json` bit for bit."""
     recorded = json.loads((ROOT / 'bench/results/default_run.json').read_text())['final']
@@ -159,6 +218,8 @@ def main():
     parser.add_argument('--fresh', action='store_true', help='start a new record (the recipe changed)')
     parser.add_argument('--with-default-run', action='store_true',
                         help="take default_run.json in as seed 0 on this machine's own kernels")
+    parser.add_argument('--from-study', type=int, nargs='+', metavar='SEED', default=[],
+                        help="take the recipe study's full-length runs of these seeds in (after a bit-for-bit check)")
     args = parser.parse_args()
     if not args.data and not args.markdown_only:
         parser.error('--data is required (the path to tiny_shakespeare.txt), except with --markdown-only')
@@ -175,6 +236,10 @@ def main():
     if args.with_default_run:
         take_default_run(record)
         write(record)
+    if args.from_study:
+        take_study_runs(record, args.from_study)
+        write(record)
+        return
     done = {(r['seed'], r['kernel'], r['threads']) for r in record['runs']}
     # Seeds first within a kernel would confound the two axes with the machine's load over time;
     # alternating kernels spreads any slow stretch over both

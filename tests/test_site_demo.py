@@ -121,7 +121,7 @@ def assert_same_ranking(ours, theirs, where):
     by token, the probabilities are within `PROBABILITY_ABSOLUTE` (ONNX Runtime's WebAssembly
     kernels and PyTorch's sum in different orders). So the order may differ only between
     neighbours within that tolerance of each other, a near tie that two engines, or two CPUs,
-    may break either way: the quoted texts have neighbours 4.9e-6 apart in their top 5
+    may break either way: the quoted texts have neighbours 2.2e-5 apart in their top 5
     (bench/results/kernels.md), though none near the top guess. A character on one list only
     must be a near tie with the other's last.
     """

@@ -57,12 +57,12 @@ answers; the cost is one run of the model per gap instead of one in all. Asked a
 
 | | gap 1 | gap 2 | the text |
 |---|---|---|---|
-| independent | `a` 91% | `b` 23% | `your grabe` |
-| one after the other | `a` 91% (step 1) | `c` 80% (step 2) | `your grace` |
+| independent | `a` 84% | `s` 23% | `your grase` |
+| one after the other | `a` 84% (step 1) | `c` 15% (step 2) | `your grace` |
 
 Both ways the first gap gets `a`. On its own, the second gap must fit `gr??e` without
-knowing the letter before it, and no letter is sure: `b` comes out on top with 23%. With the
-`a` in place, `gra?e` makes `grace` the likely word: `c` leads with 80%. Independent filling gives
+knowing the letter before it, and `s` comes out on top. With the `a` in place, `gra?e` makes
+`grace` the likeliest word, though not by much: `c` leads with 15%. Independent filling gives
 the best character for each gap *on its own*; filling one after the other gives a text whose
 gaps fit each other, what a reader would call the answer. (The numbers are checked against
 the bundled model by a test.)
