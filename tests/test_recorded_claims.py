@@ -211,6 +211,21 @@ def test_time_to_accuracy():
     assert_quoted('docs/benchmarks.md', f"{quoted_range([race['hf_steps'] for race in races])} times as many steps")
 
 
+def test_time_to_accuracy_sweep():
+    r"""BERT's learning-rate sweep at the default run's size, as the race's page describes it: the
+    best peak, its steps to 45%, and the plateau it sat on first."""
+    sweep = recorded('time_to_accuracy_sweep')
+    best = next(r for r in sweep['results'] if r['learning_rate'] == sweep['best_lr'])
+    others = [r['steps_to']['0.45'] for r in sweep['results'] if r is not best]
+    assert all(s is None or s > best['steps_to']['0.45'] for s in others)
+    peak = f"{sweep['best_lr']:.0e}".replace('e-0', 'e-')  # 2e-3, as the prose writes it
+    assert_quoted('bench/time_to_accuracy.py', f"reached 45% soonest at a peak of {peak}, after "
+                  f"{best['steps_to']['0.45']:,.0f} steps")
+    plateau = [p for p in best['curve'] if p['step'] >= 200]
+    assert all(p['valid_accuracy'] < 0.24 for p in plateau if p['step'] <= 850)
+    assert all(p['valid_accuracy'] > 0.24 for p in plateau if p['step'] >= 900)
+
+
 # ## The design notes: the ablations behind the model's defaults
 def ablation_accuracy(name: str, seeds=None, step: int = 1000) -> float:
     r"""
