@@ -349,6 +349,13 @@ def test_design_notes_recipe_study():
     assert_quoted(path, f"ended at {100 * ours['min']:.1f}–{percent(ours['max'])} on three seeds "
                   f"(mean {percent(ours['mean'])}), against {percent(old['valid_accuracy']['mean'])}",
                   f"4e-3 reached {percent(higher['valid_accuracy']['mean'])} on seed 0")
+    assert_quoted('README.md', f"at {100 * ours['min']:.1f}–{percent(ours['max'])} on three seeds, against "
+                  f"{percent(old['valid_accuracy']['mean'])} for the default recipe on seed 0")
+    # The README's command is the study's `all`, config by config
+    command = 'optimizer=muon' + prose('README.md').split('experiment optimizer=muon')[1][:200]
+    for key, value in study['variants']['all']['overrides'].items():
+        shown = str(value).lower() if isinstance(value, bool) else f'{value:g}' if isinstance(value, float) else value
+        assert f"{key.replace('__', '.')}={shown}" in command, (key, value)
     assert_quoted(path, f"took {study['speed']['vs_baseline']['all']:.2f} times as long in a quiet timing pass")
     assert not study['speed']['busy']
     # Not adopted: today's default recipe is the round-3 recipe the study started from
@@ -362,6 +369,8 @@ def test_design_notes_recipe_study():
     assert avx2['muon'] > 10 * native['muon'] and avx2['muon'] > 10 * avx2['float32 iteration']
     assert_quoted(path, f"took {native['muon']:.1f} ms with the machine's own kernels and {avx2['muon']:.1f} ms with "
                   f"AVX2's, {avx2['muon'] / avx2['float32 iteration']:.1f} times the same iteration in float32")
+    assert_quoted('README.md', f"about {round(avx2['muon'] / avx2['float32 iteration'], -1):.0f} times slower than "
+                  f"float32 ([measured](bench/results/muon_cost.md)")
 
 
 # ## The tests' tolerances, measured across CPU kernels and thread counts
