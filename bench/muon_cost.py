@@ -17,11 +17,12 @@ before it can be the default, its cost must be known on the CPUs readers have.
 For each choice of kernels (`ATEN_CPU_CAPABILITY`, with oneDNN and MKL capped to match, as
 [the harness](training.html) sets them; a fresh process each, one thread), this script builds
 the default model and gives its encoder's weight matrices, the ones Muon takes, a random
-gradient, then times three optimizer steps over those matrices, taking turns:
+gradient, then times three optimizer steps over those matrices, taking turns (each step moves
+the weights a little; the timing does not depend on where they are):
 
 * **muon**: `torch.optim.Muon.step()`, PyTorch's own, orthogonalizing in bfloat16;
-* **float32 iteration**: the same five Newton–Schulz iterations with PyTorch's coefficients,
-  in float32 (what a float32 Muon would spend; the rest of Muon's step is cheap);
+* **float32 muon**: [`Float32Muon`](../helpers/optimizers.html), the same step with the
+  iterations in float32;
 * **adamw**: `torch.optim.AdamW.step()`, the round-3 recipe's optimizer.
 
 ```bash
@@ -46,9 +47,6 @@ import torch
 from training import ROOT, configs, cpu_model, kernel_env, kernel_in_effect, native_kernel
 
 RESULTS = ROOT / 'bench/results/muon_cost'
-# PyTorch's Muon: its Newton-Schulz coefficients and steps (`torch.optim.Muon`'s defaults)
-NS_COEFFICIENTS, NS_STEPS = (3.4445, -4.7750, 2.0315), 5
-
 
 def hidden_matrices() -> list:
     r"""The default model's encoder weight matrices, each with a random gradient."""
@@ -63,23 +61,13 @@ def hidden_matrices() -> list:
     return matrices
 
 
-def float32_iteration(matrices) -> None:
-    r"""Five Newton-Schulz iterations on each gradient, in float32."""
-    a, b, c = NS_COEFFICIENTS
-    for p in matrices:
-        x = p.grad.T if p.size(0) > p.size(1) else p.grad
-        x = x / (x.norm() + 1e-7)
-        for _ in range(NS_STEPS):
-            gram = x @ x.T
-            x = a * x + (b * gram + c * gram @ gram) @ x
-
-
 def measure(rounds: int) -> dict:
     r"""This process's kernels: each step's milliseconds, taking turns, `rounds` times."""
     torch.manual_seed(0)
     matrices = hidden_matrices()
+    from labml_nn.helpers.optimizers import Float32Muon
     steps = {'muon': torch.optim.Muon(matrices, lr=1e-3, adjust_lr_fn='match_rms_adamw').step,
-             'float32 iteration': lambda: float32_iteration(matrices),
+             'float32 muon': Float32Muon(matrices, lr=1e-3, adjust_lr_fn='match_rms_adamw').step,
              'adamw': torch.optim.AdamW(matrices, lr=1e-3).step}
     times = {name: [] for name in steps}
     with torch.no_grad():
@@ -105,12 +93,12 @@ def write(record: dict) -> None:
              f"encoder, shapes {', '.join('×'.join(map(str, s)) for s in record['runs'][0]['shapes'])}; median of "
              f"{record['rounds']} steps taking turns. Load average {record['load'][0]:.1f} before, "
              f"{record['load'][1]:.1f} after. Written by [`bench/muon_cost.py`](../muon_cost.html).", '',
-             '| kernels | ' + ' | '.join(f'{n} (ms)' for n in names) + ' | muon / float32 iteration |',
+             '| kernels | ' + ' | '.join(f'{n} (ms)' for n in names) + ' | muon / float32 muon |',
              '|---|' + '---|' * (len(names) + 1)]
     for run in record['runs']:
         ms = run['ms']
         lines.append(f"| `{run['kernel']}` | " + ' | '.join(f'{ms[n]:.1f}' for n in names)
-                     + f" | {ms['muon'] / ms['float32 iteration']:.1f} |")
+                     + f" | {ms['muon'] / ms['float32 muon']:.1f} |")
     RESULTS.with_suffix('.md').write_text('\n'.join(lines) + '\n')
 
 

@@ -257,3 +257,44 @@ def test_the_race_gives_bert_its_own_recipe():
     race.configs(**bert)
     with pytest.raises(SystemExit, match="no config 'optimiser'"):
         race.parse_overrides(['optimiser=muon'])
+
+
+def test_float32_muon_is_pytorchs_muon_in_float32():
+    r"""`Float32Muon` takes PyTorch's Muon step with the Newton-Schulz iterations in float32: the
+    same state, an update within bfloat16's rounding of PyTorch's, and within float32's of the
+    step computed independently in float64."""
+    import math
+    from labml_nn.helpers.optimizers import Float32Muon
+    torch.manual_seed(0)
+    start = [torch.randn(384, 128), torch.randn(128, 512)]
+    options = dict(lr=1e-2, weight_decay=0.01, adjust_lr_fn='match_rms_adamw')
+    ours, theirs = [torch.nn.Parameter(w.clone()) for w in start], [torch.nn.Parameter(w.clone()) for w in start]
+    mine, pytorch = Float32Muon(ours, **options), torch.optim.Muon(theirs, **options)
+    reference = [w.double() for w in start]
+    buffers = [torch.zeros_like(w) for w in reference]
+    a, b, c = pytorch.defaults['ns_coefficients']
+    for _ in range(3):
+        grads = [torch.randn_like(w) for w in start]
+        for group in (ours, theirs):
+            for p, g in zip(group, grads):
+                p.grad = g.clone()
+        mine.step()
+        pytorch.step()
+        # The step in float64, from the algorithm's description
+        for i, (w, g) in enumerate(zip(reference, grads)):
+            g = g.double()
+            buffers[i] = 0.95 * buffers[i] + 0.05 * g
+            x = 0.05 * g + 0.95 * buffers[i]  # Nesterov: the gradient blended towards the momentum
+            x = x.T if x.shape[0] > x.shape[1] else x
+            x = x / x.norm()
+            for _ in range(5):
+                gram = x @ x.T
+                x = a * x + (b * gram + c * gram @ gram) @ x
+            x = x.T if w.shape[0] > w.shape[1] else x
+            reference[i] = w * (1 - 1e-2 * 0.01) - 1e-2 * 0.2 * math.sqrt(max(w.shape)) * x
+    for p, q, r in zip(ours, theirs, reference):
+        assert (p.detach().double() - r).abs().max() < 1e-5
+        assert 1e-5 < (p.detach() - q.detach()).abs().max() < 1e-3  # bfloat16's rounding, not a bug
+    # The same state as PyTorch's: either can take the other's
+    assert mine.state_dict()['state'][0].keys() == pytorch.state_dict()['state'][0].keys()
+    pytorch.load_state_dict(mine.state_dict())

@@ -13,11 +13,17 @@ update gets the same size, so rare directions are not drowned by the common ones
 makes sense for a matrix that maps one hidden vector to another. Embedding tables, the output
 layer, gains and biases keep AdamW.
 
-PyTorch ships Muon (`torch.optim.Muon`); this module only pairs it with AdamW. With
+PyTorch ships Muon (`torch.optim.Muon`); this module pairs it with AdamW. With
 `adjust_lr_fn='match_rms_adamw'` Muon scales each update to the size AdamW's would have, so
 one learning rate and one schedule serve both.
+
+PyTorch's Muon runs its iterations in bfloat16. A CPU without bfloat16 instructions (AVX2:
+most laptops) has no fast path for them, and there its step on our model's encoder takes many
+times as long as the same step in float32 ([measured](../bench/results/muon_cost.html)).
+`Float32Muon` is PyTorch's Muon with the iterations in float32, for such CPUs.
 """
 
+import math
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import torch
@@ -55,15 +61,63 @@ class Optimizers:
             optimizer.load_state_dict(own)
 
 
+class Float32Muon(torch.optim.Muon):
+    r"""
+    ## Muon in float32
+    The same step as `torch.optim.Muon`'s (its options, its state, its learning-rate
+    adjustment), with the Newton–Schulz iterations in float32 instead of bfloat16.
+    """
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params, grads, buffers = [], [], []
+            self._init_group(group, params, grads, buffers)  # the momentum buffers, as PyTorch's
+            a, b, c = group['ns_coefficients']
+            for param, grad, buffer in zip(params, grads, buffers):
+                # Momentum, with Nesterov's look-ahead by default
+                buffer.lerp_(grad, 1 - group['momentum'])
+                update = grad.lerp(buffer, group['momentum']) if group['nesterov'] else buffer
+                # The iterations on the wide side, from a spectral norm of at most 1
+                x = update.float()
+                tall = x.size(0) > x.size(1)
+                x = x.T if tall else x
+                x = x / x.norm().clamp(min=group['eps'])
+                for _ in range(group['ns_steps']):
+                    gram = x @ x.T
+                    x = torch.addmm(x, torch.addmm(gram, gram, gram, beta=b, alpha=c), x, beta=a)
+                x = x.T if tall else x
+                # Decoupled weight decay, then the update at Muon's adjusted learning rate
+                param.mul_(1 - group['lr'] * group['weight_decay'])
+                param.add_(x.to(param.dtype), alpha=-group['lr'] * adjusted_lr_ratio(
+                    group['adjust_lr_fn'], param.shape))
+        return loss
+
+
+def adjusted_lr_ratio(adjust_lr_fn: Optional[str], shape: torch.Size) -> float:
+    r"""Muon's learning-rate factor for a matrix of `shape`, as `torch.optim.Muon` computes it."""
+    rows, columns = shape[:2]
+    if adjust_lr_fn is None or adjust_lr_fn == 'original':
+        return math.sqrt(max(1, rows / columns))
+    if adjust_lr_fn == 'match_rms_adamw':
+        return 0.2 * math.sqrt(max(rows, columns))
+    return 1.0
+
+
 def muon_with_adamw(hidden: Iterable[torch.nn.Parameter], adamw_groups: List[Dict[str, Any]],
-                    lr: float, weight_decay: float, momentum: float = 0.95,
+                    lr: float, weight_decay: float, momentum: float = 0.95, float32: bool = False,
                     **adamw_options) -> Optimizers:
     r"""
     Muon on the `hidden` matrices (each 2-D) with `weight_decay`, AdamW on `adamw_groups`
     (parameter groups, each with its own weight decay) with `adamw_options`; both start at `lr`.
+    `float32`: `Float32Muon` instead of PyTorch's.
     """
-    muon = torch.optim.Muon(list(hidden), lr=lr, weight_decay=weight_decay, momentum=momentum,
-                            adjust_lr_fn='match_rms_adamw')
+    muon = (Float32Muon if float32 else torch.optim.Muon)(
+        list(hidden), lr=lr, weight_decay=weight_decay, momentum=momentum, adjust_lr_fn='match_rms_adamw')
     return Optimizers(muon, torch.optim.AdamW(adamw_groups, lr=lr, **adamw_options))
 
 
