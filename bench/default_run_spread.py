@@ -154,8 +154,11 @@ def take_study_runs(record: dict, seeds) -> None:
     bookkeeping = {'seed', 'valid_every', 'sample_every', 'checkpoint_every'}
     today = configs()
 
+    def path_of(seed):
+        return ROOT / f"bench/results/tmp/recipe_study/all.seed{seed}.lr{today['learning_rate']:g}.steps{today['steps']}.json"
+
     def study(seed):
-        path = ROOT / f"bench/results/tmp/recipe_study/all.seed{seed}.lr{today['learning_rate']:g}.steps{today['steps']}.json"
+        path = path_of(seed)
         if not path.exists():
             sys.exit(f'--from-study: no full-length study run of seed {seed} at {path}; run the study first')
         run = json.loads(path.read_text())
@@ -165,9 +168,7 @@ def take_study_runs(record: dict, seeds) -> None:
             sys.exit(f'--from-study: {path.name} is not a complete run of the default recipe')
         return run
     checks = [(r, study(r['seed'])) for r in record['runs'] if r['threads'] == 1 and not r.get('from')
-              and r['kernel'] == native_kernel()
-              and (ROOT / f"bench/results/tmp/recipe_study/all.seed{r['seed']}.lr{today['learning_rate']:g}"
-                          f".steps{today['steps']}.json").exists()]
+              and r['kernel'] == native_kernel() and path_of(r['seed']).exists()]
     same = [(r['valid_accuracy'], r['valid_loss']) == (s['curve'][-1]['valid_accuracy'], s['curve'][-1]['valid_loss'])
             and [(p['step'], p['valid_loss']) for p in r['valid_curve']] ==
             [(p['step'], p['valid_loss']) for p in s['curve'] if p['step'] > 0] for r, s in checks]
