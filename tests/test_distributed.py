@@ -47,3 +47,14 @@ def test_two_processes_match_one(corpus, tmp_path):
     assert all(torch.allclose(w1[k], w2[k], atol=1e-4) for k in w1)
     # Only rank 0 wrote a checkpoint, in the run's rank-0 folder
     assert double['checkpoint'].endswith(f"{double['run_uuid']}.0/checkpoint.pt")
+
+
+def test_a_rank_leaves_with_its_output_written():
+    r"""A rank ends with `os._exit` (no interpreter shutdown for Gloo's threads to meet): its status
+    is the one asked for, and what it printed, still in a pipe's buffer, is not lost."""
+    code = ("import sys; from labml_nn.helpers import distributed; print('the last line'); "
+            "print('a warning', file=sys.stderr, end=''); distributed.leave(3)")
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONUNBUFFERED'}  # a pipe buffers
+    result = subprocess.run([sys.executable, '-c', code], env={**env, 'PYTHONPATH': str(ROOT)},
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (3, 'the last line\n', 'a warning')

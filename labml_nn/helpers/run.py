@@ -328,7 +328,8 @@ def finish(run: Run, result: Dict[str, Any], summary_path: Optional[str]) -> Dic
     r"""
     After the labml run has ended: waits (a bounded time) for the app to take the last
     updates, writes the summary file, and ends with one line: the final validation accuracy
-    and the checkpoint, or how to continue a stopped run.
+    and the checkpoint, or how to continue a stopped run. A rank of several processes exits
+    here ([why](distributed.html)).
     """
     result['app_sent'] = run.app.finish() if run.app.url else None
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
@@ -340,6 +341,9 @@ def finish(run: Run, result: Dict[str, Any], summary_path: Optional[str]) -> Dic
             text = json.dumps(result, indent=1) + '\n'
             atomic_write(Path(summary_path).expanduser(), text.encode())
         logger.log(last_line(result, run.uuid))
+    if run.processes.is_distributed:
+        # Nothing is left to do: a rank exits here, with the status `cli.main` would give it
+        distributed.leave(128 + result['stop_signal'] if result['interrupted'] else 0)
     return result
 
 
