@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from conftest import ROOT
-from labml_nn.helpers.optimizers import Optimizers, muon_with_adamw
+from labml_nn.helpers.optimizers import Float32Muon, Optimizers, muon_with_adamw
 from labml_nn.transformers.mlm.model import ModelConfigs, TransformerMLM
 
 N_TOKENS, SEQ_LEN = 20, 12
@@ -171,6 +171,8 @@ def test_the_experiment_levers_set_the_optimizer_the_rate_and_the_masking(corpus
     c = cli.build(Configs, {**small, **levers})
     trainer = Trainer(c, text[:200_000], torch.device('cpu'))
     muon, adamw = trainer.optimizer.optimizers
+    # Muon's iterations in float32, so that a run costs about the same on every CPU
+    assert isinstance(muon, Float32Muon)
     hidden = {n for n, p in trainer.model.named_parameters() if n.startswith('encoder.') and p.dim() == 2}
     assert {id(p) for g in muon.param_groups for p in g['params']} == \
         {id(p) for n, p in trainer.model.named_parameters() if n in hidden}

@@ -20,7 +20,8 @@ one learning rate and one schedule serve both.
 PyTorch's Muon runs its iterations in bfloat16. A CPU without bfloat16 instructions (AVX2:
 most laptops) has no fast path for them, and there its step on our model's encoder takes many
 times as long as the same step in float32 ([measured](../bench/results/muon_cost.html)).
-`Float32Muon` is PyTorch's Muon with the iterations in float32, for such CPUs.
+`Float32Muon` is PyTorch's Muon with the iterations in float32; `build` uses it, so a run with
+Muon costs about the same on every CPU and learns the same on every machine.
 """
 
 import math
@@ -109,12 +110,12 @@ def adjusted_lr_ratio(adjust_lr_fn: Optional[str], shape: torch.Size) -> float:
 
 
 def muon_with_adamw(hidden: Iterable[torch.nn.Parameter], adamw_groups: List[Dict[str, Any]],
-                    lr: float, weight_decay: float, momentum: float = 0.95, float32: bool = False,
+                    lr: float, weight_decay: float, momentum: float = 0.95, float32: bool = True,
                     **adamw_options) -> Optimizers:
     r"""
     Muon on the `hidden` matrices (each 2-D) with `weight_decay`, AdamW on `adamw_groups`
     (parameter groups, each with its own weight decay) with `adamw_options`; both start at `lr`.
-    `float32`: `Float32Muon` instead of PyTorch's.
+    `float32`: `Float32Muon` (the default); `False`: PyTorch's bfloat16 iterations.
     """
     muon = (Float32Muon if float32 else torch.optim.Muon)(
         list(hidden), lr=lr, weight_decay=weight_decay, momentum=momentum, adjust_lr_fn='match_rms_adamw')
@@ -133,7 +134,8 @@ def build(model: torch.nn.Module, kind: str, lr: float, weight_decay: float, hid
           fused: Optional[bool] = None, **adamw_options):
     r"""
     `kind='adamw'`: AdamW on every parameter that trains, grouped by `decay_groups`;
-    `kind='muon'`: Muon on the 2-D parameters whose names start with `hidden`, AdamW on the rest.
+    `kind='muon'`: Muon (`Float32Muon`) on the 2-D parameters whose names start with `hidden`,
+    AdamW on the rest.
     `fused` picks AdamW's fused kernel in the first case (Muon's AdamW keeps the default).
     """
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
