@@ -12,7 +12,8 @@ one with five Newton–Schulz iterations, a dozen matrix products per matrix. Py
 or AMX: recent Xeons, AMD's Zen 4 and later) multiplies such matrices as fast as float32 ones;
 a CPU without them (AVX2: most laptops) has no fast path for them, and PyTorch falls back to a
 slow one. The [recipe study](recipe_study.html) found Muon one of the levers that matter, so
-before it can be the default, its cost must be known on the CPUs readers have.
+before it can be the default, its cost must be known on the CPUs readers have. What this
+measured is why the experiment's `optimizer=muon` builds `Float32Muon`.
 
 For each choice of kernels (`ATEN_CPU_CAPABILITY`, with oneDNN and MKL capped to match, as
 [the harness](training.html) sets them; a fresh process each, one thread), this script builds

@@ -12,7 +12,8 @@ Each variant is the default recipe with **one lever** (the last one has all of t
 * `qk_norm_zero_init`: [QK-norm](../transformers/mha.html) and output projections that start
   at zero (`model.qk_norm`, `model.zero_init`), which are said to tolerate higher learning rates;
 * `no_bias`: no biases anywhere (`model.bias=False`), as in Cramming's BERT;
-* `muon`: [Muon](../helpers/optimizers.html) on the encoder's weight matrices, AdamW on the rest;
+* `muon`: [Muon](../helpers/optimizers.html) on the encoder's weight matrices, AdamW on the rest
+  (`Float32Muon`: its iterations in float32, fast on any CPU);
 * `linear_decay`: the learning rate decays linearly to zero after the warm-up, instead of a
   cosine to 10% (Bergsma et al., "Straight to Zero", 2025);
 * `masking_schedule`: 30% of the characters masked at the first step, falling linearly to 15%

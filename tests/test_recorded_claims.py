@@ -318,8 +318,8 @@ def test_design_notes():
 
 
 def test_design_notes_recipe_study():
-    r"""The design notes' account of the recipe study is its recording, and why its answer is not
-    the default recipe yet: what PyTorch's Muon costs without bfloat16 instructions, recorded."""
+    r"""The design notes' account of the recipe study is its recording, and so is why its Muon
+    computes in float32: what PyTorch's Muon costs without bfloat16 instructions, recorded."""
     from bench.training import ROUND_3_CONFIGS, configs
     path, study = 'docs/design_notes.md', recorded('recipe_study')
     rows = {(p['steps'], s['name'], s['lr']): s for p in study['passes'] for s in p['summary']}
@@ -343,25 +343,29 @@ def test_design_notes_recipe_study():
     assert_quoted(path, f"where all five reached {percent(everything)}), QK-norm cost "
                   f"{cost['qk_norm_zero_init']:.1f} points, Muon {cost['muon']:.1f} and the masking schedule "
                   f"{cost['masking_schedule']:.1f}")
+    # "did a little better, by less than the spread between seeds"
+    spread = 100 * (proxy['all']['valid_accuracy']['max'] - proxy['all']['valid_accuracy']['min'])
     assert cost['no_bias'] <= 0 and cost['linear_decay'] <= 0
+    assert max(-cost['no_bias'], -cost['linear_decay']) < spread
     full = {(name, lr): s for (steps, name, lr), s in rows.items() if steps == 5400}
-    ours, old, higher = full['all', 0.002]['valid_accuracy'], full['baseline', 0.002], full['all', 0.004]
+    ours, old = full['all', 0.002]['valid_accuracy'], full['baseline', 0.002]
     assert_quoted(path, f"ended at {100 * ours['min']:.1f}–{percent(ours['max'])} on three seeds "
-                  f"(mean {percent(ours['mean'])}), against {percent(old['valid_accuracy']['mean'])}",
-                  f"4e-3 reached {percent(higher['valid_accuracy']['mean'])} on seed 0")
+                  f"(mean {percent(ours['mean'])}), against {percent(old['valid_accuracy']['mean'])}")
+    ratio = study['speed']['vs_baseline']['all']
     assert_quoted('README.md', f"at {100 * ours['min']:.1f}–{percent(ours['max'])} on three seeds, against "
-                  f"{percent(old['valid_accuracy']['mean'])} for the default recipe on seed 0")
+                  f"{percent(old['valid_accuracy']['mean'])} for the default recipe on seed 0, at {ratio:.2f} "
+                  f"times the time per step")
     # The README's command is the study's `all`, config by config
     command = 'optimizer=muon' + prose('README.md').split('experiment optimizer=muon')[1][:200]
     for key, value in study['variants']['all']['overrides'].items():
         shown = str(value).lower() if isinstance(value, bool) else f'{value:g}' if isinstance(value, float) else value
         assert f"{key.replace('__', '.')}={shown}" in command, (key, value)
-    assert_quoted(path, f"took {study['speed']['vs_baseline']['all']:.2f} times as long in a quiet timing pass")
+    assert_quoted(path, f"took {ratio:.2f} times as long in a quiet timing pass")
     assert not study['speed']['busy']
-    # Not adopted: today's default recipe is the round-3 recipe the study started from
+    # Not adopted yet: today's default recipe is the round-3 recipe the study started from
     assert configs() == configs(**ROUND_3_CONFIGS)
-    # Why: PyTorch's Muon step under the machine's own kernels and under AVX2's, against the same
-    # iteration in float32
+    # Why the study's Muon computes in float32: PyTorch's Muon step under the machine's own kernels
+    # and under AVX2's, against the same iteration in float32
     cost = recorded('muon_cost')
     assert cost['bf16_instructions'] == 'yes'
     ms = {run['kernel']: run['ms'] for run in cost['runs']}
@@ -369,8 +373,6 @@ def test_design_notes_recipe_study():
     assert avx2['muon'] > 10 * native['muon'] and avx2['muon'] > 10 * avx2['float32 muon']
     assert_quoted(path, f"took {native['muon']:.1f} ms with the machine's own kernels and {avx2['muon']:.1f} ms with "
                   f"AVX2's, {avx2['muon'] / avx2['float32 muon']:.1f} times the same step in float32")
-    assert_quoted('README.md', f"about {round(avx2['muon'] / avx2['float32 muon'], -1):.0f} times slower than "
-                  f"float32 ([measured](bench/results/muon_cost.md)")
 
 
 # ## The tests' tolerances, measured across CPU kernels and thread counts
