@@ -417,6 +417,10 @@ def main(cls: type, train: Callable[[Command], Dict[str, Any]], argv: Optional[L
         if command.help:
             print(help_text(cls, prog, about, data_help))
             return 0
-        summary = train(command)
-        return 128 + summary['stop_signal'] if summary['interrupted'] else 0
+        return exit_status(train(command))
     run_command(body)
+
+
+def exit_status(summary: Dict[str, Any]) -> int:
+    r"""A training run's exit status: 0, or 128 + the signal that stopped it."""
+    return 128 + summary['stop_signal'] if summary['interrupted'] else 0

@@ -343,7 +343,7 @@ def finish(run: Run, result: Dict[str, Any], summary_path: Optional[str]) -> Dic
         logger.log(last_line(result, run.uuid))
     if run.processes.is_distributed:
         # Nothing is left to do: a rank exits here, with the status `cli.main` would give it
-        distributed.leave(128 + result['stop_signal'] if result['interrupted'] else 0)
+        distributed.leave(cli.exit_status(result))
     return result
 
 
