@@ -112,8 +112,11 @@ def write(record: dict) -> None:
             lines += ['', record['recorded_default_run']]
         # Where the curves part: validation accuracy at each step, per run
         steps = [p['step'] for p in runs[0]['valid_curve']]
+        thread_counts = {r['threads'] for r in runs}
         lines += ['', '## Validation accuracy along the way', '',
-                  '| step | ' + ' | '.join(f"seed {r['seed']} {r['kernel']}" for r in runs) + ' |',
+                  '| step | ' + ' | '.join(f"seed {r['seed']} {r['kernel']}"
+                                           + (f", {plural(r['threads'], 'thread')}" if len(thread_counts) > 1 else '')
+                                           for r in runs) + ' |',
                   '|---|' + '---|' * len(runs)]
         for i, step in enumerate(steps):
             lines.append(f'| {step} | ' + ' | '.join(f"{r['valid_curve'][i]['valid_accuracy']:.1%}"
@@ -178,7 +181,10 @@ def take_study_runs(record: dict, seeds) -> None:
     record['study_check'] = [r['seed'] for r, _ in checks]
     for seed in seeds:
         run = study(seed)
-        record['runs'] = [r for r in record['runs'] if (r['seed'], r['kernel']) != (seed, native_kernel())]
+        # It stands in for a run of its seed, kernels and thread count (the default run of seed 0
+        # on two threads stays beside the study's on one)
+        record['runs'] = [r for r in record['runs']
+                          if (r['seed'], r['kernel'], r['threads']) != (seed, native_kernel(), run['threads'])]
         final = run['curve'][-1]
         record['runs'].append({
             'seed': seed, 'kernel': native_kernel(), 'threads': run['threads'], 'env': {},

@@ -195,9 +195,9 @@ def report(result: Dict[str, Any]) -> str:
             f"Cells: mean over the {n} seeds (lowest–highest). Equal seconds: where the fastest setting's "
             f"training ended in each seed ({', '.join(f'{t:.0f}' for t in result['equal_seconds'])} s). "
             f"Each seed ran in its own process ({runs[0]['machine']}, torch {runs[0]['torch']}, "
-            f"{runs[0]['threads']} thread), the three settings taking turns step by step; the machine was "
-            f"shared with other work (one-minute load average at the seeds' ends: {loads}), so the "
-            f"milliseconds per step are slow in absolute terms; their ratios are what carries over.\n\n"
+            f"{runs[0]['threads']} thread), the three settings taking turns step by step; the seeds' processes "
+            f"ran at the same time on a shared machine (one-minute load average at their ends: {loads}), so "
+            f"the milliseconds per step are slow in absolute terms; their ratios are what carries over.\n\n"
             + '\n'.join(rows) + '\n\n' + charts(result) + '\n')
 
 

@@ -64,11 +64,10 @@ REFERENCE = {'seq_len': 32, 'batch_size': 64, 'model.d_model': 128, 'model.n_lay
 # config overrides (`configs(**ROUND_1_CONFIGS)`)
 ROUND_1_OPTIONS = {key: value for key, value in ROUND_1.items() if value != getattr(Configs().model, key)}
 ROUND_1_CONFIGS = {f'model__{key}': value for key, value in ROUND_1_OPTIONS.items()}
-# The experiment's recipe of round 3, today's default: AdamW, a cosine decay to a tenth, 15%
-# masking throughout, biases, no QK-norm. The benchmarks that measure something else
-# (comparisons, ablations, positions, dropout, the curriculum) pin it, so that a change of the
-# default recipe (the [recipe study](recipe_study.html) proposes one) leaves their records
-# standing as measured: `configs(**ROUND_3_CONFIGS)`
+# The experiment's recipe before the [recipe study](recipe_study.html) changed it (round 3):
+# AdamW, a cosine decay to a tenth, 15% masking throughout, biases, no QK-norm. The benchmarks
+# that measure something else (comparisons, ablations, positions, dropout, the curriculum)
+# keep it, so that their records stand as measured: `configs(**ROUND_3_CONFIGS)`
 ROUND_3_CONFIGS = {'model__qk_norm': False, 'model__zero_init': False, 'model__bias': True,
                    'optimizer': 'adamw', 'decay': 'cosine', 'min_lr_ratio': 0.1, 'masking_start': 0.0}
 

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from conftest import ROOT, SMALL
 from exercises.experiment_early_stop import train_until
-from exercises.experiment_schedule import linear_decay
+from exercises.experiment_schedule import cosine_decay
 from exercises.masking_spaces import masking_without_spaces
 from exercises.masking_spans import span_masking
 from exercises.model_smoothing import masked_loss_with_smoothing
@@ -109,16 +109,19 @@ def test_label_smoothing_matches_pytorch_and_is_new():
 
 
 # ## The experiment
-def test_linear_decay_shares_the_warm_up_and_ends_at_the_floor():
-    c = Configs(steps=1000, warmup_steps=100)
+def test_cosine_decay_shares_the_warm_up_and_ends_at_the_floor():
+    c = Configs(steps=1000, warmup_steps=100, min_lr_ratio=0.1)
+    assert c.decay == 'linear'  # the lesson's line, which the exercise bends
     for step in range(100):
-        assert linear_decay(c, step) == learning_rate(c, step)
-    assert linear_decay(c, 1000) == pytest.approx(c.learning_rate * c.min_lr_ratio)
-    after = [linear_decay(c, s) for s in range(100, 1001)]
+        assert cosine_decay(c, step) == learning_rate(c, step)
+    assert cosine_decay(c, 1000) == pytest.approx(c.learning_rate * c.min_lr_ratio)
+    after = [cosine_decay(c, s) for s in range(100, 1001)]
     assert all(a >= b for a, b in zip(after, after[1:]))
-    # A straight line: halfway down at the middle, where the cosine is too, but not at a quarter
-    assert linear_decay(c, 550) == pytest.approx(learning_rate(c, 550))
-    assert not math.isclose(linear_decay(c, 325), learning_rate(c, 325))
+    # The lesson's own cosine, and the line's midpoint halfway, but higher at a quarter
+    curved = Configs(steps=1000, warmup_steps=100, min_lr_ratio=0.1, decay='cosine')
+    assert all(cosine_decay(c, s) == pytest.approx(learning_rate(curved, s)) for s in range(0, 1001, 25))
+    assert cosine_decay(c, 550) == pytest.approx(learning_rate(c, 550))
+    assert cosine_decay(c, 325) > learning_rate(c, 325) and cosine_decay(c, 775) < learning_rate(c, 775)
 
 
 def test_train_until_stops_at_the_first_validation_that_reaches_the_target(corpus):

@@ -241,7 +241,8 @@ def test_resume_with_more_steps_keeps_its_plan_across_resumes(corpus, in_tmp):
     assert rest['steps'] == straight['steps'] == 20 and losses(rest) == losses(straight)
     # The learning rate of the last step is the re-planned one, near its floor
     c = cli.build(exp.Configs, cli.parse(exp.Configs, [*argv[:-1], '--steps', '20']).overrides)
-    last_lr = torch.load(rest['checkpoint'], weights_only=True)['optimizer']['param_groups'][0]['lr']
+    saved = torch.load(rest['checkpoint'], weights_only=True)['optimizer']  # Muon's, then AdamW's
+    last_lr = saved['optimizers'][0]['param_groups'][0]['lr']
     assert last_lr == exp.learning_rate(c, 19, since=tuple(state['since']))
     assert last_lr < exp.learning_rate(c, 19)
 

@@ -182,9 +182,11 @@ def test_the_experiment_levers_set_the_optimizer_the_rate_and_the_masking(corpus
         loss, correct, count, _ = trainer.train_step()
         rates.append(trainer.optimizer.param_groups[0]['lr'])
         masked.append(count)
-    # The warm-up, then a straight line that reaches zero at the end (where the default cosine
-    # stops at 10% of the peak)
-    cosine = cli.build(Configs, small)
+    # The levers are the defaults now
+    assert cli.build(Configs, small) == c
+    # The warm-up, then a straight line that reaches zero at the end (where a cosine, as
+    # fine-tuning has it, stops at 10% of the peak)
+    cosine = cli.build(Configs, {**small, 'decay': 'cosine', 'min_lr_ratio': 0.1, 'masking_start': 0.0})
     assert rates[:2] == pytest.approx([learning_rate(cosine, s) for s in range(2)])
     steps = [rates[s] - rates[s + 1] for s in range(2, 7)]
     assert steps == pytest.approx([steps[0]] * 5) and steps[0] > 0

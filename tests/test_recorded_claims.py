@@ -65,6 +65,12 @@ def test_default_run():
     for figure in (minutes, accuracy, *spread_quotes()):
         assert figure not in teaching, figure
     assert_quoted('README.md', minutes, steps)
+    # Seed 0 on two threads (the recorded run) and on one: the thread count moves a run
+    spread = recorded('default_run_spread')
+    seed_0 = {r['threads']: percent(r['valid_accuracy']) for r in spread['runs'] if r['seed'] == 0}
+    assert set(seed_0) == {1, 2} and seed_0[2] == accuracy, seed_0
+    assert_quoted('README.md', f"seed 0 ended at {seed_0[2]} on two threads and {seed_0[1]} on one")
+    assert_quoted('docs/benchmarks.md', f"Seed 0 ended at {seed_0[2]} on two threads and {seed_0[1]} on one")
     # What a reader should expect: the spread over seeds and CPU kernels, as a range and a mean
     for path in ('labml_nn/transformers/mlm/experiment.py', 'README.md', 'labml_nn/transformers/mlm_tools/fill.py',
                  'docs/benchmarks.md', 'labml_nn/transformers/mlm_tools/pretrained/tiny-shakespeare-mlm/README.md',
@@ -119,6 +125,17 @@ def test_bundled_model_accuracy():
     r"""The README quotes the bundled model's own accuracy, which its config records."""
     config = json.loads((ROOT / 'labml_nn/transformers/mlm_tools/pretrained/tiny-shakespeare-mlm/config.json').read_text())
     assert_quoted('README.md', f"recorded default run ({percent(config['training']['valid_accuracy'])}")
+
+
+def test_bundled_model_export():
+    r"""The README's size of the bundled model and its count of positions where float16 changed the
+    top 5 are the exporter's recording (`bench/results/default_export.md`)."""
+    text = (RESULTS / 'default_export.md').read_text(encoding='utf-8')
+    size = re.search(r'float32\*\*: ([\d.]+) MB in all', text).group(1)
+    total, same = (int(n.replace(',', '')) for n in
+                   re.search(r'At ([\d,]+) masked positions.*? in the same order at ([\d,]+)', text).groups())
+    assert_quoted('README.md', f"exported with float32 weights: {float(size):.1f} MB",
+                  f"in order, at {total - same:,} of {total:,} masked validation positions")
 
 
 # ## Positions: the reference's scaled embedding against ours
@@ -196,19 +213,36 @@ def quoted_range(values) -> str:
 
 
 def test_time_to_accuracy():
+    import sys
+    sys.path.insert(0, str(ROOT / 'bench'))  # the benchmark imports its harness as a script does
+    try:
+        from time_to_accuracy import BERT_RECIPE
+    finally:
+        sys.path.remove(str(ROOT / 'bench'))
     data, races = recorded('time_to_accuracy'), time_ratios()
     # A spread over seeds *and* CPU kernels, as the prose says
     assert len(data['seeds']) >= 2 and len(data['kernels']) >= 2, (data['seeds'], data['kernels'])
-    # The issue's target, which the prose states as met: at most 0.7 of BERT's time, in every race
-    assert all(race[t] <= 0.7 for race in races for t in ('0.40', '0.45')), races
+    # Each side as its users would train it: ours the experiment's defaults, BERT its standard
+    # recipe at the peak learning rate that did best in the recorded sweep
+    sweep = recorded('time_to_accuracy_sweep')
+    assert data['recipes']['ours'] == {} and data['steps'] == 5400
+    assert data['recipes']['hf-bert'] == {**BERT_RECIPE, 'learning_rate': data['hf_lr']} == \
+        {**sweep['recipe'], 'learning_rate': sweep['best_lr']}
+    assert len(sweep['learning_rates']) >= 3
+    # The issue's target, which the prose states as met: 45% in at most half of BERT's time, on
+    # the mean over the races
+    mean_45 = sum(race['0.45'] for race in races) / len(races)
+    assert mean_45 <= 0.5, races
     over = f"on {NUMBER_WORDS[len(data['seeds'])]} seeds and {NUMBER_WORDS[len(data['kernels'])]} choices of CPU kernels"
     for target in ('0.40', '0.45'):
         for path in ('docs/benchmarks.md', 'README.md', 'labml_nn/transformers/mlm/model.py'):
             assert_quoted(path, quoted_range([race[target] for race in races]), over)
+    assert_quoted('docs/benchmarks.md', f'mean {mean_45:.2f}')
     speed = quoted_range([race['tokens_per_s'] for race in races])
     assert_quoted('docs/benchmarks.md', f'{speed} times BERT\'s tokens/s')
     assert_quoted('labml_nn/transformers/mlm/model.py', f'{speed} times its tokens/s')
     assert_quoted('docs/benchmarks.md', f"{quoted_range([race['hf_steps'] for race in races])} times as many steps")
+    assert_quoted('docs/benchmarks.md', f"peak learning rate of {data['hf_lr']:g}")
 
 
 def test_time_to_accuracy_sweep():
@@ -318,8 +352,9 @@ def test_design_notes():
 
 
 def test_design_notes_recipe_study():
-    r"""The design notes' account of the recipe study is its recording, and so is why its Muon
-    computes in float32: what PyTorch's Muon costs without bfloat16 instructions, recorded."""
+    r"""The design notes' account of the recipe study is its recording, what it adopted is the
+    experiment's default recipe, and why its Muon computes in float32 is recorded: what PyTorch's
+    Muon costs without bfloat16 instructions."""
     from bench.training import ROUND_3_CONFIGS, configs
     path, study = 'docs/design_notes.md', recorded('recipe_study')
     rows = {(p['steps'], s['name'], s['lr']): s for p in study['passes'] for s in p['summary']}
@@ -353,17 +388,22 @@ def test_design_notes_recipe_study():
                   f"(mean {percent(ours['mean'])}), against {percent(old['valid_accuracy']['mean'])}")
     ratio = study['speed']['vs_baseline']['all']
     assert_quoted('README.md', f"at {100 * ours['min']:.1f}–{percent(ours['max'])} on three seeds, against "
-                  f"{percent(old['valid_accuracy']['mean'])} for the default recipe on seed 0, at {ratio:.2f} "
+                  f"{percent(old['valid_accuracy']['mean'])} for round 3's recipe on seed 0, at {ratio:.2f} "
                   f"times the time per step")
-    # The README's command is the study's `all`, config by config
-    command = 'optimizer=muon' + prose('README.md').split('experiment optimizer=muon')[1][:200]
-    for key, value in study['variants']['all']['overrides'].items():
+    # The README's command for round 3's recipe sets every config the study changed back
+    command = 'optimizer=adamw' + prose('README.md').split('experiment optimizer=adamw')[1][:200]
+    for key, value in ROUND_3_CONFIGS.items():
         shown = str(value).lower() if isinstance(value, bool) else f'{value:g}' if isinstance(value, float) else value
         assert f"{key.replace('__', '.')}={shown}" in command, (key, value)
     assert_quoted(path, f"took {ratio:.2f} times as long in a quiet timing pass")
     assert not study['speed']['busy']
-    # Not adopted yet: today's default recipe is the round-3 recipe the study started from
-    assert configs() == configs(**ROUND_3_CONFIGS)
+    # What was adopted: `all` at the peak learning rate studied is today's default recipe, and
+    # nothing else changed from the round-3 recipe the study started from
+    assert_quoted(path, 'so the experiment adopted all five at the same peak learning rate')
+    adopted = {k.replace('__', '.'): v for k, v in study['variants']['all']['overrides'].items()}
+    today, before = configs(), configs(**ROUND_3_CONFIGS)
+    assert {k: today[k] for k in adopted} == adopted and today['learning_rate'] == 0.002
+    assert {k for k in today if today[k] != before[k]} == set(adopted)
     # Why the study's Muon computes in float32: PyTorch's Muon step under the machine's own kernels
     # and under AVX2's, against the same iteration in float32
     cost = recorded('muon_cost')
@@ -408,7 +448,7 @@ def test_tolerances_quote_their_measurements():
     assert_quoted('docs/benchmarks.md', combinations)
     assert_quoted('tests/test_fill_export.py', sci(probabilities), f'{top1_lead:.4f}', f'{head_lead:.4f}')
     assert_quoted('tests/test_site_demo.py', sci(min(m['smallest_gap_in_top5'] for m in data['margins'].values())))
-    assert_quoted('tests/tolerances.py', f'still {times(head_lead / PROBABILITY_ABSOLUTE)} smaller')
+    assert_quoted('tests/tolerances.py', f'still {times(min(top1_lead, head_lead) / PROBABILITY_ABSOLUTE)} smaller')
     # Every combination passed the tests that compare with recordings
     assert data['suite'] and all(s['returncode'] == 0 for s in data['suite'].values()), data['suite']
     # and the whole suite, the README's command, passed under every combination it was run under

@@ -36,7 +36,7 @@ With the `o` of `not` chosen, the model sees `n[MASK]t`, `nxt` or `not`, and mus
 It is a trade. Each chosen character is one more guess to learn from, but one less character
 of context for the guesses around it. Early in training the model uses little context, so
 more guesses are cheap; later, context is what it learns. So [training](experiment.html)
-may start by choosing 30% (`masking_start=0.3`) and lower $p_\text{select}$ steadily to 15% by
+starts by choosing 30% (`masking_start=0.3`) and lowers $p_\text{select}$ steadily to 15% by
 the end, while validation always chooses 15%.
 """
 

@@ -39,8 +39,9 @@ Each option (a `model.*` config) switches on one of BERT's choices:
   `'torch'` (default), uniform $\pm 1/\sqrt{\text{fan-in}}$.
 
 Three more, `qk_norm` ([QK-norm](../mha.html)), `zero_init` (output projections start at zero)
-and `bias=False`, are levers for learning faster, off until
-[a study](../../bench/results/recipe_study.html) shows that they help.
+and `bias=False`, are levers for learning faster: off here, and all three on in
+[the experiment](experiment.html), where [a study](../../bench/results/recipe_study.html) found
+that they help.
 [Design notes](../../design_notes.html) explain the defaults.
 
 ## Measured

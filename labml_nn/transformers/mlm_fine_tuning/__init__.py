@@ -32,8 +32,8 @@ Capitals need no such luck. The labels come from the text itself, every play has
 the rules that place them are partly local (the first letter of a verse line, of a sentence,
 of "I") and partly need knowledge of the language (names, the upper-case speaker headings,
 words of address such as "Lord"). That is what pre-training should buy: the masked language
-model has read these names and headings for ten minutes; a model trained from scratch must
-learn them from the labels alone.
+model has read these names and headings for a quarter of an hour; a model trained from
+scratch must learn them from the labels alone.
 
 ## The scores
 

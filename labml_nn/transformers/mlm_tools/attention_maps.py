@@ -36,19 +36,19 @@ returns every head's score for each pattern and the head that scores highest. On
 are (a test checks these lines against the model):
 
 ```
-previous        layer 1, head 8:  99.6% of its weight (uniform attention: 1.6%)
-next            layer 1, head 5:  99.8% of its weight (uniform attention: 1.6%)
-self            layer 3, head 5:   5.3% of its weight (uniform attention: 1.6%)
-same character  layer 6, head 8:  13.6% of its weight (uniform attention: 7.1%)
+previous        layer 1, head 6:  85.5% of its weight (uniform attention: 1.6%)
+next            layer 1, head 5:  80.1% of its weight (uniform attention: 1.6%)
+self            layer 1, head 8:   7.5% of its weight (uniform attention: 1.6%)
+same character  layer 1, head 8:  31.3% of its weight (uniform attention: 7.1%)
 ```
 
-The first layer holds two **neighbour heads**: head 5 puts almost all of each position's weight
-(99.8%) on the character after it, and head 8 on the character before it (99.6%), so from
-layer 2 on every position carries copies of both its neighbours: what spelling needs. No head
-looks at *itself* much (the best, 5.3%): the residual connection already carries each
+The first layer holds two **neighbour heads**: head 6 puts most of each position's weight
+(85.5%) on the character before it, and head 5 most (80.1%) on the character after it, so
+from layer 2 on every position carries copies of its neighbours: what spelling needs. No head
+looks at *itself* much (the best, 7.5%): the residual connection already carries each
 position's own vector past every layer, so a head that copied it would add nothing. Head 8 of
-the last layer leans towards other occurrences of the same character (13.6%, against 7.1% for
-even weights), a weak hint of the "look where this character appeared before" heads of larger
+the first layer leans towards other occurrences of the same character (31.3%, against 7.1% for
+even weights), a hint of the "look where this character appeared before" heads of larger
 models.
 """
 

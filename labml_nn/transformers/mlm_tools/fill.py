@@ -16,8 +16,8 @@ Each `[MASK]` stands for one hidden character. The model reads the whole text at
 both sides of every gap, and for each `[MASK]` we show its top-$k$ characters with the
 probability the softmax gives them. Without `--checkpoint` it asks the
 [model that ships with the repository](../../bench/default_run.html), the recorded default
-run (66.0% of the masked validation characters right; default runs end at 64.3–66.0%, mean 65.3%
-over 6 runs with other seeds and CPU kernels, [recorded](../../bench/results/default_run_spread.html),
+run (71.9% of the masked validation characters right; default runs end at 71.1–72.3%, mean 71.8%
+over 4 runs with other seeds and thread counts, [recorded](../../bench/results/default_run_spread.html),
 so a model you train may guess a little differently); `--checkpoint` takes a run's uuid, its
 folder, a `checkpoint.pt`, or an [export folder](export.html), all read by
 [`load_mlm`](load.html).
@@ -57,14 +57,15 @@ answers; the cost is one run of the model per gap instead of one in all. Asked a
 
 | | gap 1 | gap 2 | the text |
 |---|---|---|---|
-| independent | `a` 84% | `s` 23% | `your grase` |
-| one after the other | `a` 84% (step 1) | `c` 15% (step 2) | `your grace` |
+| independent | `a` 96% | `t` 39% | `your grate` |
+| one after the other | `a` 96% (step 1) | `c` 39% (step 2) | `your grace` |
 
 Both ways the first gap gets `a`. On its own, the second gap must fit `gr??e` without
-knowing the letter before it, and `s` comes out on top. With the `a` in place, `gra?e` makes
-`grace` the likeliest word, though not by much: `c` leads with 15%. Independent filling gives
-the best character for each gap *on its own*; filling one after the other gives a text whose
-gaps fit each other, what a reader would call the answer. (The numbers are checked against
+knowing the letter before it, and no letter is sure: `t` comes out on top with 39%. With the
+`a` in place, `gra?e` leaves two words nearly tied, `grace` and `grave`, and `c` comes out
+just ahead of `v`. Independent filling gives the best character for each gap *on its own*;
+filling one after the other gives a text whose gaps fit each other, what a reader would call
+the answer. (The numbers are checked against
 the bundled model by a test.)
 
 The checkpoint is read with `torch.load(weights_only=True)`, which accepts only tensors,
