@@ -46,9 +46,10 @@ that they help.
 
 ## Measured
 
-With the defaults ([ablations](../../bench/results/ablations.html)), the model reached
-40% masked accuracy in 0.54 to 0.58 times Hugging Face BERT's training time and 45% in 0.59 to
-0.66 times, on two seeds and two choices of CPU kernels, at 1.41 to 1.44 times its tokens/s
+With the defaults ([ablations](../../bench/results/ablations.html)) and the experiment's
+recipe, the model reached 40% masked accuracy in 0.13 to 0.28 times Hugging Face BERT's
+training time and 45% in 0.15 to 0.28 times, on two seeds and two choices of CPU kernels: BERT,
+with its own recipe, needed 4.03 to 5.91 times as many steps
 ([time to accuracy](../../bench/results/time_to_accuracy.html)).
 """
 
