@@ -235,14 +235,14 @@ def test_time_to_accuracy():
     assert mean_45 <= 0.5, races
     over = f"on {NUMBER_WORDS[len(data['seeds'])]} seeds and {NUMBER_WORDS[len(data['kernels'])]} choices of CPU kernels"
     for target in ('0.40', '0.45'):
-        for path in ('docs/benchmarks.md', 'README.md', 'labml_nn/transformers/mlm/model.py'):
+        for path in ('docs/benchmarks.md', 'README.md', 'labml_nn/transformers/mlm/experiment.py'):
             assert_quoted(path, quoted_range([race[target] for race in races]), over)
     assert_quoted('docs/benchmarks.md', f'mean {mean_45:.2f}')
     speed = quoted_range([race['tokens_per_s'] for race in races])
     assert_quoted('docs/benchmarks.md', f'{speed} times BERT\'s tokens/s')
     steps = f"{quoted_range([race['hf_steps'] for race in races])} times as many steps"
     assert_quoted('docs/benchmarks.md', steps)
-    assert_quoted('labml_nn/transformers/mlm/model.py', steps)
+    assert_quoted('labml_nn/transformers/mlm/experiment.py', steps)
     assert_quoted('docs/benchmarks.md', f"peak learning rate of {data['hf_lr']:g}")
     # The seconds of the first 50 steps, which ran before other work shared the machine
     first = {r['name']: r['curve'][0] for r in data['results'] if r['kernel'] == data['native_kernel'] and r['seed'] == 0}

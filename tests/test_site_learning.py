@@ -258,3 +258,19 @@ def test_new_quizzes_are_graded_in_the_page(browser, origin, axe_source, path): 
     page.screenshot(path=str(ARTIFACTS / f"learn-quiz-{path.replace('/', '-').removesuffix('.html')}.png"))
     assert axe_violations(page, axe_source) == []
     context.close()
+
+
+def test_the_lesson_keeps_its_reading_budget(site_dir, browser):
+    r"""`bench/lesson_budget.py --check` on this session's site: at most 900 prose words before the
+    first masking code and 2,000 before the backward pass, at most 8 measured figures in a page's
+    teaching prose, no code block cut, title and first paragraph on the first screen. (Round 4
+    let the path to the backward pass grow past its budget unnoticed until it was measured.)"""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT, python_path
+    result = subprocess.run([sys.executable, '-m', 'bench.lesson_budget', '--site', str(site_dir), '--check',
+                             '--no-record'], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, 'PYTHONPATH': python_path()})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

@@ -6,8 +6,8 @@ summary: BERT's masking - 15% of the tokens chosen, of those 80% hidden, 10% ran
 
 # Masking for a Masked Language Model
 
-Which characters must the model guess, and what does it see there? This is the whole game;
-the [model](model.html) and [training loop](experiment.html) only play it.
+Which characters must the model guess, and what does it see there? The
+[model](model.html) and [training loop](experiment.html) only play this game.
 
 ## The procedure
 
@@ -33,11 +33,10 @@ With the `o` of `not` chosen, the model sees `n[MASK]t`, `nxt` or `not`, and mus
 
 ## Why 15%?
 
-It is a trade. Each chosen character is one more guess to learn from, but one less character
-of context for the guesses around it. Early in training the model uses little context, so
-more guesses are cheap; later, context is what it learns. So [training](experiment.html)
-starts by choosing 30% (`masking_start=0.3`) and lowers $p_\text{select}$ steadily to 15% by
-the end, while validation always chooses 15%.
+A trade: each chosen character is one more guess to learn from, and one less character of
+context for its neighbours. An untrained model uses little context, so [training](experiment.html)
+starts at 30% (`masking_start=0.3`) and lowers $p_\text{select}$ steadily to 15%; validation
+always uses 15%.
 """
 
 from dataclasses import dataclass
@@ -123,8 +122,7 @@ class MLM:
         r"""
         `x` holds token ids, `[batch_size, seq_len]`. Returns `(masked_x, labels)` shaped like
         `x`: what the model sees, and the target per position (`padding_token` for none).
-        `masking_prob`, if given, replaces $p_\text{select}$ for this call (a
-        [schedule](experiment.html) sets it).
+        `masking_prob` overrides $p_\text{select}$ for this call.
         """
         device = x.device
         # Unprotected positions, `[batch_size, seq_len]`
@@ -160,10 +158,8 @@ class MLM:
 def masking_rate(start: float, end: float, progress: float) -> float:
     r"""
     ## A falling masking rate
-    $p_\text{select}$ for a training batch `progress` of the way through the run (0 to 1):
-    `start` at first, `end` at the end, in a straight line ([why](index.html#why-15)); a
-    `start` of 0 means no schedule, `end` throughout. The [experiment](experiment.html) passes
-    `masking_start` and `masking.masking_prob`, and validates at `masking.masking_prob`.
+    $p_\text{select}$ at `progress` (0 to 1) through the run: a straight line from `start` to
+    `end` ([why](index.html#why-15)); a `start` of 0 means `end` throughout.
     """
     start = start or end
     return start + (end - start) * progress

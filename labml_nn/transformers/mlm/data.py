@@ -124,10 +124,9 @@ def sample_guesses(model, samples, vocabulary: CharVocabulary, device
                    ) -> List[List[Tuple[str, bool, bool]]]:
     r"""
     ## Live samples
-    The model's top guess at each character of the sample lines, as `(shown, hidden, right)`:
-    the guess where a character was hidden (green when right, red when not), the character
-    itself where it was not (grey). Line breaks show as ↵
-    ([where the trained model looks](../mlm_tools/attention_maps.html) in them).
+    Each sample line as `(shown, hidden, right)` per character: the model's top guess where a
+    character was hidden (green when right, red when not), the character itself elsewhere
+    (grey).
     """
     lines = []
     for masked, original in samples:

@@ -38,19 +38,9 @@ Each option (a `model.*` config) switches on one of BERT's choices:
 * `init`: `'normal'`, $\mathcal{N}(0, 0.02^2)$ as in BERT; `'scaled'`, GPT-2's variant;
   `'torch'` (default), uniform $\pm 1/\sqrt{\text{fan-in}}$.
 
-Three more, `qk_norm` ([QK-norm](../mha.html)), `zero_init` (output projections start at zero)
-and `bias=False`, are levers for learning faster: off here, and all three on in
-[the experiment](experiment.html), where [a study](../../bench/results/recipe_study.html) found
-that they help.
-[Design notes](../../design_notes.html) explain the defaults.
-
-## Measured
-
-With the defaults ([ablations](../../bench/results/ablations.html)) and the experiment's
-recipe, the model reached 40% masked accuracy in 0.13 to 0.28 times Hugging Face BERT's
-training time and 45% in 0.15 to 0.28 times, on two seeds and two choices of CPU kernels: BERT,
-with its own recipe, needed 4.03 to 5.91 times as many steps
-([time to accuracy](../../bench/results/time_to_accuracy.html)).
+Three levers for learning faster, `qk_norm` ([QK-norm](../mha.html)), `zero_init` and
+`bias=False`, are off here and on in [the experiment](experiment.html)
+([why](../../design_notes.html)).
 """
 
 import math
@@ -94,7 +84,7 @@ class ModelConfigs:
     init: str = 'torch'
     # relu or gelu
     activation: str = 'relu'
-    # BERT's choices, listed at the top of the page: the embeddings as the output matrix
+    # BERT's choices (top of the page): the embeddings as the output matrix
     tie_embeddings: bool = False
     # Dense, GELU and LayerNorm before the output
     head_transform: bool = False
@@ -175,9 +165,9 @@ class TransformerMLM(nn.Module):
                 nn.init.normal_(layer.attention.output.weight, std=std)
                 nn.init.normal_(layer.feed_forward.layer2.weight, std=std)
         if zero_init:
-            # Every residual branch starts by adding nothing: the model begins as embeddings →
-            # norm → output, and each layer grows in from zero. With QK-norm it lets a higher
-            # learning rate train stably (modded-nanogpt; Wortsman et al., 2023).
+            # Each residual branch starts by adding nothing, so each layer grows in from zero;
+            # with QK-norm, a higher learning rate trains stably (modded-nanogpt; Wortsman et
+            # al., 2023).
             for layer in self.encoder.layers:
                 for projection in (layer.attention.output, layer.feed_forward.layer2):
                     nn.init.zeros_(projection.weight)

@@ -78,7 +78,7 @@ changes nothing, so `restore` and the pipeline's users may ignore it.
 import dataclasses
 import sys
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Annotated, Any, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -86,7 +86,8 @@ from labml import logger
 from labml.logger import Text
 
 from labml_nn.helpers import checkpoint, cli, run, tracking
-from labml_nn.helpers.cli import Count, PositiveFloat, PositiveInt, UserError
+from labml_nn.helpers.cli import Count, Fraction, PositiveFloat, PositiveInt, UserError
+from labml_nn.helpers.ranges import OneOf
 from labml_nn.transformers.mlm.data import (DATA_HELP, STDLIB_DOCSTRINGS, TINY_SHAKESPEARE,
                                             CharVocabulary, load_corpus)
 from labml_nn.transformers.mlm.experiment import Configs as MLMConfigs
@@ -114,7 +115,8 @@ class Configs(Recipe):
     Set on the command line as `key=value`; the comments are the `--help` text. They are the
     [lesson's recipe](../mlm/experiment.html) (sequence length, batch, schedule, AdamW,
     validation and checkpoints) and the three switches below. The recipe's values that differ
-    from the lesson's (a shorter run, a gentler learning rate) come last. The model's size is not among them: it is the pre-trained model's, also
+    from the lesson's (a shorter run, a gentler learning rate, a cosine decay to a tenth) come
+    last. The model's size is not among them: it is the pre-trained model's, also
     when training from scratch, and so is the split (its `valid_fraction`).
     """
     # The masked language model to start from: bundled (the one that ships with labml_nn), a run uuid, run folder, checkpoint file or export folder (also --checkpoint WHERE)
@@ -126,6 +128,8 @@ class Configs(Recipe):
     steps: PositiveInt = 600
     learning_rate: PositiveFloat = 1e-3
     warmup_steps: Count = 50
+    decay: Annotated[str, OneOf(choices=('cosine', 'linear'))] = 'cosine'
+    min_lr_ratio: Fraction = 0.1
     valid_every: PositiveInt = 100
     checkpoint_every: PositiveInt = 200
 
