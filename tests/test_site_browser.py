@@ -769,3 +769,15 @@ def test_the_folded_contents_open_from_the_keyboard(browser, origin):
     page.wait_for_function(f"location.hash === '{heading}'")
     assert -1 <= page.locator(heading).bounding_box()['y'] < 844
     context.close()
+
+
+# ## Wide tables on a Markdown page
+def test_wide_tables_scroll_in_their_box_on_a_phone(browser, origin):
+    r"""The Benchmarks page includes recordings with ten-column tables: at 390 px each scrolls
+    inside its own box instead of widening the page (they made it 739 px wide before)."""
+    context, page = open_page(browser, f'{origin}/benchmarks.html', width=390)
+    tables = page.locator('article.prose table')
+    assert tables.count() > 0
+    assert max(page.eval_on_selector_all('article.prose table', 'ts => ts.map(t => t.scrollWidth)')) > 390
+    assert page.evaluate('document.documentElement.scrollWidth') <= 390
+    context.close()
